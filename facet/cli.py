@@ -1,0 +1,106 @@
+"""`facet` command line: eval, gen, synth, synth-sweep."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import Config, FORMATS, BLOCK_SIZES, POLICIES
+
+
+def _add_config_args(p, block=32):
+    p.add_argument("--format", default="bf16", choices=sorted(FORMATS), help="value format (default bf16)")
+    p.add_argument("--block", type=int, default=block, choices=BLOCK_SIZES, help="values per block N")
+    p.add_argument("--bits", type=int, default=8, help="target bits per value T (default 8)")
+    p.add_argument("-K", dest="k", type=int, default=None,
+                   help="exponent-delta planes (default: min(4, largest that fits))")
+    p.add_argument("--policy", default="plane", choices=POLICIES, help="truncation policy")
+
+
+def _config(args, k=None):
+    return Config(args.format, args.block, args.bits, k if k is not None else args.k, args.policy)
+
+
+def _cmd_eval(args):
+    from . import eval as ev
+    tensors = ev.load_tensors(args.path)
+    ks = args.k_list or [args.k]
+    cfgs = [_config(args, k) for k in ks]
+    baselines = None if args.baselines is None else [b for b in args.baselines.split(",") if b]
+    rows = ev.evaluate(tensors, cfgs, baselines, by_class=not args.per_tensor)
+    print(f"{args.path}: {len(tensors)} tensors, {sum(t.size for t in tensors.values()):,} values; "
+          f"{', '.join(c.name for c in cfgs)}")
+    print(ev.format_table(rows))
+    if args.json:
+        ev.dump_json(rows, args.json)
+        print(f"wrote {args.json}")
+
+
+def _cmd_gen(args):
+    from .generate import generate
+    cfg = _config(args)
+    out = Path(args.output or f"gen/{cfg.name}_s{args.stages}")
+    info = generate(cfg, args.stages, out)
+    print(f"wrote {out}/: facet_encoder.v, facet_decoder.v, facet_encoder.il, facet_decoder.il, config.json")
+    print(json.dumps({k: info[k] for k in info if k in ("latency", "ports")}, indent=1))
+
+
+def _cmd_synth(args):
+    from .synth_flow import synth_config
+    cfg = _config(args)
+    synth_config(cfg, args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
+
+
+def _cmd_synth_sweep(args):
+    from .synth_flow import synth_sweep
+    synth_sweep(args.bits, args.policy, args.stages, liberty=args.liberty, nand2=args.nand2,
+                formats=args.formats.split(","), blocks=[int(b) for b in args.blocks.split(",")])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="facet", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("eval", help="accuracy of facet and baselines on a .npy/.npz of activations")
+    p.add_argument("path")
+    _add_config_args(p)
+    p.add_argument("--k-list", type=lambda s: [int(v) for v in s.split(",")], default=None,
+                   help="evaluate several K, e.g. 2,3,4")
+    p.add_argument("--baselines", default=None, help="comma-separated baseline names (default: all)")
+    p.add_argument("--per-tensor", action="store_true", help="one row per tensor, not per class")
+    p.add_argument("--json", default=None, help="also write the rows as JSON to this path")
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("gen", help="generate Verilog and RTLIL for one config")
+    _add_config_args(p)
+    p.add_argument("--stages", type=int, default=1, help="pipeline register stages (default 1)")
+    p.add_argument("-o", "--output", default=None, help="output directory (default gen/<config>/)")
+    p.set_defaults(func=_cmd_gen)
+
+    for name, func, hlp in (("synth", _cmd_synth, "gate counts of one config"),
+                            ("synth-sweep", _cmd_synth_sweep, "gate counts over formats x block sizes")):
+        p = sub.add_parser(name, help=hlp)
+        if name == "synth":
+            _add_config_args(p)
+            p.add_argument("-o", "--output", default=None, help="work directory (default build/synth/<config>)")
+        else:
+            p.add_argument("--bits", type=int, default=8)
+            p.add_argument("--policy", default="plane", choices=POLICIES)
+            p.add_argument("--formats", default="bf16,fp16,fp32")
+            p.add_argument("--blocks", default="8,16,32,64")
+        p.add_argument("--stages", type=int, default=1)
+        p.add_argument("--liberty", default=None, help="liberty file (default: scripts/freepdk45_area.lib)")
+        p.add_argument("--nand2", default=None, help="NAND2 cell name (default: detected)")
+        p.set_defaults(func=func)
+
+    args = ap.parse_args(argv)
+    try:
+        args.func(args)
+    except ValueError as e:
+        print(f"facet {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

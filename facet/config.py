@@ -1,0 +1,203 @@
+"""Compressor configuration: value format, block size, budget, delta planes, policy.
+
+Every derived size of the block layout (docs/format.md, section 2) is computed here once,
+and the golden model, the RTL and the tools read it from a :class:`Config`.
+"""
+
+from dataclasses import dataclass, field
+__all__ = ["Format", "FORMATS", "POLICIES", "DEFAULT_K", "Config"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A binary floating-point format with a sign bit, ``exp_bits`` and ``man_bits``."""
+
+    name: str
+    exp_bits: int
+    man_bits: int
+
+    @property
+    def width(self):
+        return 1 + self.exp_bits + self.man_bits
+
+    @property
+    def bias(self):
+        return (1 << (self.exp_bits - 1)) - 1
+
+    @property
+    def exp_max(self):
+        """The all-ones exponent field of Inf and NaN."""
+        return (1 << self.exp_bits) - 1
+
+    @property
+    def dtype(self):
+        """NumPy dtype of a raw bit pattern of this format."""
+        return "uint16" if self.width == 16 else "uint32"
+
+
+FORMATS = {
+    "bf16": Format("bf16", 8, 7),
+    "fp16": Format("fp16", 5, 10),
+    "fp32": Format("fp32", 8, 23),
+}
+
+BLOCK_SIZES = (8, 16, 32, 64)
+POLICIES = ("plane",)
+
+#: Preferred number of delta planes, measured on MiniLM activations (docs/format.md, section 6).
+DEFAULT_K = 3
+
+
+def _policy_bits(fmt, k, policy):
+    """Width of the header's policy-specific field."""
+    # The header reserves this field for policies that need one; `plane` does not.
+    return 0
+
+
+@dataclass(frozen=True)
+class Config:
+    """Parameters of one compressor instance.
+
+    Parameters
+    ----------
+    format : str
+        Value format: ``"bf16"``, ``"fp16"`` or ``"fp32"``.
+    block : int
+        Values per block, N: 8, 16, 32 or 64.
+    bits : int
+        Target bits per value, T. The block budget is ``B = N * T`` bits.
+    k : int or None
+        Number of exponent-delta bit-planes, K (``1 <= K <= E``). ``None`` picks
+        ``min(DEFAULT_K, largest K that fits)`` (3).
+    policy : str
+        Truncation policy. ``"plane"`` is the one defined so far.
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range, or if the header plus the zero, delta, sign and
+        first mantissa planes do not fit in the budget.
+    """
+
+    format: str = "bf16"
+    block: int = 32
+    bits: int = 8
+    k: int | None = None
+    policy: str = "plane"
+    fmt: Format = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {sorted(FORMATS)}, not {self.format!r}")
+        fmt = FORMATS[self.format]
+        object.__setattr__(self, "fmt", fmt)
+        if not isinstance(self.block, int) or self.block not in BLOCK_SIZES:
+            raise ValueError(f"block size N must be one of {BLOCK_SIZES}, not {self.block!r}")
+        if not isinstance(self.bits, int) or not 1 <= self.bits <= fmt.width:
+            raise ValueError(f"bits per value T must be an integer in 1..{fmt.width} for "
+                             f"{self.format}, not {self.bits!r}")
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy must be one of {POLICIES}, not {self.policy!r}")
+        if self.k is None:
+            fitting = [k for k in range(1, fmt.exp_bits + 1) if self._fits(k)]
+            if not fitting:
+                raise ValueError(self._fit_message(1) + "; no K fits, raise T")
+            object.__setattr__(self, "k", min(DEFAULT_K, max(fitting)))
+        elif not isinstance(self.k, int) or not 1 <= self.k <= fmt.exp_bits:
+            raise ValueError(f"delta planes K must be an integer in 1..{fmt.exp_bits} for "
+                             f"{self.format}, not {self.k!r}")
+        elif not self._fits(self.k):
+            fitting = [k for k in range(1, fmt.exp_bits + 1) if self._fits(k)]
+            hint = f"the largest K that fits is {max(fitting)}" if fitting else "no K fits, raise T"
+            raise ValueError(f"{self._fit_message(self.k)}; {hint}")
+
+    # -- the fit rule -----------------------------------------------------------------------
+
+    def _header_bits(self, k):
+        fmt = self.fmt
+        return fmt.exp_bits + (k + fmt.man_bits + 2) + _policy_bits(fmt, k, self.policy)
+
+    def _fixed_bits(self, k):
+        # header + zero plane + K delta planes + sign plane + first mantissa plane
+        return self._header_bits(k) + self.block * (k + 3)
+
+    def _fits(self, k):
+        return self._fixed_bits(k) <= self.block * self.bits
+
+    def _fit_message(self, k):
+        return (f"config {self.format} N={self.block} T={self.bits} K={k} does not fit: header "
+                f"({self._header_bits(k)} bits) + zero, {k} delta, sign and first mantissa planes "
+                f"({k + 3} x {self.block} bits) = {self._fixed_bits(k)} bits exceeds the budget "
+                f"B = N*T = {self.block * self.bits} bits")
+
+    # -- derived layout ---------------------------------------------------------------------
+
+    @property
+    def n(self):
+        return self.block
+
+    @property
+    def budget(self):
+        """B, the fixed size of a compressed block in bits."""
+        return self.block * self.bits
+
+    @property
+    def budget_bytes(self):
+        return self.budget // 8
+
+    @property
+    def num_planes(self):
+        """P = 1 zero + K delta + 1 sign + M mantissa planes."""
+        return self.k + self.fmt.man_bits + 2
+
+    @property
+    def policy_bits(self):
+        return _policy_bits(self.fmt, self.k, self.policy)
+
+    @property
+    def header_bits(self):
+        """H = E (base) + P (presence mask) + policy field."""
+        return self._header_bits(self.k)
+
+    @property
+    def sign_plane(self):
+        """Index of the sign plane in stream order."""
+        return self.k + 1
+
+    @property
+    def first_mantissa_plane(self):
+        return self.k + 2
+
+    @property
+    def slots(self):
+        """Number of N-bit plane slots after the header, the last one possibly partial."""
+        return -(-(self.budget - self.header_bits) // self.block)
+
+    @property
+    def full_slots(self):
+        """Slots that fit completely in B (``s_full`` in the spec)."""
+        return (self.budget - self.header_bits) // self.block
+
+    @property
+    def partial_elems(self):
+        """Elements of slot ``full_slots`` that survive the cut (``r`` in the spec)."""
+        return (self.budget - self.header_bits) % self.block
+
+    @property
+    def min_mantissa_bits(self):
+        """Leading mantissa bits every value keeps, whatever the block holds."""
+        return min(self.full_slots - self.k - 2, self.fmt.man_bits)
+
+    @property
+    def name(self):
+        return f"{self.format}_n{self.block}_t{self.bits}_k{self.k}_{self.policy}"
+
+    def to_dict(self):
+        return {
+            "format": self.format, "exp_bits": self.fmt.exp_bits, "man_bits": self.fmt.man_bits,
+            "block": self.block, "bits": self.bits, "k": self.k, "policy": self.policy,
+            "budget_bits": self.budget, "header_bits": self.header_bits,
+            "policy_bits": self.policy_bits, "num_planes": self.num_planes,
+            "full_slots": self.full_slots, "partial_elems": self.partial_elems,
+            "min_mantissa_bits": self.min_mantissa_bits,
+        }
