@@ -14,7 +14,8 @@ def _add_config_args(p, block=32):
     p.add_argument("--bits", type=int, default=8, help="target bits per value T (default 8)")
     p.add_argument("-K", dest="k", type=int, default=None,
                    help="exponent-delta planes (default: min(4, largest that fits))")
-    p.add_argument("--policy", default="plane", choices=POLICIES, help="truncation policy")
+    p.add_argument("--policy", default="plane", help=f"truncation policy: {', '.join(POLICIES)}"
+                   " (eval takes a comma-separated list; default: all)")
 
 
 def _config(args, k=None):
@@ -25,7 +26,8 @@ def _cmd_eval(args):
     from . import eval as ev
     tensors = ev.load_tensors(args.path)
     ks = args.k_list or [args.k]
-    cfgs = [_config(args, k) for k in ks]
+    policies = args.policy.split(",")
+    cfgs = [Config(args.format, args.block, args.bits, k, pol) for pol in policies for k in ks]
     baselines = None if args.baselines is None else [b for b in args.baselines.split(",") if b]
     rows = ev.evaluate(tensors, cfgs, baselines, by_class=not args.per_tensor)
     print(f"{args.path}: {len(tensors)} tensors, {sum(t.size for t in tensors.values()):,} values; "
@@ -64,6 +66,7 @@ def main(argv=None):
     p = sub.add_parser("eval", help="accuracy of facet and baselines on a .npy/.npz of activations")
     p.add_argument("path")
     _add_config_args(p)
+    p.set_defaults(policy="plane,significance")
     p.add_argument("--k-list", type=lambda s: [int(v) for v in s.split(",")], default=None,
                    help="evaluate several K, e.g. 2,3,4")
     p.add_argument("--baselines", default=None, help="comma-separated baseline names (default: all)")

@@ -42,7 +42,7 @@ FORMATS = {
 }
 
 BLOCK_SIZES = (8, 16, 32, 64)
-POLICIES = ("plane",)
+POLICIES = ("plane", "significance")
 
 #: Preferred number of delta planes, measured on MiniLM activations (docs/format.md, section 6).
 DEFAULT_K = 3
@@ -50,8 +50,15 @@ DEFAULT_K = 3
 
 def _policy_bits(fmt, k, policy):
     """Width of the header's policy-specific field."""
-    # The header reserves this field for policies that need one; `plane` does not.
-    return 0
+    if policy == "plane":
+        return 0
+    # significance: the precision P, 0 <= P <= M + 2**K - 1
+    return ((fmt.man_bits + (1 << k)) - 1).bit_length()
+
+
+def _mask_bits(fmt, k, policy):
+    """Planes with a presence bit: all P for `plane`, zero/delta/sign for `significance`."""
+    return k + 2 + (fmt.man_bits if policy == "plane" else 0)
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class Config:
         Number of exponent-delta bit-planes, K (``1 <= K <= E``). ``None`` picks
         ``min(DEFAULT_K, largest K that fits)`` (3).
     policy : str
-        Truncation policy. ``"plane"`` is the one defined so far.
+        Truncation policy: ``"plane"`` or ``"significance"`` (docs/format.md).
 
     Raises
     ------
@@ -115,7 +122,7 @@ class Config:
 
     def _header_bits(self, k):
         fmt = self.fmt
-        return fmt.exp_bits + (k + fmt.man_bits + 2) + _policy_bits(fmt, k, self.policy)
+        return fmt.exp_bits + _mask_bits(fmt, k, self.policy) + _policy_bits(fmt, k, self.policy)
 
     def _fixed_bits(self, k):
         # header + zero plane + K delta planes + sign plane + first mantissa plane
@@ -155,9 +162,25 @@ class Config:
         return _policy_bits(self.fmt, self.k, self.policy)
 
     @property
+    def mask_bits(self):
+        """Width of the presence mask: P for `plane`, K + 2 for `significance`."""
+        return _mask_bits(self.fmt, self.k, self.policy)
+
+    @property
     def header_bits(self):
-        """H = E (base) + P (presence mask) + policy field."""
+        """H = E (base) + presence mask + policy field."""
         return self._header_bits(self.k)
+
+    @property
+    def max_precision(self):
+        """Largest precision P of the significance policy: every value keeps M bits."""
+        return self.fmt.man_bits + (1 << self.k) - 1
+
+    @property
+    def min_precision(self):
+        """Smallest precision P the significance policy can choose for any block."""
+        spare = self.budget - self.header_bits - self.block * (self.k + 2)
+        return min(self.max_precision, spare // self.block)
 
     @property
     def sign_plane(self):
@@ -197,7 +220,8 @@ class Config:
             "format": self.format, "exp_bits": self.fmt.exp_bits, "man_bits": self.fmt.man_bits,
             "block": self.block, "bits": self.bits, "k": self.k, "policy": self.policy,
             "budget_bits": self.budget, "header_bits": self.header_bits,
-            "policy_bits": self.policy_bits, "num_planes": self.num_planes,
+            "policy_bits": self.policy_bits, "mask_bits": self.mask_bits, "num_planes": self.num_planes,
             "full_slots": self.full_slots, "partial_elems": self.partial_elems,
-            "min_mantissa_bits": self.min_mantissa_bits,
+            **({"min_mantissa_bits": self.min_mantissa_bits} if self.policy == "plane" else
+               {"min_precision": self.min_precision, "max_precision": self.max_precision}),
         }

@@ -5,6 +5,9 @@ One function per hardware stage, each vectorized over blocks:
 encoder   ``fields -> base -> deltas -> planes -> mask -> pack``
 decoder   ``header -> unpack -> reconstruct``
 
+The ``significance`` policy adds ``precision -> widths -> pack_mantissa`` to the encoder and
+``precision_field -> widths -> unpack_mantissa`` to the decoder.
+
 The RTL in ``facet.rtl`` has a component or function with the same name for each stage, and
 its unit test compares the two. Arrays of per-value quantities have shape ``(blocks, N)``;
 plane words have shape ``(blocks, P)`` and hold one N-bit plane each, element ``i`` at bit ``i``,
@@ -20,6 +23,7 @@ from .config import Config
 __all__ = [
     "to_bits", "to_float", "fields", "base", "deltas", "planes", "mask", "pack",
     "header", "unpack", "reconstruct", "encode", "decode", "lossless_bits", "canonical",
+    "precision", "widths", "pack_mantissa", "precision_field", "unpack_mantissa",
 ]
 
 _WORD = {8: np.dtype("<u1"), 16: np.dtype("<u2"), 32: np.dtype("<u4"), 64: np.dtype("<u8")}
@@ -216,35 +220,134 @@ def pack(base_, present, words, cfg: Config, policy_field=None):
 
 
 def lossless_bits(values, cfg: Config):
-    """Each block's untruncated size in bits: header plus N bits per present plane."""
-    present = _encode_stages(to_bits(values, cfg), cfg)[1]
-    return cfg.header_bits + cfg.n * present.sum(axis=1)
+    """Each block's untruncated size in bits.
 
-
-def _encode_stages(raw, cfg):
+    ``plane``: header plus N bits per present plane. ``significance``: header, N bits per
+    present zero/delta/sign plane, and M bits per value that is not zero-marked.
+    """
+    raw = to_bits(values, cfg)
     sign, exp, man = fields(raw, cfg)
-    b = base(exp, cfg)
-    delta, zero, man = deltas(exp, man, b, cfg)
-    words = planes(sign, delta, zero, man, cfg)
-    return b, mask(words), words
+    delta, zero, man = deltas(exp, man, base(exp, cfg), cfg)
+    present = mask(planes(sign, delta, zero, man, cfg))
+    if cfg.policy == "plane":
+        return cfg.header_bits + cfg.n * present.sum(axis=1)
+    nm = cfg.mask_bits
+    return cfg.header_bits + cfg.n * present[:, :nm].sum(axis=1) + cfg.fmt.man_bits * (~zero).sum(axis=1)
 
 
 def encode(values, cfg: Config):
     """Compress ``values`` into ``(blocks, B/8)`` uint8 packed blocks."""
-    b, present, words = _encode_stages(to_bits(values, cfg), cfg)
-    return pack(b, present, words, cfg)
+    sign, exp, man = fields(to_bits(values, cfg), cfg)
+    b = base(exp, cfg)
+    delta, zero, man = deltas(exp, man, b, cfg)
+    words = planes(sign, delta, zero, man, cfg)
+    present = mask(words)
+    if cfg.policy == "plane":
+        return pack(b, present, words, cfg)
+    nm = cfg.mask_bits
+    p = precision(delta, zero, present[:, :nm], cfg)
+    k = widths(p, delta, zero, present[:, :nm], cfg)
+    return pack(b, present[:, :nm], words[:, :nm], cfg, policy_field=p) | pack_mantissa(man, k, cfg)
+
+
+# -- significance policy -----------------------------------------------------------------
+
+def _mantissa_room(present, cfg):
+    """R: the bits left for mantissas after the header and the present non-mantissa planes."""
+    return cfg.budget - cfg.header_bits - cfg.n * present.sum(axis=1)
+
+
+def precision(delta, zero, present, cfg: Config):
+    """The largest precision P whose mantissa widths fit in what the block has left.
+
+    A value with delta d keeps ``clamp(P - d, 0, M)`` mantissa bits; the total over the
+    block, S(P), is read off the histogram of the deltas of values that are not zero-marked.
+    """
+    nb = delta.shape[0]
+    m, nd = cfg.fmt.man_bits, 1 << cfg.k
+    idx = (np.arange(nb)[:, None] * nd + delta)[~zero]
+    hist = np.bincount(idx, minlength=nb * nd).reshape(nb, nd)
+    p = np.arange(cfg.max_precision + 1)
+    per_value = np.clip(p[None, :] - np.arange(nd)[:, None], 0, m)  # (2**K, Pmax + 1)
+    total = hist @ per_value
+    return (total <= _mantissa_room(present, cfg)[:, None]).sum(axis=1) - 1
+
+
+def widths(p, delta, zero, present, cfg: Config):
+    """Mantissa bits k_i each value keeps at precision ``p``.
+
+    k_i = clamp(P - d_i, 0, M); the bits the block has left over go, one each, to the
+    values that would gain a bit at P + 1, in element order.
+    """
+    m = cfg.fmt.man_bits
+    p = np.minimum(p, cfg.max_precision)[:, None]
+    k = np.where(zero, 0, np.clip(p - delta, 0, m))
+    left = np.maximum(_mantissa_room(present, cfg) - k.sum(axis=1), 0)
+    gains = ~zero & (delta <= p) & (p - delta < m)
+    before = np.cumsum(gains, axis=1) - gains
+    return k + (gains & (before < left[:, None]))
+
+
+def _mantissa_slots(k, cfg):
+    """Per value and mantissa bit (MSB first): kept?, and its stream bit."""
+    m = cfg.fmt.man_bits
+    start = np.cumsum(k, axis=1) - k                       # sigma_i
+    t = np.arange(m)
+    kept = t[None, None, :] < k[:, :, None]                # (nb, N, M)
+    position = cfg.budget - 1 - (start[:, :, None] + t)    # grows down from the top of the block
+    return kept, position
+
+
+def pack_mantissa(man, k, cfg: Config):
+    """The mantissa region: value i's k_i leading mantissa bits at stream bits
+    ``B - 1 - (sigma_i + t)``, ``sigma_i = k_0 + ... + k_(i-1)``, as packed block bytes."""
+    nb, m = man.shape[0], cfg.fmt.man_bits
+    kept, position = _mantissa_slots(k, cfg)
+    bit = ((man[:, :, None] >> (m - 1 - np.arange(m))) & 1).astype(bool)
+    rows, vals, ts = np.nonzero(kept & bit)
+    bits = np.zeros((nb, cfg.budget), bool)
+    bits[rows, position[rows, vals, ts]] = True
+    return np.packbits(bits, axis=1, bitorder="little")
+
+
+def precision_field(blocks, cfg: Config):
+    """The precision P from the header of `significance` blocks, clamped to its maximum."""
+    head = np.zeros((blocks.shape[0], 8), np.uint8)
+    take = min(8, blocks.shape[1])
+    head[:, :take] = blocks[:, :take]
+    hdr = head.view("<u8")[:, 0] >> np.uint64(cfg.fmt.exp_bits + cfg.mask_bits)
+    p = (hdr & np.uint64((1 << cfg.policy_bits) - 1)).astype(np.int32)
+    return np.minimum(p, cfg.max_precision)
+
+
+def unpack_mantissa(blocks, k, present, cfg: Config):
+    """Read every value's kept mantissa bits back; bits past the mantissa region read as 0.
+
+    Returns ``(man, fill)``: the mantissas with cut bits 0, and each value's first cut bit.
+    """
+    m = cfg.fmt.man_bits
+    bits = np.unpackbits(blocks, axis=1, bitorder="little")
+    kept, position = _mantissa_slots(k, cfg)
+    room = _mantissa_room(present, cfg)
+    inside = kept & (cfg.budget - 1 - position < room[:, None, None])
+    got = np.take_along_axis(bits, np.clip(position, 0, cfg.budget - 1).reshape(len(bits), -1), axis=1)
+    got = got.reshape(kept.shape) & inside
+    weight = (1 << (m - 1 - np.arange(m))).astype(np.uint32)
+    man = (got * weight).sum(axis=2, dtype=np.uint32)
+    fill = np.where(k < m, np.uint32(1) << np.maximum(m - 1 - k, 0).astype(np.uint32), 0).astype(np.uint32)
+    return man, fill
 
 
 # -- decoder stages -----------------------------------------------------------------------
 
 def header(blocks, cfg: Config):
-    """Parse the header: ``(base, present)`` with ``present`` of shape ``(blocks, P)``."""
+    """Parse the header: ``(base, present)``, ``present`` of shape ``(blocks, mask_bits)``."""
     nb = blocks.shape[0]
     head = np.zeros((nb, 8), np.uint8)
     take = min(8, blocks.shape[1])
     head[:, :take] = blocks[:, :take]
     hdr = head.view("<u8")[:, 0]
-    e, p = cfg.fmt.exp_bits, cfg.num_planes
+    e, p = cfg.fmt.exp_bits, cfg.mask_bits
     base_ = (hdr & np.uint64(cfg.fmt.exp_max)).astype(np.int32)
     bit = np.arange(p, dtype=np.uint64)
     present = ((hdr[:, None] >> (np.uint64(e) + bit)) & np.uint64(1)).astype(bool)
@@ -258,7 +361,7 @@ def unpack(blocks, present, cfg: Config):
     value, as a ``(blocks, N)`` mantissa bit mask, its first cut mantissa bit (or 0).
     """
     nb = blocks.shape[0]
-    n, p, h = cfg.n, cfg.num_planes, cfg.header_bits
+    n, p, h = cfg.n, present.shape[1], cfg.header_bits
     q, s = divmod(h, 8)
     nreg = p * n // 8
     ext = np.zeros((nb, q + nreg + 1), np.uint8)
@@ -274,8 +377,8 @@ def unpack(blocks, present, cfg: Config):
     # is in the present plane of rank s_full (i >= r) or s_full + 1 (i < r). Both ranks lie
     # past the non-mantissa planes, which always fit.
     cdt = _code_dtype(cfg.fmt.man_bits + 1)
-    bit = np.zeros(p, cdt)
-    bit[cfg.first_mantissa_plane:] = 1 << np.arange(cfg.fmt.man_bits - 1, -1, -1)
+    j = np.arange(p) - cfg.first_mantissa_plane  # mantissa plane j holds bit M-1-j
+    bit = np.where(j >= 0, 1 << np.clip(cfg.fmt.man_bits - 1 - j, 0, None), 0).astype(cdt)
     first_cut_hi = np.where(present & (rank == cfg.full_slots), bit, 0).max(axis=1)
     first_cut_lo = np.where(present & (rank == cfg.full_slots + 1), bit, 0).max(axis=1)
     fill = np.where(np.arange(n) >= cfg.partial_elems, first_cut_hi[:, None], first_cut_lo[:, None])
@@ -313,6 +416,15 @@ def decode(blocks, cfg: Config):
     blocks = blocks.reshape(-1, cfg.budget_bytes)
     b, present = header(blocks, cfg)
     words, fill = unpack(blocks, present, cfg)
+    if cfg.policy == "significance":
+        m, k = cfg.fmt.man_bits, cfg.k
+        codes = _words_to_codes(np.ascontiguousarray(words[:, ::-1]), cfg.n)
+        delta = ((codes >> 1) & ((1 << k) - 1)).astype(np.int32)
+        zero = (codes >> (k + 1)).astype(bool)
+        widths_ = widths(precision_field(blocks, cfg), delta, zero, present, cfg)
+        man, fill = unpack_mantissa(blocks, widths_, present, cfg)
+        mwords = _codes_to_words(man, m, cfg.n)[:, ::-1]
+        words = np.concatenate([words, mwords.astype(words.dtype)], axis=1)
     return reconstruct(b, words, fill, cfg).reshape(-1)
 
 

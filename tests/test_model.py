@@ -5,20 +5,26 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from facet import Config, canonical, decode, encode, lossless_bits, to_bits, to_float
-from facet.config import BLOCK_SIZES, FORMATS
+from facet.config import BLOCK_SIZES, FORMATS, POLICIES
 from facet import model
+
+
+def _all_combinations():
+    for policy in POLICIES:
+        for fmt in FORMATS.values():
+            for n in BLOCK_SIZES:
+                for t in range(1, fmt.width + 1):
+                    for k in range(1, fmt.exp_bits + 1):
+                        yield fmt, n, t, k, policy
 
 
 def _valid_configs():
     out = []
-    for fmt in FORMATS.values():
-        for n in BLOCK_SIZES:
-            for t in range(1, fmt.width + 1):
-                for k in range(1, fmt.exp_bits + 1):
-                    try:
-                        out.append(Config(fmt.name, n, t, k))
-                    except ValueError:
-                        pass
+    for fmt, n, t, k, policy in _all_combinations():
+        try:
+            out.append(Config(fmt.name, n, t, k, policy))
+        except ValueError:
+            pass
     return out
 
 
@@ -67,8 +73,16 @@ def test_error_bound_when_truncated(case):
     finite = np.isfinite(x)
     np.testing.assert_array_equal(x[~finite & ~nan], y[~finite & ~nan])  # Inf stays Inf
     nz = finite & (x != 0)
-    # docs/format.md section 6: |x^ - x| <= 2^(floor(log2|x|) - m_min - 1)
-    bound = np.exp2(np.floor(np.log2(np.abs(x[nz]))) - cfg.min_mantissa_bits - 1)
+    if cfg.policy == "plane":
+        # docs/format.md section 6: |x^ - x| <= 2^(floor(log2|x|) - m_min - 1)
+        bound = np.exp2(np.floor(np.log2(np.abs(x[nz]))) - cfg.min_mantissa_bits - 1)
+    else:
+        # section 8: |x^ - x| <= 2^(floor(log2 max|x|) - P_min - 1) in blocks without Inf/NaN
+        xb = x.reshape(-1, cfg.n)
+        clean = np.isfinite(xb).all(axis=1, keepdims=True)
+        top = np.floor(np.log2(np.maximum(np.abs(np.where(np.isfinite(xb), xb, 0)).max(axis=1, keepdims=True), 1e-300)))
+        bound = np.where(clean, np.exp2(top - cfg.min_precision - 1), np.inf)
+        bound = np.broadcast_to(bound, xb.shape).reshape(-1)[nz]
     assert np.all(np.abs(y[nz] - x[nz]) <= bound)
     # the exponent is exact: decoded values stay in the same binade and keep their sign
     assert np.all(np.floor(np.log2(np.abs(y[nz]))) == np.floor(np.log2(np.abs(x[nz]))))
@@ -117,6 +131,7 @@ def test_random_bytes_decode_to_defined_values(cfg, nb, seed):
     (dict(k=9), "delta planes K"),
     (dict(format="fp16", k=6), "delta planes K"),
     (dict(policy="greedy"), "policy must be one of"),
+    (dict(block=8, bits=8, k=3, policy="significance"), r"header \(17 bits\).*the largest K that fits is 2"),
     (dict(block=32, bits=8, k=5), r"exceeds the budget B = N\*T = 256 bits; the largest K that fits is 4"),
     (dict(block=8, bits=4), r"no K fits, raise T"),
     (dict(format="fp32", block=16, bits=8, k=3), r"header \(36 bits\)"),
@@ -128,17 +143,16 @@ def test_invalid_configs_raise(kwargs, match):
 
 def test_every_invalid_combination_raises():
     """Exactly the combinations that break the fit rule are rejected."""
-    for fmt in FORMATS.values():
-        for n in BLOCK_SIZES:
-            for t in range(1, fmt.width + 1):
-                for k in range(1, fmt.exp_bits + 1):
-                    h = fmt.exp_bits + k + fmt.man_bits + 2
-                    fits = h + n * (k + 3) <= n * t
-                    if fits:
-                        Config(fmt.name, n, t, k)
-                    else:
-                        with pytest.raises(ValueError, match="does not fit"):
-                            Config(fmt.name, n, t, k)
+    for fmt, n, t, k, policy in _all_combinations():
+        if policy == "plane":
+            h = fmt.exp_bits + k + fmt.man_bits + 2
+        else:
+            h = fmt.exp_bits + k + 2 + (fmt.man_bits + 2**k - 1).bit_length()
+        if h + n * (k + 3) <= n * t:
+            Config(fmt.name, n, t, k, policy)
+        else:
+            with pytest.raises(ValueError, match="does not fit"):
+                Config(fmt.name, n, t, k, policy)
 
 
 def test_default_k_is_largest_fitting_up_to_default():
@@ -148,7 +162,11 @@ def test_default_k_is_largest_fitting_up_to_default():
     assert Config("fp32", 16, 8).k == 2
 
 
-@pytest.mark.parametrize("cfg", [Config(), Config("fp16", 16, 8), Config("fp32", 32, 10), Config("bf16", 8, 8)])
+SPECIAL_CONFIGS = [Config(), Config("fp16", 16, 8), Config("fp32", 32, 10), Config("bf16", 8, 8),
+                   Config(policy="significance"), Config("fp32", 16, 8, policy="significance")]
+
+
+@pytest.mark.parametrize("cfg", SPECIAL_CONFIGS, ids=lambda c: c.name)
 def test_specials(cfg):
     fmt = cfg.fmt
     emax = fmt.exp_max << fmt.man_bits
@@ -175,9 +193,10 @@ def test_specials(cfg):
     np.testing.assert_array_equal(out[cfg.n:], np.array([0, sign, 0, sign] * (cfg.n // 4), fmt.dtype))
 
 
-def test_specials_survive_truncation():
+@pytest.mark.parametrize("policy", POLICIES)
+def test_specials_survive_truncation(policy):
     """A block full of mantissa noise still keeps every NaN and Inf."""
-    cfg = Config()
+    cfg = Config(policy=policy)
     rng = np.random.default_rng(7)
     fmt = cfg.fmt
     raw = ((fmt.exp_max - rng.integers(1, 4, 32)) << fmt.man_bits) | rng.integers(0, 128, 32)
@@ -274,3 +293,56 @@ def test_decode_accepts_flat_bytes_and_encode_any_shape():
     blocks = encode(x, cfg)
     assert blocks.shape == (4, cfg.budget_bytes)
     np.testing.assert_array_equal(decode(blocks.reshape(-1), cfg), decode(blocks, cfg))
+
+
+def test_worked_example_significance():
+    """docs/format.md section 8, bit for bit."""
+    cfg = Config("bf16", 8, 8, k=2, policy="significance")
+    assert (cfg.header_bits, cfg.mask_bits, cfg.policy_bits, cfg.max_precision) == (16, 4, 4, 10)
+    raw = np.array([[0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8]], np.uint16)
+    sign, exp, man = model.fields(raw, cfg)
+    b = model.base(exp, cfg)
+    delta, zero, man = model.deltas(exp, man, b, cfg)
+    present = model.mask(model.planes(sign, delta, zero, man, cfg))[:, :cfg.mask_bits]
+    p = model.precision(delta, zero, present, cfg)
+    assert p[0] == 3
+    k = model.widths(p, delta, zero, present, cfg)
+    np.testing.assert_array_equal(k[0], [3, 2, 1, 4, 0, 0, 4, 2])
+    blocks = encode(raw, cfg)
+    assert blocks[0].tobytes().hex(" ") == "80 3f 30 06 85 82 11 16"
+    assert model.precision_field(blocks, cfg)[0] == 3
+    want = np.array([0x3F88, 0xBF50, 0x3EE0, 0x4044, 0x0000, 0x0000, 0x4024, 0xBFB0], np.uint16)
+    np.testing.assert_array_equal(decode(blocks, cfg), want)
+    assert lossless_bits(raw, cfg)[0] == 16 + 4 * 8 + 6 * 7
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config_and_raw())
+def test_significance_spends_the_budget(case):
+    """P is the largest precision that fits, and the leftover bits are all spent."""
+    cfg, raw = case
+    if cfg.policy != "significance":
+        cfg = Config(cfg.format, cfg.block, cfg.bits, cfg.k, "significance") if _fits_sig(cfg) else None
+    if cfg is None:
+        return
+    raw = raw.reshape(-1, cfg.n)
+    sign, exp, man = model.fields(raw, cfg)
+    delta, zero, man = model.deltas(exp, man, model.base(exp, cfg), cfg)
+    present = model.mask(model.planes(sign, delta, zero, man, cfg))[:, :cfg.mask_bits]
+    room = cfg.budget - cfg.header_bits - cfg.n * present.sum(axis=1)
+    p = model.precision(delta, zero, present, cfg)
+    k = model.widths(p, delta, zero, present, cfg)
+    assert np.all(k.sum(axis=1) <= room)
+    assert np.all(p >= cfg.min_precision)
+    full = np.where(zero, 0, cfg.fmt.man_bits).sum(axis=1)
+    # either everything fits whole, or the region is full to the last bit
+    assert np.all((k.sum(axis=1) == room) | (k.sum(axis=1) == full))
+    assert np.all((p == cfg.max_precision) | (k.sum(axis=1) == room))
+
+
+def _fits_sig(cfg):
+    try:
+        Config(cfg.format, cfg.block, cfg.bits, cfg.k, "significance")
+        return True
+    except ValueError:
+        return False
