@@ -13,7 +13,7 @@ def _add_config_args(p, block=32):
     p.add_argument("--block", type=int, default=block, choices=BLOCK_SIZES, help="values per block N")
     p.add_argument("--bits", type=int, default=8, help="target bits per value T (default 8)")
     p.add_argument("-K", dest="k", type=int, default=None,
-                   help="exponent-delta planes (default: min(4, largest that fits))")
+                   help="exponent-delta planes (default: min(3, largest that fits))")
     p.add_argument("--policy", default="plane", help=f"truncation policy: {', '.join(POLICIES)}"
                    " (eval takes a comma-separated list; default: all)")
 
@@ -33,6 +33,7 @@ def _cmd_eval(args):
     print(f"{args.path}: {len(tensors)} tensors, {sum(t.size for t in tensors.values()):,} values; "
           f"{', '.join(c.name for c in cfgs)}")
     print(ev.format_table(rows))
+    print(f"\nrelative L2 error (reference: the float32 input)\n{ev.format_summary(rows)}")
     if args.json:
         ev.dump_json(rows, args.json)
         print(f"wrote {args.json}")

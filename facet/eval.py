@@ -131,6 +131,19 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+def format_summary(rows, metric="rel_l2"):
+    """Markdown matrix: one row per tensor or class, one column per method, cells ``metric``."""
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    tensors = list(dict.fromkeys(r["tensor"] for r in rows))
+    cell = {(r["tensor"], r["method"]): r[metric] for r in rows}
+    bits = {r["method"]: r["bits_per_value"] for r in rows}
+    lines = ["| tensor | " + " | ".join(f"{m} ({bits[m]:g} b/v)" for m in methods) + " |",
+             "|---|" + "---|" * len(methods)]
+    for t in tensors:
+        lines.append(f"| {t} | " + " | ".join(f"{cell[(t, m)]:.4f}" for m in methods) + " |")
+    return "\n".join(lines)
+
+
 def dump_json(rows, path):
     with open(path, "w") as f:
         json.dump(rows, f, indent=1, allow_nan=True)

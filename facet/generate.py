@@ -1,0 +1,121 @@
+"""Verilog and RTLIL generation for one config: ``generate(cfg, stages, outdir)``.
+
+Writes, into ``outdir``:
+
+* ``facet_encoder.v``, ``facet_decoder.v``: Verilog-2005 of :class:`facet.rtl.FacetEncoder`
+  and :class:`facet.rtl.FacetDecoder` (module names ``facet_encoder``, ``facet_decoder``);
+* ``facet_encoder.il``, ``facet_decoder.il``: the same designs as RTLIL, for yosys;
+* ``config.json``: the parameters, the pipeline (stages, latency), the ports of each module
+  as they appear in the Verilog, and the packing order.
+
+The output is a function of the arguments only: generating twice gives the same bytes.
+"""
+
+import json
+import re
+from pathlib import Path
+
+from amaranth.back import rtlil, verilog
+
+from .config import Config
+from .rtl import FacetDecoder, FacetEncoder
+from .rtl.planes import plane_names
+
+__all__ = ["generate", "packing_order", "verilog_ports"]
+
+_PORT = re.compile(r"^\s*(input|output|inout)\s+(?:\[(\d+):(\d+)\]\s+)?\\?([A-Za-z_][\w$]*)\s*;",
+                   re.MULTILINE)
+
+
+def verilog_ports(text, module):
+    """Ports of ``module`` in Verilog ``text``, in declaration order.
+
+    Returns a list of ``{"name", "direction", "width"}``.
+    """
+    start = re.search(rf"^module\s+{re.escape(module)}\s*\(", text, re.MULTILINE)
+    if start is None:
+        raise ValueError(f"module {module} not found")
+    end = text.index("endmodule", start.end())
+    ports = []
+    for direction, msb, lsb, name in _PORT.findall(text, start.end(), end):
+        width = abs(int(msb) - int(lsb)) + 1 if msb else 1
+        ports.append({"name": name, "direction": direction, "width": width})
+    return ports
+
+
+def packing_order(cfg):
+    """How a packed block is laid out: a short description and the planes in stream order."""
+    e, p, n = cfg.fmt.exp_bits, cfg.num_planes, cfg.n
+    return {
+        "description": (
+            f"B = {cfg.budget} bits, stream bit j on payload bit j (little-endian bytes). "
+            f"Header: base in bits [0, {e}), presence mask in bits [{e}, {e + p}) "
+            f"(bit {e} + j set when plane j holds a one)"
+            + (f", policy field in bits [{e + p}, {cfg.header_bits})" if cfg.policy_bits else "")
+            + f". Then the present planes in stream order, {n} bits each (element i at bit i of "
+            f"its slot), slot t at bits [{cfg.header_bits} + {n}t, {cfg.header_bits} + {n}(t+1)); "
+            f"cut at B: {cfg.full_slots} full slots and {cfg.partial_elems} bits of the next. "
+            f"Unused bits are zero."),
+        "planes": plane_names(cfg),
+        "header_bits": cfg.header_bits,
+        "slots": cfg.slots,
+        "full_slots": cfg.full_slots,
+        "partial_elems": cfg.partial_elems,
+        "values": (f"block of N = {n} values: value i in bits [{cfg.fmt.width}i, "
+                   f"{cfg.fmt.width}(i+1)), raw {cfg.format} bit patterns"),
+    }
+
+
+def generate(cfg: Config, stages: int, outdir) -> dict:
+    """Write the encoder and decoder of ``cfg`` with ``stages`` register stages to ``outdir``.
+
+    Parameters
+    ----------
+    cfg : :class:`facet.config.Config`
+        Compressor configuration.
+    stages : int
+        Pipeline register stages of each module (0 to 3; see :class:`facet.rtl.FacetEncoder`
+        and :class:`facet.rtl.FacetDecoder` for where they go).
+    outdir : str or path
+        Output directory, created if missing.
+
+    Returns
+    -------
+    dict
+        The contents of ``config.json``.
+    """
+    outdir = Path(outdir)
+    designs = {
+        "facet_encoder": FacetEncoder(cfg, stages),
+        "facet_decoder": FacetDecoder(cfg, stages),
+    }
+    outdir.mkdir(parents=True, exist_ok=True)
+    modules = {}
+    for name, design in designs.items():
+        v = verilog.convert(design, name=name, emit_src=False)
+        il = rtlil.convert(design, name=name, emit_src=False)
+        (outdir / f"{name}.v").write_text(v)
+        (outdir / f"{name}.il").write_text(il)
+        modules[name] = {
+            "verilog": f"{name}.v",
+            "rtlil": f"{name}.il",
+            "latency": design.latency,
+            "register_stages": list(design.CUTS[:stages]),
+            "ports": verilog_ports(v, name),
+        }
+    info = {
+        "config": cfg.to_dict(),
+        "name": cfg.name,
+        "stages": stages,
+        "latency": {name: mod["latency"] for name, mod in modules.items()},
+        "ports": {name: mod["ports"] for name, mod in modules.items()},
+        "modules": modules,
+        "stream": ("amaranth.lib.stream: a block moves on a clock edge where valid and ready "
+                   "are both high; valid does not depend on ready; one block per clock; "
+                   + ("synchronous active-high reset rst empties the pipeline" if stages else
+                      "combinational (stages=0): no clock or reset, o.valid = i.valid and "
+                      "i.ready = o.ready")),
+        "packing": packing_order(cfg),
+    }
+    (outdir / "config.json").write_text(json.dumps(info, indent=2) + "\n")
+    return info

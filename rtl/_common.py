@@ -1,0 +1,52 @@
+"""Helpers shared by the stage components: parameter checks and bit-twiddling."""
+
+from amaranth.hdl import Cat, Const, Value
+
+from facet.config import Config
+
+__all__ = ["check_config", "any_bits", "equals_const", "decrement"]
+
+
+def check_config(cfg):
+    """Return ``cfg`` if it is a :class:`facet.config.Config`.
+
+    A :class:`~facet.config.Config` validates itself when it is built, so an invalid
+    configuration is rejected there, with the same :exc:`ValueError` message the golden model
+    and the command line give.
+
+    Raises
+    ------
+    TypeError
+        If ``cfg`` is not a :class:`~facet.config.Config`.
+    """
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be a facet.config.Config, not {cfg!r}")
+    return cfg
+
+
+def any_bits(value):
+    """OR of the bits of ``value``; a zero-width value gives ``0``."""
+    value = Value.cast(value)
+    return value.any() if len(value) else Const(0, 1)
+
+
+# Amaranth's RTLIL backend trims operands whose upper bits are constant zeros to their
+# minimal width, which Verilator reports as WIDTHEXPAND in the generated Verilog. The two
+# helpers below express comparisons and decrements against constants as bit logic; the logic
+# is the same.
+
+def equals_const(value, constant):
+    """``value == constant``, as an AND of (possibly inverted) bits."""
+    value = Value.cast(value)
+    if constant >> len(value):
+        return Const(0, 1)
+    if not len(value):
+        return Const(1, 1)
+    return Cat(value[b] if (constant >> b) & 1 else ~value[b] for b in range(len(value))).all()
+
+
+def decrement(value):
+    """``(value - 1) mod 2**len(value)``: bit ``b`` flips when all bits below it are zero."""
+    value = Value.cast(value)
+    return Cat(value[b] ^ ~any_bits(value[:b]) for b in range(len(value)))
+

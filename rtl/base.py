@@ -1,0 +1,64 @@
+"""Stage ``base``: the block base, its largest exponent field."""
+
+from amaranth.hdl import Cat, Module, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ._common import check_config
+
+__all__ = ["Base"]
+
+
+class Base(wiring.Component):
+    """The largest of the block's N exponent fields (golden model: ``base``).
+
+    Structure: a bit-serial maximum, MSB first, over the exponent bit columns. ``cand`` is the
+    N-bit set of elements that still equal the maximum's bits found so far; at bit ``b`` the
+    maximum has a one when a candidate does, and then only the candidates with a one stay.
+    That is E levels of one N-input OR tree and N AND/MUX gates each, and no magnitude
+    comparator. Measured (yosys ``synth``, abc on the 45 nm area model, bf16 N=32): 920 NAND2-eq,
+    against 1551 for a tree of 31 ``max(a, b)`` nodes (comparator + E-bit mux each). The price
+    is logic depth, about E * (log2(N) + 2) gates, the longest path of the encoder; the
+    encoder's third register stage (``stages=3``) goes right after this stage.
+
+    Parameters
+    ----------
+    cfg : :class:`facet.config.Config`
+        Compressor configuration.
+
+    Members
+    -------
+    exp : ``In(data.ArrayLayout(E, N))``
+        Biased exponent fields.
+    base : ``Out(E)``
+        Their maximum.
+    """
+
+    def __init__(self, cfg):
+        self._cfg = check_config(cfg)
+        super().__init__({
+            "exp": In(data.ArrayLayout(cfg.fmt.exp_bits, cfg.n)),
+            "base": Out(cfg.fmt.exp_bits),
+        })
+
+    @property
+    def cfg(self):
+        return self._cfg
+
+    def elaborate(self, platform):
+        m = Module()
+        n, e = self._cfg.n, self._cfg.fmt.exp_bits
+        cand = None  # every element is a candidate before the MSB
+        for b in reversed(range(e)):
+            col = Cat(self.exp[i][b] for i in range(n))
+            hit = Signal(n, name=f"hit{b}")
+            m.d.comb += hit.eq(col if cand is None else col & cand)
+            m.d.comb += self.base[b].eq(hit.any())
+            if b:
+                nxt = Signal(n, name=f"cand{b - 1}")
+                if cand is None:
+                    m.d.comb += nxt.eq(hit | ~self.base[b].replicate(n))
+                else:
+                    m.d.comb += nxt.eq(hit | (cand & ~self.base[b].replicate(n)))
+                cand = nxt
+        return m

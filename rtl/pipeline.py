@@ -1,0 +1,93 @@
+"""Register stages with :mod:`amaranth.lib.stream` handshaking for a linear pipeline."""
+
+from amaranth.hdl import Signal, Value
+from amaranth.lib import data
+
+__all__ = ["Pipeline"]
+
+
+class Pipeline:
+    """Valid/ready bookkeeping for the register stages of a one-block-per-cycle pipeline.
+
+    Each :meth:`register` call inserts one stage: a ``valid`` flop with a synchronous reset
+    and reset-less data flops, all loaded when the stage can accept,
+    ``accept = ~valid | ready_downstream``. The upstream ``ready`` is that ``accept``. So:
+
+    * one block per clock at full throughput (a stage that is emptied is refilled in the same
+      cycle);
+    * ``valid`` never depends combinationally on ``ready`` (it is a flop, or the input's valid
+      when there is no stage); ``ready`` depends combinationally on the downstream ``ready``
+      through the ``accept`` chain;
+    * a held block stays in its stage, unchanged, until it is taken: no block is lost,
+      duplicated or reordered under any backpressure;
+    * after reset every stage is empty, so no stale block comes out.
+
+    There are no skid buffers: a stage costs exactly its data flops plus one valid flop.
+
+    Parameters
+    ----------
+    m : :class:`~amaranth.hdl.Module`
+        The module the stages are added to.
+    i : stream interface
+        The pipeline's input stream (``valid`` is read, ``ready`` is driven).
+    domain : str
+        Clock domain of the registers.
+    """
+
+    def __init__(self, m, i, *, domain="sync"):
+        self._m = m
+        self._domain = domain
+        self._valid = i.valid
+        self._ready = i.ready  # the ready signal the next stage (or the output) drives
+        self._stages = 0
+        self._done = False
+
+    @property
+    def latency(self):
+        """Stages added so far, i.e. latency in cycles."""
+        return self._stages
+
+    @property
+    def valid(self):
+        """Whether the current point of the pipeline holds a block."""
+        return self._valid
+
+    def register(self, *values):
+        """Add a register stage after the current point; returns the registered ``values``.
+
+        ``values`` are :class:`~amaranth.hdl.Value` or :class:`~amaranth.lib.data.View`; the
+        results have the same shapes (views stay views).
+        """
+        if self._done:
+            raise RuntimeError("the pipeline output is already connected")
+        m, dom, n = self._m, self._domain, self._stages
+        valid = Signal(name=f"stage{n}_valid")
+        ready = Signal(name=f"stage{n}_ready")
+        accept = Signal(name=f"stage{n}_accept")
+        m.d.comb += [
+            accept.eq(~valid | ready),
+            self._ready.eq(accept),
+        ]
+        with m.If(accept):
+            m.d[dom] += valid.eq(self._valid)
+        regs = []
+        with m.If(accept & self._valid):
+            for j, v in enumerate(values):
+                shape = v.shape() if isinstance(v, data.View) else Value.cast(v).shape()
+                r = Signal(shape, name=f"stage{n}_d{j}", reset_less=True)
+                m.d[dom] += r.eq(v)
+                regs.append(r)
+        self._valid, self._ready = valid, ready
+        self._stages += 1
+        return regs
+
+    def connect(self, o):
+        """Drive the output stream's ``valid`` and the last stage's ``ready`` from ``o``.
+
+        The caller drives ``o.payload`` from the values after the last stage.
+        """
+        self._m.d.comb += [
+            o.valid.eq(self._valid),
+            self._ready.eq(o.ready),
+        ]
+        self._done = True
