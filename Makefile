@@ -27,9 +27,10 @@ $(VENV)/.installed: pyproject.toml
 test: setup
 	$(PY) -m pytest -q -m "not slow" -n $(JOBS)
 
+# The summary is printed whether or not the sweep passed; the target still fails if it did not.
 regress: setup
-	$(PY) -m pytest -q -m slow -n $(JOBS) tb/ -p no:cacheprovider
-	$(PY) -m tb.summary
+	status=0; $(PY) -m pytest -q -m slow -n $(JOBS) tb/ -p no:cacheprovider || status=$$?; \
+	$(PY) -m tb.summary; exit $$status
 
 bench: setup
 	$(PY) -m facet.bench
