@@ -1,6 +1,6 @@
 """FACET decoder: one B-bit packed block in, a block of N raw values out, one per clock."""
 
-from amaranth.hdl import Module, Signal, unsigned
+from amaranth.hdl import Cat, Module, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -9,6 +9,8 @@ from .header import Header
 from .pipeline import Pipeline
 from .reconstruct import Reconstruct
 from .unpack import Unpack
+from .widths import Widths
+from .unpack_mantissa import UnpackMantissa
 
 __all__ = ["FacetDecoder"]
 
@@ -16,7 +18,8 @@ __all__ = ["FacetDecoder"]
 class FacetDecoder(wiring.Component):
     """FACET block decoder. Every B-bit word decodes to defined values.
 
-    The stages of the golden model, ``header -> unpack -> reconstruct``, one submodule each,
+    The stages of the golden model, ``header -> unpack -> reconstruct``, one submodule each
+    (the ``significance`` policy adds ``widths -> unpack_mantissa`` after ``unpack``),
     with ``stages`` register stages at stage boundaries, used in this order:
 
     1. at the input (B bits: the narrowest cut of the decoder, half the N*W-bit output;
@@ -53,7 +56,7 @@ class FacetDecoder(wiring.Component):
     TypeError
         If ``cfg`` is not a :class:`~facet.config.Config` or ``stages`` not an integer.
     ValueError
-        If ``stages`` is out of range, or the policy is not ``plane``.
+        If ``stages`` is out of range.
     """
 
     #: Register positions, in the order ``stages`` takes them.
@@ -61,9 +64,6 @@ class FacetDecoder(wiring.Component):
 
     def __init__(self, cfg, stages=1):
         self._cfg = check_config(cfg)
-        if cfg.policy != "plane":
-            raise ValueError(f"{type(self).__name__} implements the 'plane' policy, "
-                             f"not {cfg.policy!r}")
         if not isinstance(stages, int) or isinstance(stages, bool):
             raise TypeError(f"stages must be an integer, not {stages!r}")
         if not 0 <= stages <= len(self.CUTS):
@@ -106,7 +106,11 @@ class FacetDecoder(wiring.Component):
             unpack.present.eq(header.present),
         ]
         b, words, fill = header.base, unpack.words, unpack.fill
-        if "unpack" in cuts:
+        if cfg.policy == "significance":
+            words, fill = self._significance(m, blk, header, unpack)
+            if "unpack" in cuts:
+                b, words, fill = pipe.register(b, words, fill)
+        elif "unpack" in cuts:
             # Elements i >= partial_elems share one fill mask and the others another: register
             # one copy of each.
             r = cfg.partial_elems
@@ -128,3 +132,31 @@ class FacetDecoder(wiring.Component):
         pipe.connect(self.o)
         m.d.comb += self.o.payload.eq(out)
         return m
+
+    def _significance(self, m, blk, header, unpack):
+        """Mantissa widths from P and the deltas, then the mantissa region, as planes."""
+        cfg = self._cfg
+        n, k, mb = cfg.n, cfg.k, cfg.fmt.man_bits
+        m.submodules.widths = widths = Widths(cfg)
+        m.submodules.unpack_mantissa = unpack_mantissa = UnpackMantissa(cfg)
+        p_at = cfg.fmt.exp_bits + cfg.mask_bits
+        planes = unpack.words
+        for i in range(n):
+            m.d.comb += [
+                widths.zero[i].eq(planes[0][i]),
+                widths.delta[i].eq(Cat(*(planes[k - t][i] for t in range(k)))),
+            ]
+        m.d.comb += [
+            widths.p.eq(blk[p_at:p_at + cfg.policy_bits]),
+            widths.present.eq(header.present),
+            unpack_mantissa.i.eq(blk),
+            unpack_mantissa.k.eq(widths.k),
+            unpack_mantissa.sigma.eq(widths.sigma),
+            unpack_mantissa.present.eq(header.present),
+        ]
+        words = Signal(data.ArrayLayout(n, cfg.num_planes), name="words")
+        m.d.comb += words.as_value()[:n * cfg.mask_bits].eq(planes.as_value())
+        for t in range(mb):  # mantissa plane t holds mantissa bit M-1-t
+            m.d.comb += words[cfg.first_mantissa_plane + t].eq(
+                Cat(*(unpack_mantissa.man[i][mb - 1 - t] for i in range(n))))
+        return words, unpack_mantissa.fill

@@ -1,6 +1,6 @@
 """FACET encoder: a block of N raw values in, one B-bit packed block out, one per clock."""
 
-from amaranth.hdl import Module, unsigned
+from amaranth.hdl import Module, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -12,6 +12,9 @@ from .mask import Mask
 from .pack import Pack
 from .pipeline import Pipeline
 from .planes import Planes
+from .precision import Precision
+from .widths import Widths
+from .pack_mantissa import PackMantissa
 
 __all__ = ["FacetEncoder"]
 
@@ -20,7 +23,8 @@ class FacetEncoder(wiring.Component):
     """FACET block encoder.
 
     The stages of the golden model, ``fields -> base -> deltas -> planes -> mask -> pack``, one
-    submodule each, with ``stages`` register stages at stage boundaries, used in this order:
+    submodule each (the ``significance`` policy adds ``precision -> widths -> pack_mantissa``
+    beside ``pack``), with ``stages`` register stages at stage boundaries, used in this order:
 
     1. at the output (B bits: the narrowest cut of the encoder);
     2. after ``planes``/``mask`` (base, presence mask and P plane words), which leaves only
@@ -57,7 +61,7 @@ class FacetEncoder(wiring.Component):
     TypeError
         If ``cfg`` is not a :class:`~facet.config.Config` or ``stages`` not an integer.
     ValueError
-        If ``stages`` is out of range, or the policy is not ``plane``.
+        If ``stages`` is out of range.
     """
 
     #: Register positions, in the order ``stages`` takes them.
@@ -65,9 +69,6 @@ class FacetEncoder(wiring.Component):
 
     def __init__(self, cfg, stages=1):
         self._cfg = check_config(cfg)
-        if cfg.policy != "plane":
-            raise ValueError(f"{type(self).__name__} implements the 'plane' policy, "
-                             f"not {cfg.policy!r}")
         if not isinstance(stages, int) or isinstance(stages, bool):
             raise TypeError(f"stages must be an integer, not {stages!r}")
         if not 0 <= stages <= len(self.CUTS):
@@ -121,8 +122,16 @@ class FacetEncoder(wiring.Component):
             planes.man.eq(deltas.man_out),
             mask.words.eq(planes.words),
         ]
-        words, present = planes.words, mask.present
-        if "mask" in cuts:
+        nm = cfg.mask_bits
+        words = Signal(data.ArrayLayout(cfg.n, nm), name="packed_words")
+        m.d.comb += words.eq(planes.words.as_value()[:cfg.n * nm])
+        present = mask.present[:nm]
+        sig = cfg.policy == "significance"
+        if sig:
+            delta, zero, man_out = deltas.delta, deltas.zero, deltas.man_out
+            if "mask" in cuts:
+                b, words, present, delta, zero, man_out = pipe.register(b, words, present, delta, zero, man_out)
+        elif "mask" in cuts:
             b, words, present = pipe.register(b, words, present)
         m.d.comb += [
             pack.base.eq(b),
@@ -130,6 +139,25 @@ class FacetEncoder(wiring.Component):
             pack.words.eq(words),
         ]
         out = pack.o
+        if sig:
+            m.submodules.precision = precision = Precision(cfg)
+            m.submodules.widths = widths = Widths(cfg)
+            m.submodules.pack_mantissa = pack_mantissa = PackMantissa(cfg)
+            m.d.comb += [
+                precision.delta.eq(delta),
+                precision.zero.eq(zero),
+                precision.present.eq(present),
+                pack.policy.eq(precision.p),
+                widths.p.eq(precision.p),
+                widths.delta.eq(delta),
+                widths.zero.eq(zero),
+                widths.present.eq(present),
+                pack_mantissa.man.eq(man_out),
+                pack_mantissa.k.eq(widths.k),
+                pack_mantissa.sigma.eq(widths.sigma),
+            ]
+            # The two regions never overlap (docs/format.md section 8).
+            out = pack.o | pack_mantissa.o
         if "output" in cuts:
             out, = pipe.register(out)
         pipe.connect(self.o)
