@@ -172,7 +172,7 @@ class PackMantissa(wiring.Component):
     """
 
     def __init__(self, cfg):
-        self._cfg = _check_significance(cfg)
+        self._cfg = _check_significance(cfg, self)
         n, mb = cfg.n, cfg.fmt.man_bits
         super().__init__({
             "man": In(data.ArrayLayout(mb, n)),

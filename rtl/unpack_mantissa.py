@@ -14,16 +14,18 @@ __all__ = ["UnpackMantissa"]
 class UnpackMantissa(wiring.Component):
     """Kept mantissa bits and first cut bits (golden model: ``unpack_mantissa``).
 
-    Value i's t-th leading mantissa bit, for ``t < k_i``, is stream bit ``B - 1 - (sigma_i + t)``,
-    read as 0 when ``sigma_i + t >= R`` (only blocks no encoder produces have such bits); the
-    other mantissa bits are 0. ``fill`` has mantissa bit ``M - 1 - k_i`` set when ``k_i < M``.
+    Value i's t-th leading mantissa bit, for ``t < k_i``, is stream bit
+    ``B - 1 - (sigma_i + t)``, read as 0 when ``sigma_i + t >= R`` (only blocks no encoder
+    produces have such bits); the other mantissa bits are 0. ``fill`` has mantissa bit
+    ``M - 1 - k_i`` set when ``k_i < M``.
 
-    Structure: the network of :class:`~facet.rtl.pack_mantissa.RegionNetwork` run backwards
-    (coarse slot-level stages MSB first, then the fine bit-level stages), 2:1 multiplexers
-    whose selects are the encoder's: a bit that moved down at a stage is fetched from below.
-    Merged slots are simply copied to every slot that fed them. Then one AND per bit keeps
-    ``t < k_i``. Region bits at or past the shortest possible R are ANDed with ``q < R``, a
-    comparison of the present-plane count with a constant.
+    Structure: the network of :class:`~facet.rtl.pack_mantissa.RegionNetwork` backwards.
+    Region bits at or past the shortest possible R are first ANDed with ``q < R`` (the
+    present-plane count against a constant); then ``bitlength(N-1)`` slot-level stages of 2:1
+    muxes, MSB first, whose select at slot m is bit j of ``T_m`` (the gather ``spread slot m =
+    region slot m - T_m``; a region slot shared by several values is copied to each); then one
+    ``(M + S - 1)``-to-M bit shifter per value by ``(sigma_i - 1) mod S``, and one AND per bit
+    that keeps ``t < k_i``. ``fill`` is the one-hot edge of the same ``t < k_i`` thermometer.
 
     Parameters
     ----------
@@ -47,7 +49,7 @@ class UnpackMantissa(wiring.Component):
     """
 
     def __init__(self, cfg):
-        self._cfg = _check_significance(cfg)
+        self._cfg = _check_significance(cfg, self)
         n, mb = cfg.n, cfg.fmt.man_bits
         super().__init__({
             "i": In(cfg.budget),
@@ -70,7 +72,8 @@ class UnpackMantissa(wiring.Component):
         cap = region_bits(cfg)
         net = RegionNetwork(m, cfg, self.sigma)
 
-        # Region bits, with q >= R read as 0: q < R  <=>  present planes <= (top - q - 1) // N.
+        # Region bit q (stream bit B-1-q) reads as 0 unless q < R, i.e. unless
+        # present planes <= (B - H - q - 1) // N.
         pc = Signal(range(cfg.mask_bits + 1))
         m.d.comb += pc.eq(sum(self.present[j] for j in range(cfg.mask_bits)))
         le = {}
@@ -80,7 +83,7 @@ class UnpackMantissa(wiring.Component):
             bit = self.i[b - 1 - q]
             if lim < cfg.mask_bits:
                 if lim not in le:
-                    le[lim] = Signal(name=f"pc_le{lim}")
+                    le[lim] = Signal(name=f"room_gt{q}")
                     m.d.comb += le[lim].eq(pc <= lim)
                 bit = bit & le[lim]
             region.append(bit)
@@ -88,9 +91,10 @@ class UnpackMantissa(wiring.Component):
 
         for i in range(n):
             k = self.k[i]
-            kept = [got[i][t] & (k > t) for t in range(mb)]
+            keep = [Const(1, 1)] + [k > t for t in range(mb)]  # keep[t + 1] = t < k_i
             m.d.comb += [
-                self.man[i].eq(Cat(*reversed(kept))),
-                self.fill[i].eq(Cat(*[k == mb - 1 - bb for bb in range(mb)])),
+                # mantissa bit M-1-t is the t-th kept bit
+                self.man[i].eq(Cat(*[got[i][t] & keep[t + 1] for t in reversed(range(mb))])),
+                self.fill[i].eq(Cat(*[keep[t] & ~keep[t + 1] for t in reversed(range(mb))])),
             ]
         return m

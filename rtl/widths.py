@@ -59,7 +59,7 @@ class Widths(wiring.Component):
     """
 
     def __init__(self, cfg, *, block=0, extra=0):
-        self._cfg = _check_significance(cfg)
+        self._cfg = _check_significance(cfg, self)
         self._block = block
         self._extra = extra
         n, k = cfg.n, cfg.k

@@ -1,9 +1,10 @@
 """The `significance` stage components against their golden-model functions.
 
-Every component is simulated with the Amaranth simulator on blocks built from the model's own
-stages (``fields -> base -> deltas -> planes -> mask -> precision -> widths``), on edge cases,
-and, for the decoder side, on random bytes with every P the header field can carry. Nothing of
-the format is re-implemented here: every expected value comes from :mod:`facet.model`.
+``Precision``, ``Widths``, ``PackMantissa`` and ``UnpackMantissa`` are simulated with the
+Amaranth simulator on blocks built from the model's own stages
+(``fields -> base -> deltas -> planes -> mask -> precision -> widths``), on edge cases, and, for
+the decoder side, on random bytes with every P the header field can carry. Nothing of the
+format is re-implemented here: every expected value comes from :mod:`facet.model`.
 """
 
 import numpy as np
@@ -24,73 +25,97 @@ CONFIGS = [
     Config("fp32", 16, 8, None, "significance"),
 ]
 IDS = [c.name for c in CONFIGS]
-RANDOM_BLOCKS = 40
+RANDOM_BLOCKS = 40    # model-built blocks per config
+DECODER_BLOCKS = 24   # random-byte blocks per config
 
 
 # -- stimulus -----------------------------------------------------------------------------
 
 def _random_raw(cfg, nb, rng):
-    """Raw blocks with varied exponent spreads, zeros, subnormals, Inf and NaN."""
+    """Raw blocks: exponents within a chosen spread of a centre (mostly within 2**K, so most
+    blocks are truncated), some zeros and subnormals, a few Inf and NaN."""
     fmt = cfg.fmt
-    spread = rng.choice([0, 1, 2, (1 << cfg.k) - 1, 1 << cfg.k, 2 << cfg.k, fmt.exp_max], size=(nb, 1))
-    centre = rng.integers(1, fmt.exp_max, size=(nb, 1))
-    exp = np.clip(centre - rng.integers(0, spread + 1, size=(nb, cfg.n)), 0, fmt.exp_max - 1)
+    spread = rng.choice([0, 1, 2, 3, (1 << cfg.k) - 1, (1 << cfg.k) - 1, 1 << cfg.k, 3 << cfg.k],
+                        size=(nb, 1))
+    centre = rng.integers(1 << cfg.k, fmt.exp_max, size=(nb, 1))
+    exp = np.clip(centre - rng.integers(0, spread + 1, size=(nb, cfg.n)), 1, fmt.exp_max - 1)
     man = rng.integers(0, 1 << fmt.man_bits, size=(nb, cfg.n))
-    low = rng.random((nb, 1)) < 0.3  # few mantissa bits
-    man = np.where(low, man & ~((1 << max(fmt.man_bits - 2, 0)) - 1), man)
-    zero = rng.random((nb, cfg.n)) < rng.choice([0.0, 0.1, 0.5], size=(nb, 1))
+    few = rng.random((nb, 1)) < 0.2  # few significant mantissa bits
+    man = np.where(few, man & ~((1 << max(fmt.man_bits - 2, 0)) - 1), man)
+    zero = rng.random((nb, cfg.n)) < rng.choice([0.0, 0.0, 0.05, 0.3], size=(nb, 1))
     exp = np.where(zero, 0, exp)
-    special = rng.random((nb, cfg.n)) < 0.02
+    special = rng.random((nb, cfg.n)) < rng.choice([0.0, 0.0, 0.05], size=(nb, 1))
     exp = np.where(special, fmt.exp_max, exp)
     sign = rng.integers(0, 2, size=(nb, cfg.n)) & (rng.random((nb, 1)) < 0.8)
-    raw = (sign << (fmt.width - 1)) | (exp << fmt.man_bits) | man
-    return raw.astype(fmt.dtype)
+    return ((sign << (fmt.width - 1)) | (exp << fmt.man_bits) | man).astype(fmt.dtype)
 
 
 def _edge_raw(cfg, rng):
-    """All zero, all equal exponent (lossless), maximum spread, and blocks that fill R."""
-    fmt, n = cfg.fmt, cfg.n
-    mk = lambda s, e, m: ((np.asarray(s) << (fmt.width - 1)) | (np.asarray(e) << fmt.man_bits)
-                          | np.asarray(m)).astype(fmt.dtype)
+    """All zero, equal exponents (lossless), maximum spread, specials, and blocks that fill R
+    exactly (S(P) = R, no leftover bits; and lossless with M * values = R where possible)."""
+    fmt, n, k = cfg.fmt, cfg.n, cfg.k
     full = (1 << fmt.man_bits) - 1
+    ones, idx = np.ones(n, int), np.arange(n)
+
+    def mk(s, e, m):
+        return ((np.asarray(s) << (fmt.width - 1)) | (np.asarray(e) << fmt.man_bits)
+                | np.asarray(m)).astype(fmt.dtype)
+
     blocks = [
-        mk(0, np.zeros(n, int), np.zeros(n, int)),                                  # all +0
-        mk(np.ones(n, int), np.zeros(n, int), rng.integers(0, full + 1, n)),        # -0, subnormals
-        mk(0, np.full(n, 100 % fmt.exp_max), rng.integers(0, full + 1, n)),         # equal exponents
-        mk(rng.integers(0, 2, n), np.full(n, 7), np.full(n, full)),                 # equal, all ones
-        mk(0, 20 - np.arange(n) % (1 << cfg.k), np.full(n, full)),                  # max spread
-        mk(1, 20 - np.arange(n) % ((1 << cfg.k) + 2), rng.integers(0, full + 1, n)),  # spread + flushed
-        mk(0, np.where(np.arange(n) % 3 == 0, fmt.exp_max, 12), rng.integers(0, 2, n) << (fmt.man_bits - 1)),
+        mk(0, 0 * ones, 0 * ones),                                       # all +0
+        mk(ones, 0 * ones, rng.integers(0, full + 1, n)),                # -0 and subnormals
+        mk(0, 9 * ones, rng.integers(0, full + 1, n)),                   # equal exponents
+        mk(rng.integers(0, 2, n), 9 * ones, full * ones),                # equal, all ones
+        mk(0, 20 - idx % (1 << k), full * ones),                         # deltas 0 .. 2**K - 1
+        mk(1, 20 - idx % ((1 << k) + 2), rng.integers(0, full + 1, n)),  # spread + flushed
+        mk(idx % 2, np.where(idx % 3 == 0, fmt.exp_max, fmt.exp_max - 1 - idx % 3),
+           (idx % 5 == 0) << (fmt.man_bits - 1)),                        # Inf, NaN and neighbours
     ]
-    # Blocks whose widths fill R exactly: truncated with L = 0, and lossless with M * nnz = R.
     cand = _random_raw(cfg, 4000, rng)
-    sign, exp, man = model.fields(cand, cfg)
-    delta, zero, man = model.deltas(exp, man, model.base(exp, cfg), cfg)
-    present = model.mask(model.planes(sign, delta, zero, man, cfg))[:, :cfg.mask_bits]
-    p = model.precision(delta, zero, present, cfg)
-    room = cfg.budget - cfg.header_bits - n * present.sum(axis=1)
-    s_p = np.where(zero, 0, np.clip(p[:, None] - delta, 0, fmt.man_bits)).sum(axis=1)
-    exact = np.flatnonzero((s_p == room) & (p < cfg.max_precision))[:2]
-    lossless = np.flatnonzero((fmt.man_bits * (~zero).sum(axis=1) == room))[:2]
+    st = _stages(cand, cfg)
+    room = cfg.budget - cfg.header_bits - n * st["present"].sum(axis=1)
+    s_p = np.where(st["zero"], 0, np.clip(st["p"][:, None] - st["delta"], 0, fmt.man_bits)).sum(axis=1)
+    exact = np.flatnonzero((s_p == room) & (st["p"] < cfg.max_precision))[:3]
+    lossless = np.flatnonzero(fmt.man_bits * (~st["zero"]).sum(axis=1) == room)[:2]
+    assert len(exact), "no block with S(P) = R found"
     return np.concatenate([np.stack(blocks), cand[exact], cand[lossless]])
 
 
 def _stages(raw, cfg):
     """The model's encoder stages up to ``widths``."""
     sign, exp, man = model.fields(raw, cfg)
-    b = model.base(exp, cfg)
-    delta, zero, man = model.deltas(exp, man, b, cfg)
-    words = model.planes(sign, delta, zero, man, cfg)
-    present = model.mask(words)[:, :cfg.mask_bits]
+    delta, zero, man = model.deltas(exp, man, model.base(exp, cfg), cfg)
+    present = model.mask(model.planes(sign, delta, zero, man, cfg))[:, :cfg.mask_bits]
     p = model.precision(delta, zero, present, cfg)
     k = model.widths(p, delta, zero, present, cfg)
     return dict(delta=delta, zero=zero, man=man, present=present, p=p, k=k)
 
 
-def _blocks(cfg, seed):
+def _encoder_side(cfg, seed):
     rng = np.random.default_rng(seed)
     raw = np.concatenate([_edge_raw(cfg, rng), _random_raw(cfg, RANDOM_BLOCKS, rng)])
-    return _stages(raw, cfg)
+    st = _stages(raw, cfg)
+    # The stimulus covers what it should: all-zero, lossless and truncated blocks.
+    assert (st["p"] == cfg.max_precision).any() and (st["p"] < cfg.max_precision).sum() >= 20
+    assert (st["zero"].all(axis=1)).any()
+    return st
+
+
+def _decoder_side(cfg, seed):
+    """Random packed bytes as the model's decoder reads them: deltas, zero marks, presence
+    bits, and a P field drawn from its whole range (values above P_max included)."""
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(0, 256, size=(DECODER_BLOCKS, cfg.budget_bytes), dtype=np.uint8)
+    blocks[0] = 0
+    blocks[1] = 255
+    _, present = model.header(blocks, cfg)
+    words, _ = model.unpack(blocks, present, cfg)
+    codes = model._words_to_codes(np.ascontiguousarray(words[:, ::-1]), cfg.n)
+    delta = ((codes >> 1) & ((1 << cfg.k) - 1)).astype(np.int32)
+    zero = (codes >> (cfg.k + 1)).astype(bool)
+    p = rng.integers(0, 1 << cfg.policy_bits, size=DECODER_BLOCKS)
+    p[:4] = [0, 1, cfg.max_precision, (1 << cfg.policy_bits) - 1]
+    return dict(blocks=blocks, present=present, delta=delta, zero=zero, p=p)
 
 
 def _sigma(k):
@@ -99,15 +124,15 @@ def _sigma(k):
 
 # -- simulation ---------------------------------------------------------------------------
 
-def _run(dut, vectors, drive, check):
-    """Drive each vector, let the combinational logic settle, check the outputs."""
+def _run(dut, count, drive, check):
+    """Drive vectors ``0 .. count-1``, let the combinational logic settle, check the outputs."""
     errors = []
 
     async def bench(ctx):
-        for j, vec in enumerate(vectors):
-            drive(ctx, vec)
+        for j in range(count):
+            drive(ctx, j)
             await ctx.delay(1e-9)
-            errors.extend(f"vector {j}: {e}" for e in check(ctx, vec))
+            errors.extend(f"vector {j}: {e}" for e in check(ctx, j))
 
     sim = Simulator(dut)
     sim.add_testbench(bench)
@@ -115,120 +140,95 @@ def _run(dut, vectors, drive, check):
     assert not errors, "\n".join(errors[:10])
 
 
-def _set_array(ctx, port, values):
+def _set(ctx, port, values):
     """Set a whole ``ArrayLayout`` port at once (every ``ctx.set`` settles the design)."""
-    w = port.shape().elem_shape.width if hasattr(port.shape().elem_shape, "width") \
-        else port.shape().elem_shape
+    w = len(port.as_value()) // len(values)
     ctx.set(port.as_value(), sum(int(v) << (i * w) for i, v in enumerate(values)))
 
 
-def _get_array(ctx, port, n):
-    raw = ctx.get(port.as_value())
-    w = len(port.as_value()) // n
+def _get(ctx, port, n):
+    raw, w = ctx.get(port.as_value()), len(port.as_value()) // n
     return [(raw >> (i * w)) & ((1 << w) - 1) for i in range(n)]
 
 
-def _present_int(present):
-    return int(sum(int(b) << j for j, b in enumerate(present)))
+def _bits(row):
+    return int(sum(int(b) << j for j, b in enumerate(row)))
 
 
 # -- tests --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_precision(cfg):
-    st = _blocks(cfg, 1)
+    st = _encoder_side(cfg, 1)
     dut = Precision(cfg)
-    vecs = list(range(len(st["p"])))
 
     def drive(ctx, j):
-        _set_array(ctx, dut.delta, st["delta"][j])
-        _set_array(ctx, dut.zero, st["zero"][j])
-        ctx.set(dut.present, _present_int(st["present"][j]))
+        _set(ctx, dut.delta, st["delta"][j])
+        _set(ctx, dut.zero, st["zero"][j])
+        ctx.set(dut.present, _bits(st["present"][j]))
 
     def check(ctx, j):
         got, want = ctx.get(dut.p), int(st["p"][j])
         return [] if got == want else [f"P {got} != {want}"]
 
-    _run(dut, vecs, drive, check)
-
-
-def _decoder_side(cfg, seed, nb):
-    """Random packed bytes decoded by the model: deltas, zero marks, presence, raw P field."""
-    rng = np.random.default_rng(seed)
-    blocks = rng.integers(0, 256, size=(nb, cfg.budget_bytes), dtype=np.uint8)
-    _, present = model.header(blocks, cfg)
-    words, _ = model.unpack(blocks, present, cfg)
-    codes = model._words_to_codes(np.ascontiguousarray(words[:, ::-1]), cfg.n)
-    delta = ((codes >> 1) & ((1 << cfg.k) - 1)).astype(np.int32)
-    zero = (codes >> (cfg.k + 1)).astype(bool)
-    p = rng.integers(0, 1 << cfg.policy_bits, size=nb)  # every value of the header field
-    p[:4] = [0, cfg.max_precision, (1 << cfg.policy_bits) - 1, 1][:min(4, nb)]
-    return blocks, present, delta, zero, p
+    _run(dut, len(st["p"]), drive, check)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_widths(cfg):
-    st = _blocks(cfg, 2)
-    blocks, present, delta, zero, p = _decoder_side(cfg, 3, 24)
-    p_all = np.concatenate([st["p"], p])
-    delta_all = np.concatenate([st["delta"], delta])
-    zero_all = np.concatenate([st["zero"], zero])
-    present_all = np.concatenate([st["present"], present])
-    k = model.widths(p_all, delta_all, zero_all, present_all, cfg)
+    enc, dec = _encoder_side(cfg, 2), _decoder_side(cfg, 3)
+    p, delta, zero, present = (np.concatenate([enc[x], dec[x]]) for x in ("p", "delta", "zero", "present"))
+    k = model.widths(p, delta, zero, present, cfg)
     sigma = _sigma(k)
     dut = Widths(cfg)
     n = cfg.n
 
     def drive(ctx, j):
-        ctx.set(dut.p, int(p_all[j]))
-        _set_array(ctx, dut.delta, delta_all[j])
-        _set_array(ctx, dut.zero, zero_all[j])
-        ctx.set(dut.present, _present_int(present_all[j]))
+        ctx.set(dut.p, int(p[j]))
+        _set(ctx, dut.delta, delta[j])
+        _set(ctx, dut.zero, zero[j])
+        ctx.set(dut.present, _bits(present[j]))
 
     def check(ctx, j):
-        gk, gs = _get_array(ctx, dut.k, n), _get_array(ctx, dut.sigma, n)
+        gk, gs = _get(ctx, dut.k, n), _get(ctx, dut.sigma, n)
         out = []
-        if gk != list(k[j]):
-            out.append(f"k {gk} != {list(k[j])} (P={p_all[j]})")
-        if gs != list(sigma[j]):
-            out.append(f"sigma {gs} != {list(sigma[j])}")
+        if gk != [int(v) for v in k[j]]:
+            out.append(f"k {gk} != {k[j].tolist()} (P = {p[j]})")
+        if gs != [int(v) for v in sigma[j]]:
+            out.append(f"sigma {gs} != {sigma[j].tolist()}")
         return out
 
-    _run(dut, range(len(p_all)), drive, check)
+    _run(dut, len(p), drive, check)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_pack_mantissa(cfg):
-    st = _blocks(cfg, 4)
+    st = _encoder_side(cfg, 4)
     want = model.pack_mantissa(st["man"], st["k"], cfg)
     sigma = _sigma(st["k"])
     dut = PackMantissa(cfg)
-    n = cfg.n
 
     def drive(ctx, j):
-        _set_array(ctx, dut.man, st["man"][j])
-        _set_array(ctx, dut.k, st["k"][j])
-        _set_array(ctx, dut.sigma, sigma[j])
+        _set(ctx, dut.man, st["man"][j])
+        _set(ctx, dut.k, st["k"][j])
+        _set(ctx, dut.sigma, sigma[j])
 
     def check(ctx, j):
         got, exp = ctx.get(dut.o), int.from_bytes(want[j].tobytes(), "little")
         return [] if got == exp else [f"region {got:#x} != {exp:#x}"]
 
-    _run(dut, range(len(want)), drive, check)
+    _run(dut, len(want), drive, check)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_unpack_mantissa(cfg):
-    st = _blocks(cfg, 5)
-    # Encoder-produced regions (packed by the model), read back.
-    blocks_enc = model.pack_mantissa(st["man"], st["k"], cfg)
-    k_enc, present_enc = st["k"], st["present"]
-    # Random bytes with random P (decoder side): widths from the model.
-    blocks_rnd, present_rnd, delta, zero, p = _decoder_side(cfg, 6, 24)
-    k_rnd = model.widths(p, delta, zero, present_rnd, cfg)
-    blocks = np.concatenate([blocks_enc, blocks_rnd])
-    k = np.concatenate([k_enc, k_rnd])
-    present = np.concatenate([present_enc, present_rnd])
+    # Regions the encoder produces (packed by the model), then random bytes read with the
+    # widths of a random P: bits at distance R or more from the top must read as 0.
+    enc, dec = _encoder_side(cfg, 5), _decoder_side(cfg, 6)
+    k_dec = model.widths(dec["p"], dec["delta"], dec["zero"], dec["present"], cfg)
+    blocks = np.concatenate([model.pack_mantissa(enc["man"], enc["k"], cfg), dec["blocks"]])
+    k = np.concatenate([enc["k"], k_dec])
+    present = np.concatenate([enc["present"], dec["present"]])
     man, fill = model.unpack_mantissa(blocks, k, present, cfg)
     sigma = _sigma(k)
     dut = UnpackMantissa(cfg)
@@ -236,17 +236,25 @@ def test_unpack_mantissa(cfg):
 
     def drive(ctx, j):
         ctx.set(dut.i, int.from_bytes(blocks[j].tobytes(), "little"))
-        _set_array(ctx, dut.k, k[j])
-        _set_array(ctx, dut.sigma, sigma[j])
-        ctx.set(dut.present, _present_int(present[j]))
+        _set(ctx, dut.k, k[j])
+        _set(ctx, dut.sigma, sigma[j])
+        ctx.set(dut.present, _bits(present[j]))
 
     def check(ctx, j):
-        gm, gf = _get_array(ctx, dut.man, n), _get_array(ctx, dut.fill, n)
+        gm, gf = _get(ctx, dut.man, n), _get(ctx, dut.fill, n)
         out = []
         if gm != [int(v) for v in man[j]]:
-            out.append(f"man {gm} != {list(man[j])}")
+            out.append(f"man {gm} != {man[j].tolist()}")
         if gf != [int(v) for v in fill[j]]:
-            out.append(f"fill {gf} != {list(fill[j])}")
+            out.append(f"fill {gf} != {fill[j].tolist()}")
         return out
 
-    _run(dut, range(len(blocks)), drive, check)
+    _run(dut, len(blocks), drive, check)
+
+
+@pytest.mark.parametrize("cls", [Precision, Widths, PackMantissa, UnpackMantissa])
+def test_plane_policy_rejected(cls):
+    with pytest.raises(ValueError, match="significance"):
+        cls(Config("bf16", 32, 8))
+    with pytest.raises(TypeError):
+        cls("bf16")
