@@ -11,6 +11,7 @@ Writes, into ``outdir``:
 The output is a function of the arguments only: generating twice gives the same bytes.
 """
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -25,6 +26,28 @@ __all__ = ["generate", "packing_order", "verilog_ports"]
 
 _PORT = re.compile(r"^\s*(input|output|inout)\s+(?:\[(\d+):(\d+)\]\s+)?\\?([A-Za-z_][\w$]*)\s*;",
                    re.MULTILINE)
+
+
+@contextlib.contextmanager
+def _explicit_operand_widths():
+    """Keep the operands of arithmetic and comparison cells at their full width.
+
+    Amaranth's RTLIL backend trims the constant zero or sign extension off such operands
+    (``ModuleEmitter.shorten_operand``), so the Verilog it writes leans on Verilog's implicit
+    extension (``pc - delta`` with a 5-bit ``pc`` and a 3-bit ``delta``), which Verilator
+    reports as WIDTHEXPAND. Untrimmed, the extension is written out (``{ 2'h0, delta }``);
+    the logic is the same. Only the Verilog is written this way; the RTLIL for yosys is not.
+    """
+    emitter = getattr(rtlil, "ModuleEmitter", None)
+    if emitter is None or not hasattr(emitter, "shorten_operand"):
+        yield  # another amaranth: tests/test_lint.py will tell
+        return
+    original = emitter.shorten_operand
+    emitter.shorten_operand = lambda self, value, *, signed: value
+    try:
+        yield
+    finally:
+        emitter.shorten_operand = original
 
 
 def verilog_ports(text, module):
@@ -92,7 +115,8 @@ def generate(cfg: Config, stages: int, outdir) -> dict:
     outdir.mkdir(parents=True, exist_ok=True)
     modules = {}
     for name, design in designs.items():
-        v = verilog.convert(design, name=name, emit_src=False)
+        with _explicit_operand_widths():
+            v = verilog.convert(design, name=name, emit_src=False)
         il = rtlil.convert(design, name=name, emit_src=False)
         (outdir / f"{name}.v").write_text(v)
         (outdir / f"{name}.il").write_text(il)

@@ -59,9 +59,15 @@ def _lint(path):
 
 
 @needs_verilator
-@pytest.mark.parametrize("cfg,stages", [(Config("bf16", 32, 8), 1), (Config("bf16", 32, 8), 3),
-                                        (Config("fp32", 16, 8), 2)],
-                         ids=["bf16_n32_t8_s1", "bf16_n32_t8_s3", "fp32_n16_t8_s2"])
+@pytest.mark.parametrize("cfg,stages", [
+    (Config("bf16", 32, 8), 1),
+    (Config("bf16", 32, 8), 3),
+    (Config("fp32", 16, 8), 2),
+    (Config("bf16", 32, 8, policy="significance"), 1),
+    (Config("bf16", 32, 8, policy="significance"), 3),
+    (Config("fp16", 8, 10, policy="significance"), 0),
+    (Config("fp32", 16, 8, policy="significance"), 2),
+], ids=lambda v: v.name if isinstance(v, Config) else f"s{v}")
 def test_verilator_lint(cfg, stages, tmp_path):
     info = generate(cfg, stages, tmp_path)
     for module, ports in info["ports"].items():
