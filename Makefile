@@ -8,11 +8,12 @@ FORMAT  ?= bf16
 BLOCK   ?= 32
 BITS    ?= 8
 K       ?=
-POLICY  ?= plane
+POLICY  ?=
 STAGES  ?= 1
 KARG    := $(if $(K),-K $(K),)
-CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(POLICY)
+CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(or $(POLICY),plane)
 JOBS    ?= 2
+comma   := ,
 
 .PHONY: setup test regress bench data eval verilog synth synth-sweep lint clean
 
@@ -46,13 +47,14 @@ eval: setup
 	$(FACET) eval data/minilm_acts.npz --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG)
 
 verilog: setup
-	$(FACET) gen --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(POLICY) --stages $(STAGES) -o gen/$(CONFIG)
+	$(FACET) gen --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(or $(POLICY),plane) --stages $(STAGES) -o gen/$(CONFIG)
 
+# Both policies unless POLICY= names one; the comparison goes to build/synth/*_policies.md.
 synth: setup
-	$(FACET) synth --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(POLICY) --stages $(STAGES)
+	$(FACET) synth --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance) --stages $(STAGES)
 
 synth-sweep: setup
-	$(FACET) synth-sweep --bits $(BITS) --policy $(POLICY)
+	$(FACET) synth-sweep --bits $(BITS) --policy $(or $(POLICY),plane)
 
 clean:
 	rm -rf build sim_build gen/*/ .pytest_cache .hypothesis

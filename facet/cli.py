@@ -15,7 +15,7 @@ def _add_config_args(p, block=32):
     p.add_argument("-K", dest="k", type=int, default=None,
                    help="exponent-delta planes (default: min(3, largest that fits))")
     p.add_argument("--policy", default="plane", help=f"truncation policy: {', '.join(POLICIES)}"
-                   " (eval takes a comma-separated list; default: all)")
+                   " (gen: one, default plane; eval and synth: a comma-separated list, default all)")
 
 
 def _config(args, k=None):
@@ -49,9 +49,13 @@ def _cmd_gen(args):
 
 
 def _cmd_synth(args):
-    from .synth_flow import synth_config
-    cfg = _config(args)
-    synth_config(cfg, args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
+    from .synth_flow import synth_config, synth_policies
+    policies = args.policy.split(",")
+    cfgs = [Config(args.format, args.block, args.bits, args.k, pol) for pol in policies]
+    if len(cfgs) == 1:
+        synth_config(cfgs[0], args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
+    else:
+        synth_policies(cfgs, args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
 
 
 def _cmd_synth_sweep(args):
@@ -86,6 +90,7 @@ def main(argv=None):
         p = sub.add_parser(name, help=hlp)
         if name == "synth":
             _add_config_args(p)
+            p.set_defaults(policy="plane,significance")
             p.add_argument("-o", "--output", default=None, help="work directory (default build/synth/<config>)")
         else:
             p.add_argument("--bits", type=int, default=8)

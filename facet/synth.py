@@ -5,8 +5,10 @@ Verilog netlist with the script template ``scripts/synth.ys.in``:
 
 1. ``read_rtlil``/``read_verilog``, ``hierarchy -top``, ``proc``, ``opt``;
 2. per sub-block, hierarchy kept: ``synth``, ``dfflibmap``, ``abc -liberty``, ``stat``;
-3. totals, flattened: the same with ``synth -flatten`` (optimized across block boundaries);
-4. logic depth, flattened, before liberty mapping: ``abc -g`` on generic gates, ``ltp -noff``.
+3. totals, flattened: ``synth -flatten -noabc`` (optimized across block boundaries), then one
+   ``abc -liberty``;
+4. logic depth, flattened, before liberty mapping: ``abc -g`` on generic gates with a light
+   script (``strash; dc2; map``), ``ltp -noff``.
 
 Areas come from a Liberty file (by default ``scripts/freepdk45_area.lib``, an area-only
 model of the NanGate45 / FreePDK45 cells) and are divided by the area of the library's

@@ -5,6 +5,7 @@ for the sweep, ``build/synth/sweep_t<T>.json`` and ``.md``.
 """
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
 def _top_blocks(rep, n=3):
     kids = [b for b in rep["blocks"] if b["level"] == 1]
     kids.sort(key=lambda b: -b["nand2_eq"])
-    return ", ".join(f"{b['name'].split('.')[-1]} {b['nand2_eq']:,.0f}" for b in kids[:n])
+    # yosys suffixes a uniquified module name with $<n> (base$37); the instance is "base"
+    return ", ".join(f"{re.sub(r'[$][0-9]+$', '', b['name'].split('.')[-1])} {b['nand2_eq']:,.0f}"
+                     for b in kids[:n])
 
 
 def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
@@ -83,4 +86,44 @@ def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
     (out / f"{stem}.md").write_text(table + "\n")
     print(table)
     print(f"wrote {out / stem}.md and .json")
+    return rows
+
+
+def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None):
+    """Synthesize the same config under several policies and compare them.
+
+    ``cfgs`` are :class:`Config` objects that differ only in ``policy``; the first is the
+    reference of the ratios. Writes ``<stem>_policies.json`` and ``.md`` next to the
+    per-policy reports and returns the rows.
+    """
+    rows, ref = [], None
+    out = Path(outdir or "build/synth")
+    for cfg in cfgs:
+        sub = out / cfg.policy if outdir else None
+        rep = synth_config(cfg, stages, liberty, nand2, outdir=sub)
+        row = {"policy": cfg.policy, "config": cfg.name,
+               "encoder_nand2_eq": rep["summary"]["encoder_nand2_eq"],
+               "decoder_nand2_eq": rep["summary"]["decoder_nand2_eq"],
+               "encoder_top": _top_blocks(rep["encoder"], 4),
+               "decoder_top": _top_blocks(rep["decoder"], 4)}
+        ref = ref or row
+        for part in ("encoder", "decoder"):
+            row[f"{part}_vs_{ref['policy']}"] = round(
+                row[f"{part}_nand2_eq"] / ref[f"{part}_nand2_eq"], 3)
+        rows.append(row)
+    r0 = rows[0]["policy"]
+    lines = [f"| policy | encoder NAND2-eq | decoder NAND2-eq | encoder / {r0} | decoder / {r0}"
+             " | largest encoder blocks | largest decoder blocks |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['policy']} | {r['encoder_nand2_eq']:,.0f} | {r['decoder_nand2_eq']:,.0f}"
+                     f" | {r[f'encoder_vs_{r0}']:.2f} | {r[f'decoder_vs_{r0}']:.2f}"
+                     f" | {r['encoder_top']} | {r['decoder_top']} |")
+    table = "\n".join(lines)
+    stem = out / (cfgs[0].name.rsplit("_", 1)[0] + f"_s{stages}_policies")
+    out.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    stem.with_suffix(".md").write_text(table + "\n")
+    print(table)
+    print(f"wrote {stem}.md and .json")
     return rows

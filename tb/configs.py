@@ -1,24 +1,41 @@
-"""The configs the regression runs: the fast subset and the full sweep."""
+"""The configs the regression runs: the fast subset and the full sweep, for both truncation
+policies (``plane`` and ``significance``)."""
 
-from facet.config import BLOCK_SIZES, FORMATS, Config
+from facet.config import BLOCK_SIZES, FORMATS, POLICIES, Config
 
-__all__ = ["FAST_CONFIGS", "SWEEP_BITS", "sweep"]
+__all__ = ["FAST_CONFIGS", "SWEEP_BITS", "POLICIES", "sweep", "spec_id", "case_id"]
 
-#: (format, N, T) of the fast subset: the reference config and one fp16 config.
-FAST_CONFIGS = (("bf16", 32, 8), ("fp16", 16, 8))
-#: T values of the sweep (every format x every N).
+#: (format, N, T, policy) of the fast subset: the reference config bf16/32/8 under both
+#: policies, and one fp16 config.
+FAST_CONFIGS = (
+    ("bf16", 32, 8, "plane"),
+    ("fp16", 16, 8, "plane"),
+    ("bf16", 32, 8, "significance"),
+)
+#: T values of the sweep (every policy x every format x every N).
 SWEEP_BITS = (6, 8, 10, 12)
+
+
+def spec_id(fmt, n, t, policy):
+    """Readable pytest id of a (format, N, T, policy) combination, e.g. ``bf16_n32_t8_plane``."""
+    return f"{fmt}_n{n}_t{t}_{policy}"
+
+
+def case_id(cfg: Config):
+    """Pytest id of a config: ``spec_id`` of its format, N, T and policy (K is the default)."""
+    return spec_id(cfg.format, cfg.block, cfg.bits, cfg.policy)
 
 
 def sweep():
     """``(valid, rejected)``: valid ``Config`` objects (default K) and ``(id, message)`` pairs
-    for the format x N x T combinations that :class:`facet.Config` rejects."""
+    for the policy x format x N x T combinations that :class:`facet.Config` rejects."""
     valid, rejected = [], []
-    for fmt in FORMATS:
-        for n in BLOCK_SIZES:
-            for t in SWEEP_BITS:
-                try:
-                    valid.append(Config(fmt, n, t))
-                except ValueError as exc:
-                    rejected.append((f"{fmt}_n{n}_t{t}", str(exc)))
+    for policy in POLICIES:
+        for fmt in FORMATS:
+            for n in BLOCK_SIZES:
+                for t in SWEEP_BITS:
+                    try:
+                        valid.append(Config(fmt, n, t, policy=policy))
+                    except ValueError as exc:
+                        rejected.append((spec_id(fmt, n, t, policy), str(exc)))
     return valid, rejected

@@ -47,12 +47,12 @@ def pytest_terminal_summary(terminalreporter):
         return
     tr = terminalreporter
     tr.section("facet cocotb regression")
-    tr.write_line(f"{'config':<26} {'tests':<40} {'sim':<9} {'seed':>10} {'blocks':>7} "
+    tr.write_line(f"{'config':<32} {'tests':<40} {'sim':<9} {'seed':>10} {'blocks':>7} "
                   f"{'wall s':>7} {'build s':>7}  result")
     total = 0
     for r in sorted(_RECORDS, key=lambda r: (r["config_id"], r["tests"])):
         total += r["blocks_checked"]
-        tr.write_line(f"{r['config_id']:<26} {'+'.join(r['tests']):<40.40} {r['sim']:<9} "
+        tr.write_line(f"{r['config_id']:<32} {'+'.join(r['tests']):<40.40} {r['sim']:<9} "
                       f"{r['seed']:>10} {r['blocks_checked']:>7} {r['wall_s']:>7.1f} "
                       f"{r['build_s']:>7.1f}  {'PASS' if r['passed'] else 'FAIL'}")
     per_cfg = {}

@@ -28,7 +28,7 @@ MINILM = Path(os.environ.get("FACET_TB_MINILM", ROOT / "data" / "minilm_acts.npz
 CATEGORIES = (
     "uniform_bits", "structured_bits", "gelu", "outlier_channels", "softmax_causal",
     "layernorm", "wide_range", "all_zero", "all_negative", "specials", "minilm",
-    "pack_random", "uniform_bytes",
+    "pack_random", "uniform_bytes", "skewed_spread",
 )
 
 
@@ -100,6 +100,37 @@ def structured_bits(cfg, nb, rng):
     zero = rng.random((nb, n)) < zero_p[:, None]
     exp = np.where(zero, 0, exp)
     man = np.where(zero & (rng.random((nb, n)) < 0.7), 0, man)  # the rest: subnormals
+    return _assemble(sign, exp, man, cfg)
+
+
+def skewed_spread(cfg, nb, rng):
+    """Flat blocks with a few outliers below them.
+
+    Most values sit at the block's top exponent or one below it; 1 to N/8 values sit far
+    below (delta 2^K - 1 mostly, some further down so they are flushed); often one value is
+    zero. Every delta plane is then present while most values want full precision: under the
+    ``significance`` policy this drives the precision P down to the lowest values the config
+    allows and leaves the outliers with no mantissa bits at all; under ``plane`` it cuts deep
+    into the mantissa planes.
+    """
+    fmt, n, k = cfg.fmt, cfg.n, cfg.k
+    dmax = (1 << k) - 1
+    low = min(dmax + 3, fmt.exp_max - 1)  # the outliers stay normal numbers where possible
+    top = rng.integers(low, fmt.exp_max, nb)
+    delta = (rng.random((nb, n)) < rng.choice([0.0, 0.1, 0.5], nb)[:, None]).astype(np.int64)
+    outliers = rng.choice([1, 2, 3, max(1, n // 8)], nb)
+    out = rng.random((nb, n)).argsort(axis=1) < outliers[:, None]
+    far = np.where(rng.random((nb, n)) < 0.6, dmax, rng.integers(2, dmax + 3, (nb, n)))
+    delta = np.where(out, far, delta)
+    exp = np.clip(top[:, None] - delta, 1, fmt.exp_max - 1)
+    zero = (~out) & (rng.random((nb, n)).argsort(axis=1) == 0) & (rng.random((nb, 1)) < 0.6)
+    exp = np.where(zero, 0, exp)
+    full = (1 << fmt.man_bits) - 1
+    man = rng.integers(0, full + 1, size=(nb, n), dtype=np.uint64)
+    style = rng.choice(3, nb)[:, None]  # random, all ones (every cut bit matters), MSB only
+    man = np.where(style == 1, full, np.where(style == 2, 1 << (fmt.man_bits - 1), man))
+    man = np.where(zero, 0, man).astype(np.uint64)
+    sign = rng.random((nb, n)) < rng.choice([0.0, 0.5, 1.0], nb)[:, None]
     return _assemble(sign, exp, man, cfg)
 
 
@@ -201,9 +232,9 @@ def minilm_values(cfg, nb_per_array, rng, path=None):
 # -- mixes ----------------------------------------------------------------------------------
 
 _MIX = {  # category -> share of the blocks
-    "uniform_bits": 0.10, "structured_bits": 0.30, "gelu": 0.08, "outlier_channels": 0.08,
-    "softmax_causal": 0.08, "layernorm": 0.05, "wide_range": 0.05, "all_zero": 0.03,
-    "all_negative": 0.05, "specials": 0.10, "minilm": 0.08,
+    "uniform_bits": 0.10, "structured_bits": 0.22, "skewed_spread": 0.08, "gelu": 0.08,
+    "outlier_channels": 0.08, "softmax_causal": 0.08, "layernorm": 0.05, "wide_range": 0.05,
+    "all_zero": 0.03, "all_negative": 0.05, "specials": 0.10, "minilm": 0.08,
 }
 
 
@@ -234,6 +265,8 @@ def encoder_values(cfg, nb, rng, minilm_all=False):
                 raw = uniform_bits(cfg, count, rng)
             elif cat == "structured_bits":
                 raw = structured_bits(cfg, count, rng)
+            elif cat == "skewed_spread":
+                raw = skewed_spread(cfg, count, rng)
             elif cat == "specials":
                 raw = specials(cfg, count, rng)
             else:
@@ -262,8 +295,14 @@ def random_blocks(cfg, nb, rng):
     Half uniformly random bytes; half built with :func:`facet.model.pack` from a random base
     (edges included), a random presence mask of any density and random words in the present
     planes, so every mask popcount, base 0 / all-ones and ``e <= 0`` cases occur.
+
+    Under the ``significance`` policy the mask covers the zero, delta and sign planes only; the
+    header's precision field gets a random P (0, the config's smallest and largest P and the
+    field's all-ones value, which decoders clamp, included) and the mantissa region, the
+    bits the header and the present planes leave at the top of the block, random bits of
+    any density.
     """
-    fmt, n, p = cfg.fmt, cfg.n, cfg.num_planes
+    fmt, n, p = cfg.fmt, cfg.n, cfg.mask_bits
     n_uniform = nb // 2
     n_pack = nb - n_uniform
     uni = rng.integers(0, 256, (n_uniform, cfg.budget_bytes), dtype=np.uint8)
@@ -278,7 +317,20 @@ def random_blocks(cfg, nb, rng):
     sparse = rng.random((n_pack, p)) < 0.2  # some present planes all zero or single-bit
     words = np.where(sparse, words & (words - 1) & (words - 2), words)
     words = np.where(present, words, 0).astype(wdt)
-    packed = model.pack(base, present, words, cfg)
+    if cfg.policy == "significance":
+        field_max = (1 << cfg.policy_bits) - 1
+        prec = np.where(rng.random(n_pack) < 0.4,
+                        rng.choice([0, cfg.min_precision, cfg.max_precision, field_max], n_pack),
+                        rng.integers(0, field_max + 1, n_pack))
+        packed = model.pack(base, present, words, cfg, policy_field=prec)
+        # Mantissa region: the top R = B - H - N * (present planes) bits (docs/format.md).
+        room = cfg.budget - cfg.header_bits - n * present.sum(axis=1)
+        density = rng.choice([0.0, 0.5, 0.5, 0.9, 1.0], n_pack)
+        bits = (rng.random((n_pack, cfg.budget)) < density[:, None]) & (
+            np.arange(cfg.budget) >= cfg.budget - room[:, None])
+        packed |= np.packbits(bits, axis=1, bitorder="little")
+    else:
+        packed = model.pack(base, present, words, cfg)
     blocks = np.concatenate([uni, packed])
     lab = np.concatenate([np.full(n_uniform, CATEGORIES.index("uniform_bytes"), np.uint8),
                           np.full(n_pack, CATEGORIES.index("pack_random"), np.uint8)])

@@ -1,8 +1,9 @@
 """Summary of the cocotb regression sweep: ``python -m tb.summary`` (run by ``make regress``).
 
 Reads the per-config results that ``tb/test_rtl.py::test_sweep`` writes to
-``build/regress/results/``, prints a markdown table (config, blocks checked, simulator, wall
-time, pass/fail) plus the configs the fit rule rejects and valid configs without a result, and
+``build/regress/results/``, prints a markdown table (truncation policy, config, blocks checked,
+simulator, wall time, pass/fail; grouped by policy, then format, N, T) with totals overall and
+per policy, plus the configs the fit rule rejects and valid configs without a result, and
 writes ``build/regress/summary.json``. By default only the latest pytest session's results are
 shown; ``--all`` shows the newest result of every config from any session. Exit status 1 if a
 config failed or a valid config has no result.
@@ -10,11 +11,12 @@ config failed or a valid config has no result.
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
 
-from .configs import sweep
+from .configs import POLICIES, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 REGRESS = ROOT / "build" / "regress"
@@ -30,6 +32,33 @@ def load(results_dir):
     return out
 
 
+_NAME = re.compile(r"^(?P<format>[a-z0-9]+)_n(?P<block>\d+)_t(?P<bits>\d+)(?:_k\d+)?"
+                   r"_(?P<policy>[a-z]+)$")
+
+
+def _key(name, record=None):
+    """``(policy, format, N, T)`` of a result record or a config / rejected id, for sorting
+    and grouping. Records written before the policy field existed give it by their name."""
+    record = record or {}
+    m = _NAME.match(name or "")
+    parsed = m.groupdict() if m else {}
+    policy = record.get("policy") or parsed.get("policy") or "?"
+    fmt = record.get("format") or parsed.get("format") or (name or "")
+    block = int(record.get("block") or parsed.get("block") or 0)
+    bits = int(record.get("bits") or parsed.get("bits") or 0)
+    order = POLICIES.index(policy) if policy in POLICIES else len(POLICIES)
+    return order, policy, fmt, block, bits
+
+
+def _totals(rows):
+    return {
+        "configs_run": len(rows), "passed": sum(bool(r.get("passed")) for r in rows),
+        "failed": sum(not r.get("passed") for r in rows),
+        "blocks_checked": sum(r.get("blocks_checked", 0) for r in rows),
+        "wall_s_sum": round(sum(r.get("wall_s", 0) for r in rows), 1),
+    }
+
+
 def summarize(records, all_sessions=False):
     valid, rejected = sweep()
     sessions = sorted({r.get("session") or "" for r in records})
@@ -41,9 +70,18 @@ def summarize(records, all_sessions=False):
         key = (r["config"], r.get("sim"))
         if key not in newest or r.get("time", 0) > newest[key].get("time", 0):
             newest[key] = r
-    rows = sorted(newest.values(), key=lambda r: (r["config"], r.get("sim", "")))
+    rows = sorted(newest.values(), key=lambda r: (_key(r["config"], r), r.get("sim", "")))
+    for r in rows:
+        r["policy"] = _key(r["config"], r)[1]
     have = {r["config"] for r in rows}
     missing = [c.name for c in valid if c.name not in have]
+    by_policy = {}
+    for policy in POLICIES:
+        sel = [r for r in rows if r["policy"] == policy]
+        by_policy[policy] = _totals(sel) | {
+            "valid": sum(c.policy == policy for c in valid),
+            "rejected": sum(_key(name)[1] == policy for name, _ in rejected),
+            "missing": sum(c.policy == policy and c.name not in have for c in valid)}
     session_wall = None
     if latest and rows and not all_sessions:
         try:
@@ -53,43 +91,51 @@ def summarize(records, all_sessions=False):
     return {
         "generated": time.time(),
         "session": latest if not all_sessions else "all",
-        "rows": [{k: r.get(k) for k in ("config", "config_id", "sim", "blocks_checked",
-                                        "blocks_per_test", "wall_s", "build_s", "sim_s",
-                                        "passed", "seed", "error", "latency")}
+        "rows": [{k: r.get(k) for k in ("policy", "config", "config_id", "sim",
+                                        "blocks_checked", "blocks_per_test", "wall_s",
+                                        "build_s", "sim_s", "passed", "seed", "error",
+                                        "latency")}
                  for r in rows],
-        "rejected": [{"config": name, "reason": msg} for name, msg in rejected],
+        "rejected": [{"policy": _key(name)[1], "config": name, "reason": msg}
+                     for name, msg in sorted(rejected, key=lambda x: _key(x[0]))],
         "missing": missing,
-        "totals": {
-            "configs_run": len(rows), "passed": sum(bool(r.get("passed")) for r in rows),
-            "failed": sum(not r.get("passed") for r in rows), "rejected": len(rejected),
-            "missing": len(missing),
-            "blocks_checked": sum(r.get("blocks_checked", 0) for r in rows),
-            "wall_s_sum": round(sum(r.get("wall_s", 0) for r in rows), 1),
+        "totals": _totals(rows) | {
+            "rejected": len(rejected), "missing": len(missing),
             "session_wall_s": round(session_wall, 1) if session_wall is not None else None,
         },
+        "totals_by_policy": by_policy,
     }
 
 
 def markdown(summary):
     lines = ["## facet cocotb regression", "",
-             "| config | blocks checked | simulator | wall s | build s | seed | result |",
-             "|---|---:|---|---:|---:|---:|---|"]
+             "| policy | config | blocks checked | simulator | wall s | build s | seed | result |",
+             "|---|---|---:|---|---:|---:|---:|---|"]
     for r in summary["rows"]:
-        lines.append(f"| {r['config_id'] or r['config']} | {r['blocks_checked']} | {r['sim']} | "
-                     f"{r['wall_s']:.1f} | {r['build_s']:.1f} | {r['seed']} | "
-                     f"{'PASS' if r['passed'] else 'FAIL'} |")
+        lines.append(f"| {r.get('policy', '?')} | {r['config_id'] or r['config']} | "
+                     f"{r['blocks_checked']} | {r['sim']} | {r['wall_s']:.1f} | "
+                     f"{r['build_s']:.1f} | {r['seed']} | {'PASS' if r['passed'] else 'FAIL'} |")
     t = summary["totals"]
     lines += ["", f"{t['configs_run']} configs run: {t['passed']} passed, {t['failed']} failed; "
                   f"{t['blocks_checked']} blocks checked; sum of per-config wall times "
                   f"{t['wall_s_sum']} s"
               + (f"; session wall time {t['session_wall_s']} s" if t["session_wall_s"] else "")
               + "."]
+    by_policy = summary.get("totals_by_policy") or {}
+    if by_policy:
+        lines += ["", "| policy | valid configs | run | passed | failed | missing | rejected | "
+                      "blocks checked | wall s (sum) |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {p} | {b['valid']} | {b['configs_run']} | {b['passed']} | {b['failed']} | "
+                  f"{b['missing']} | {b['rejected']} | {b['blocks_checked']} | "
+                  f"{b['wall_s_sum']} |" for p, b in by_policy.items()]
     if summary["missing"]:
         lines += ["", "Valid configs without a result: " + ", ".join(summary["missing"])]
     if summary["rejected"]:
         lines += ["", f"### Rejected by the fit rule ({len(summary['rejected'])})", "",
-                  "| config | reason |", "|---|---|"]
-        lines += [f"| {r['config']} | {r['reason']} |" for r in summary["rejected"]]
+                  "| policy | config | reason |", "|---|---|---|"]
+        lines += [f"| {r.get('policy', '?')} | {r['config']} | {r['reason']} |"
+                  for r in summary["rejected"]]
     return "\n".join(lines)
 
 

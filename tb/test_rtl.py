@@ -1,10 +1,12 @@
 """cocotb regression of the generated Verilog, run from pytest.
 
-Fast subset (default selection): the reference config bf16/N=32/T=8 and fp16/N=16/T=8, one
-pytest test per cocotb test (encoder, decoder, decoder_random, loopback, reset), 2000+ blocks
-each. Slow sweep (``-m slow``, ``make regress``): every format x N {8,16,32,64} x T {6,8,10,12};
-valid configs run all five cocotb tests, configs that :class:`facet.Config` rejects are
-skipped with its message (and listed as rejected by ``python -m tb.summary``).
+Fast subset (default selection): the reference config bf16/N=32/T=8 under both truncation
+policies (``plane`` and ``significance``) and fp16/N=16/T=8 (``plane``), one pytest test per
+cocotb test (encoder, decoder, decoder_random, loopback, reset), 2000+ blocks each. Slow sweep
+(``-m slow``, ``make regress``): every policy x format x N {8,16,32,64} x T {6,8,10,12}; valid
+configs run all five cocotb tests, configs that :class:`facet.Config` rejects are skipped with
+its message (and listed as rejected by ``python -m tb.summary``). Test ids name the policy,
+e.g. ``test_rtl[bf16_n32_t8_significance-encoder]``, ``test_sweep[fp16_n64_t12_plane]``.
 
 Environment: ``SIM`` (verilator, default; icarus), ``SEED`` (rerun a seed), ``WAVES=1``
 (FST for Verilator, VCD for Icarus, in the run directory), ``FACET_TB_BLOCKS`` /
@@ -23,7 +25,7 @@ from facet.config import Config
 
 from . import sim as tbsim
 from . import stimulus
-from .configs import FAST_CONFIGS, sweep
+from .configs import FAST_CONFIGS, case_id, spec_id, sweep
 
 KINDS = ("encoder", "decoder", "decoder_random", "loopback", "reset")
 #: Blocks per cocotb test (the reset test gets this many per stream, encoder and decoder).
@@ -81,6 +83,8 @@ def _run(request, sim, cfg, kinds, nblocks, run_name, regress=False):
         r.get("passed") for r in results.values())
     rec = {
         "config": cfg.name, "config_id": tbsim.config_id(cfg, STAGES), "stages": STAGES,
+        "format": cfg.format, "block": cfg.block, "bits": cfg.bits, "k": cfg.k,
+        "policy": cfg.policy,
         "sim": sim, "tests": list(kinds), "seed": seed, "blocks_checked": blocks,
         "blocks_per_test": {k: r.get("blocks_checked", 0) for k, r in results.items()},
         "passed": passed, "wall_s": round(wall, 2), "sim_s": round(sim_wall, 2),
@@ -128,17 +132,19 @@ def _describe_failure(r):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("spec", FAST_CONFIGS, ids=lambda s: f"{s[0]}_n{s[1]}_t{s[2]}")
+@pytest.mark.parametrize("spec", FAST_CONFIGS, ids=lambda s: spec_id(*s))
 def test_rtl(request, simulator, spec, kind):
     """Fast subset: one cocotb test on one config, 2000+ blocks (Verilator)."""
-    _run(request, simulator, Config(*spec), [kind], blocks(simulator, False), kind)
+    fmt, n, t, policy = spec
+    _run(request, simulator, Config(fmt, n, t, policy=policy), [kind], blocks(simulator, False),
+         kind)
 
 
 _VALID, _REJECTED = sweep()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cfg", _VALID, ids=lambda c: f"{c.format}_n{c.block}_t{c.bits}")
+@pytest.mark.parametrize("cfg", _VALID, ids=case_id)
 def test_sweep(request, simulator, cfg):
     """Full sweep: all five cocotb tests in one simulator run per valid config."""
     _run(request, simulator, cfg, KINDS, blocks(simulator, True), "sweep", regress=True)

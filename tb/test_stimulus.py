@@ -1,0 +1,68 @@
+"""Coverage checks of the cocotb stimulus itself (no simulator, a few seconds).
+
+For the fast-subset configs of both truncation policies and a few sweep configs: the encoder
+mix holds truncated and lossless blocks, specials, and truncated blocks of varied exponent
+spreads; under ``significance`` the precision P the model picks ranges from near the config's
+lowest P to lossless blocks, some values keep no mantissa bits, and the decoder's random
+blocks carry every precision P and every presence-mask popcount. All quantities come from :mod:`facet.model`.
+"""
+
+import numpy as np
+import pytest
+
+from facet import model
+from facet.config import Config
+
+from . import stimulus
+from .configs import FAST_CONFIGS, spec_id
+
+NB = 1000  # blocks per test in the slow sweep; the fast subset uses more
+SPECS = list(FAST_CONFIGS) + [
+    ("bf16", 8, 8, "significance"), ("fp16", 64, 12, "significance"),
+    ("fp32", 16, 10, "significance"), ("fp32", 64, 12, "plane"),
+]
+
+
+def _analyse(cfg, raw):
+    sign, exp, man = model.fields(raw, cfg)
+    b = model.base(exp, cfg)
+    delta, zero, man = model.deltas(exp, man, b, cfg)
+    present = model.mask(model.planes(sign, delta, zero, man, cfg))[:, :cfg.mask_bits]
+    truncated = model.lossless_bits(raw, cfg) > cfg.budget
+    spread = np.where(zero, -1, delta).max(axis=1)  # largest kept delta; -1: nothing kept
+    return delta, zero, present, truncated, spread, (exp == cfg.fmt.exp_max).any(axis=1)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: spec_id(*s))
+def test_encoder_mix(spec):
+    fmt, n, t, policy = spec
+    cfg = Config(fmt, n, t, policy=policy)
+    raw, labels = stimulus.encoder_values(cfg, NB, np.random.default_rng([1, 1]))
+    delta, zero, present, truncated, spread, special = _analyse(cfg, raw)
+    assert 0.1 < truncated.mean() < 0.9, f"truncated share {truncated.mean():.2f}"
+    assert special.mean() > 0.02, f"blocks with Inf/NaN: {special.mean():.3f}"
+    cats = {stimulus.CATEGORIES[i] for i in np.unique(labels)}
+    assert {"structured_bits", "skewed_spread", "specials", "uniform_bits"} <= cats
+    spreads = set(np.unique(spread[truncated]).tolist())
+    assert len(spreads) >= min(4, 1 << cfg.k), f"spreads of truncated blocks: {sorted(spreads)}"
+    if policy == "significance":
+        p = model.precision(delta, zero, present, cfg)
+        w = model.widths(p, delta, zero, present, cfg)
+        assert (p >= cfg.max_precision).any(), "no lossless significance block"
+        cut = np.unique(p[truncated])
+        assert cut.min() <= cfg.min_precision + 2, f"lowest P of truncated blocks {cut.min()}"
+        assert cut.size >= (cfg.max_precision - cfg.min_precision) // 2, f"P values {cut}"
+        if cfg.k >= 2:
+            assert ((w == 0) & ~zero).any(), "no kept value without mantissa bits"
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s[3] == "significance"],
+                         ids=lambda s: spec_id(*s))
+def test_decoder_random_precision_field(spec):
+    cfg = Config(*spec[:3], policy=spec[3])
+    blocks, _ = stimulus.random_blocks(cfg, NB, np.random.default_rng([1, 3]))
+    seen = set(model.precision_field(blocks, cfg).tolist())
+    assert {0, cfg.min_precision, cfg.max_precision} <= seen
+    assert len(seen) == cfg.max_precision + 1, f"precision fields seen: {sorted(seen)}"
+    _, present = model.header(blocks, cfg)
+    assert set(present.sum(axis=1).tolist()) == set(range(cfg.mask_bits + 1))
