@@ -31,11 +31,10 @@ class FacetDecoder(wiring.Component):
     latency is ``stages`` cycles and the throughput one block per clock; see
     :class:`~facet.rtl.pipeline.Pipeline` for the handshake.
 
-    Size at bf16 N=32 T=8 (yosys, abc on the 45 nm area model, NAND2-eq, flattened / sum of the
-    separately mapped submodules): K=3 (default), stages=1: 6228 / 6676 (257 flops); K=4:
-    6785 / 7203. Sub-blocks at K=4: unpack 2736, reconstruct 2408, input register ~2060;
-    ``header`` is wiring. stages=0/2/3 at K=4: 4851, 10171, 13790 (flattened). Longest path
-    on generic gates: 26 to 30 for every ``stages`` (the unpack control chain dominates).
+    Size at bf16 N=32 T=8 K=3, stages=1 (``make synth``: yosys, abc on the 45 nm area model,
+    NAND2-eq, flattened): ``plane`` 6,820 (257 flops; unpack 2,345, reconstruct 2,031),
+    ``significance`` 16,050 (unpack_mantissa 7,489, widths 3,376). Longest path on generic
+    gates: 27 and 153.
 
     Parameters
     ----------

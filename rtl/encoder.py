@@ -35,12 +35,12 @@ class FacetEncoder(wiring.Component):
     latency is ``stages`` cycles and the throughput one block per clock; see
     :class:`~facet.rtl.pipeline.Pipeline` for the handshake.
 
-    Size at bf16 N=32 T=8 (yosys, abc on the 45 nm area model, NAND2-eq, flattened / sum of the
-    separately mapped submodules): K=3 (default), stages=1: 8872 / 7707 (257 flops); K=4:
-    9625 / 8309. Sub-blocks at K=4: base 920, deltas 2096, mask 234, pack 2999, output
-    register ~2060; ``fields`` and ``planes`` are wiring. stages=0/2/3 at K=4: 7263, 12848,
-    15852 (flattened). Longest path on generic gates: 94 (stages 0, 1), 75 (2), 59 (3); the
-    bit-serial maximum of :class:`~facet.rtl.base.Base` is most of it.
+    Size at bf16 N=32 T=8 K=3, stages=1 (``make synth``: yosys, abc on the 45 nm area model,
+    NAND2-eq, flattened): ``plane`` 8,557 (257 flops; pack 2,651, deltas 1,902, base 930),
+    ``significance`` 19,943 (pack_mantissa 5,582, widths 3,278, precision 2,832). Longest
+    path on generic gates: 106 and 338. The bit-serial maximum of
+    :class:`~facet.rtl.base.Base` is most of the first. The second runs through ``base``,
+    ``precision`` and ``widths`` in series; the last two measure 116 and 126 levels on their own.
 
     Parameters
     ----------
