@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Const, Value
 
 from facet.config import Config
 
-__all__ = ["check_config", "any_bits", "equals_const", "decrement"]
+__all__ = ["check_config", "check_stages", "any_bits", "equals_const", "decrement"]
 
 
 def check_config(cfg):
@@ -22,6 +22,23 @@ def check_config(cfg):
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a facet.config.Config, not {cfg!r}")
     return cfg
+
+
+def check_stages(stages, cuts):
+    """Return ``stages`` if it is an integer in ``0 .. len(cuts)`` (the register positions).
+
+    Raises
+    ------
+    TypeError
+        If ``stages`` is not an integer.
+    ValueError
+        If ``stages`` is out of range.
+    """
+    if not isinstance(stages, int) or isinstance(stages, bool):
+        raise TypeError(f"stages must be an integer, not {stages!r}")
+    if not 0 <= stages <= len(cuts):
+        raise ValueError(f"stages must be an integer in 0..{len(cuts)}, not {stages!r}")
+    return stages
 
 
 def any_bits(value):

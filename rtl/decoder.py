@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Module, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config
+from ._common import check_config, check_stages
 from .header import Header
 from .pipeline import Pipeline
 from .reconstruct import Reconstruct
@@ -63,11 +63,7 @@ class FacetDecoder(wiring.Component):
 
     def __init__(self, cfg, stages=1):
         self._cfg = check_config(cfg)
-        if not isinstance(stages, int) or isinstance(stages, bool):
-            raise TypeError(f"stages must be an integer, not {stages!r}")
-        if not 0 <= stages <= len(self.CUTS):
-            raise ValueError(f"stages must be an integer in 0..{len(self.CUTS)}, not {stages!r}")
-        self._stages = stages
+        self._stages = check_stages(stages, self.CUTS)
         super().__init__({
             "i": In(stream.Signature(unsigned(cfg.budget))),
             "o": Out(stream.Signature(data.ArrayLayout(unsigned(cfg.fmt.width), cfg.n))),
