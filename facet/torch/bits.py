@@ -1,0 +1,183 @@
+"""Bit machinery shared by every policy: raw bit patterns, bit-plane transposes, byte streams.
+
+All integer work is done in ``torch.int64`` on the device of the input. The NumPy model
+uses unsigned types; torch's unsigned integer types have few kernels, and int64 holds every
+code word, header and N <= 64 plane word of the format (a 64-bit plane word may come out
+negative, which changes nothing for the bitwise operations used here).
+"""
+
+import torch
+
+__all__ = [
+    "to_raw", "raw_to_float", "pad_to_blocks", "to_planes", "from_planes",
+    "words_to_bytes", "bytes_to_words", "or_at", "read_at", "header_int", "bits_to_bytes",
+    "bytes_to_bits", "arange",
+]
+
+_RAW_DTYPES = {16: (torch.int16, torch.uint16), 32: (torch.int32, torch.uint32)}
+
+
+def arange(n, like):
+    """``torch.arange(n)`` as int64 on the device of tensor ``like``."""
+    return torch.arange(n, dtype=torch.int64, device=like.device)
+
+
+def _bf16_rne(bits):
+    """float32 bit patterns (int64, 0..2**32-1) rounded to bf16, nearest even; NaN stays NaN."""
+    nan = (bits & 0x7FFFFFFF) > 0x7F800000
+    rounded = (bits + (0x7FFF + ((bits >> 16) & 1))) >> 16
+    # A NaN whose payload sits in the low half must stay NaN after the cut.
+    return torch.where(nan, (bits >> 16) | 0x40, rounded) & 0xFFFF
+
+
+def to_raw(x, fmt):
+    """Raw bit patterns of ``x`` in format ``fmt`` (a :class:`facet.config.Format`), as int64.
+
+    Integer input of the format's width (int16/uint16 for bf16 and fp16, int32/uint32 for
+    fp32) is taken as raw bit patterns. Floating-point input is converted to float32 and
+    rounded to nearest even to the format, as :func:`facet.model.to_bits` does.
+    """
+    mask = (1 << fmt.width) - 1
+    if not x.is_floating_point():
+        if x.dtype not in _RAW_DTYPES[fmt.width]:
+            raise ValueError(f"raw {fmt.name} values must be one of {_RAW_DTYPES[fmt.width]}, "
+                             f"not {x.dtype}")
+        return x.to(torch.int64) & mask
+    f32 = x.to(torch.float32)
+    if fmt.name == "fp32":
+        return f32.view(torch.int32).to(torch.int64) & mask
+    if fmt.name == "fp16":
+        return f32.to(torch.float16).view(torch.int16).to(torch.int64) & mask
+    return _bf16_rne(f32.view(torch.int32).to(torch.int64) & 0xFFFFFFFF)
+
+
+def raw_to_float(raw, fmt):
+    """float32 values of int64 raw bit patterns of format ``fmt`` (exact for all three)."""
+    if fmt.name == "fp32":
+        return (raw & 0xFFFFFFFF).to(torch.int32).view(torch.float32)  # wraps to the same bits
+    if fmt.name == "fp16":
+        return raw.to(torch.int16).view(torch.float16).to(torch.float32)
+    return (raw << 16).to(torch.int32).view(torch.float32)
+
+
+def pad_to_blocks(flat, n):
+    """``flat`` zero-padded to a whole number of ``n``-value blocks, shape ``(blocks, n)``."""
+    pad = -flat.numel() % n
+    if pad:
+        flat = torch.cat([flat, flat.new_zeros(pad)])
+    return flat.reshape(-1, n)
+
+
+# -- bit-plane transposes -----------------------------------------------------------------
+
+def _transpose8(x):
+    """Transpose each int64 as an 8x8 bit matrix: bit ``8r + c`` moves to bit ``8c + r``.
+
+    torch shifts int64 arithmetically; every mask below stops short of the bits the sign
+    extension fills, so the result is that of the unsigned transpose.
+    """
+    for shift, m in ((7, 0x00AA00AA00AA00AA), (14, 0x0000CCCC0000CCCC), (28, 0x00000000F0F0F0F0)):
+        t = (x ^ (x >> shift)) & m
+        x = x ^ t ^ (t << shift)
+    return x
+
+
+def _as_int64(by):
+    """``(..., 8)`` uint8 -> ``(...)`` int64 of those little-endian bytes (one copy at most)."""
+    return by.contiguous().reshape(-1).view(torch.int64).reshape(by.shape[:-1])
+
+
+def _as_bytes(x):
+    """Inverse of :func:`_as_int64`."""
+    return x.contiguous().reshape(-1).view(torch.uint8).reshape(*x.shape, 8)
+
+
+def to_planes(codes, nbits):
+    """``(blocks, N)`` code words -> ``(blocks, nbits, N/8)`` uint8 bit-planes in stream order.
+
+    Plane ``j`` holds bit ``nbits - 1 - j`` of every code (the MSB first), element ``i`` of the
+    block at bit ``i % 8`` of byte ``i // 8``: the plane as N stream bits. Eight elements by
+    eight code bits at a time are one 8x8 bit-matrix transpose of an int64.
+    """
+    nb, n = codes.shape
+    lanes, groups = -(-nbits // 8), n // 8
+    by = _as_bytes(codes).reshape(nb, groups, 8, 8)[..., :lanes]
+    x = _as_int64(by.permute(0, 3, 1, 2))                               # (nb, lanes, groups)
+    y = _as_bytes(_transpose8(x)).reshape(nb, lanes, groups, 8)
+    planes = y.permute(0, 1, 3, 2).reshape(nb, lanes * 8, groups)[:, :nbits]
+    return planes.flip(1)
+
+
+def from_planes(planes):
+    """Inverse of :func:`to_planes`: ``(blocks, nbits, N/8)`` uint8 planes -> int64 codes."""
+    nb, nbits, groups = planes.shape
+    lanes = -(-nbits // 8)
+    full = planes.new_zeros((nb, lanes * 8, groups))
+    full[:, :nbits] = planes.flip(1)
+    x = _as_int64(full.reshape(nb, lanes, 8, groups).permute(0, 1, 3, 2))
+    y = _as_bytes(_transpose8(x)).reshape(nb, lanes, groups, 8)
+    codes = planes.new_zeros((nb, groups, 8, 8))
+    codes[..., :lanes] = y.permute(0, 2, 3, 1)
+    return _as_int64(codes).reshape(nb, groups * 8)
+
+
+# -- byte streams -------------------------------------------------------------------------
+
+def words_to_bytes(words, width):
+    """``(blocks, W)`` words of ``width`` bits (a multiple of 8) -> little-endian bytes."""
+    nb = words.shape[0]
+    shift = 8 * arange(width // 8, words)
+    return ((words[..., None] >> shift) & 0xFF).reshape(nb, -1)
+
+
+def bytes_to_words(data, width):
+    """Inverse of :func:`words_to_bytes`: ``(blocks, W * width / 8)`` bytes -> words."""
+    nb = data.shape[0]
+    per = width // 8
+    by = data.to(torch.int64).reshape(nb, -1, per)
+    return (by << (8 * arange(per, data))).sum(dim=2)
+
+
+def or_at(out, bitpos, data):
+    """OR the byte string ``data`` into the byte streams ``out`` starting at stream bit ``bitpos``.
+
+    ``out`` is an int64 ``(blocks, L)`` tensor with one spare byte at the end; bytes of
+    ``data`` that would start past its last real byte are dropped (the block cut).
+    """
+    q, s = divmod(bitpos, 8)
+    keep = max(min(data.shape[1], out.shape[1] - 1 - q), 0)
+    shifted = data[:, :keep] << s
+    out[:, q:q + keep] |= shifted & 0xFF
+    out[:, q + 1:q + 1 + keep] |= shifted >> 8
+    return out
+
+
+def read_at(blocks, bitpos, nbytes):
+    """``nbytes`` bytes of the streams ``blocks`` starting at stream bit ``bitpos``.
+
+    Bytes past the end of a block read as zero.
+    """
+    q, s = divmod(bitpos, 8)
+    nb = blocks.shape[0]
+    ext = blocks.new_zeros((nb, q + nbytes + 1), dtype=torch.int64)
+    take = min(blocks.shape[1], ext.shape[1])
+    ext[:, :take] = blocks[:, :take]
+    pair = ext[:, q:q + nbytes] | (ext[:, q + 1:q + nbytes + 1] << 8)
+    return (pair >> s) & 0xFF
+
+
+def header_int(blocks):
+    """The first 64 stream bits of every block as an int64 (missing bytes read as zero)."""
+    return bytes_to_words(read_at(blocks, 0, 8), 64)[:, 0]
+
+
+def bits_to_bytes(bits):
+    """``(blocks, L)`` 0/1 stream bits (L a multiple of 8) -> ``(blocks, L/8)`` bytes."""
+    nb = bits.shape[0]
+    return (bits.to(torch.int64).reshape(nb, -1, 8) << arange(8, bits)).sum(dim=2)
+
+
+def bytes_to_bits(data):
+    """Inverse of :func:`bits_to_bytes`."""
+    nb = data.shape[0]
+    return ((data.to(torch.int64)[..., None] >> arange(8, data)) & 1).reshape(nb, -1)
