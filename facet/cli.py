@@ -49,19 +49,27 @@ def _cmd_gen(args):
 
 
 def _cmd_synth(args):
+    from .synth import SynthError
     from .synth_flow import synth_config, synth_policies
     policies = args.policy.split(",")
     cfgs = [Config(args.format, args.block, args.bits, args.k, pol) for pol in policies]
-    if len(cfgs) == 1:
-        synth_config(cfgs[0], args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
-    else:
-        synth_policies(cfgs, args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
+    try:
+        if len(cfgs) == 1:
+            synth_config(cfgs[0], args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
+        else:
+            synth_policies(cfgs, args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
+    except SynthError as e:  # no yosys, a missing file, a cell not in the liberty
+        raise ValueError(e) from None
 
 
 def _cmd_synth_sweep(args):
+    from .synth import SynthError
     from .synth_flow import synth_sweep
-    synth_sweep(args.bits, args.policy, args.stages, liberty=args.liberty, nand2=args.nand2,
-                formats=args.formats.split(","), blocks=[int(b) for b in args.blocks.split(",")])
+    try:
+        synth_sweep(args.bits, args.policy, args.stages, liberty=args.liberty, nand2=args.nand2,
+                    formats=args.formats.split(","), blocks=[int(b) for b in args.blocks.split(",")])
+    except SynthError as e:
+        raise ValueError(e) from None
 
 
 def main(argv=None):
@@ -99,7 +107,8 @@ def main(argv=None):
             p.add_argument("--blocks", default="8,16,32,64")
         p.add_argument("--stages", type=int, default=1)
         p.add_argument("--liberty", default=None, help="liberty file (default: scripts/freepdk45_area.lib)")
-        p.add_argument("--nand2", default=None, help="NAND2 cell name (default: detected)")
+        p.add_argument("--nand2", default="NAND2_X1", help="the liberty's NAND2 cell, one gate equivalent"
+                       " (default NAND2_X1)")
         p.set_defaults(func=func)
 
     args = ap.parse_args(argv)

@@ -1,7 +1,8 @@
 """`facet synth` and `facet synth-sweep`: generate a config's RTL, synthesize it, report area.
 
-Reports go to ``build/synth/<config>/report.json`` (encoder and decoder, per sub-block) and,
-for the sweep, ``build/synth/sweep_t<T>.json`` and ``.md``.
+Reports go to ``build/synth/<config>_s<stages>/report.json`` (encoder and decoder, per
+sub-block), ``build/synth/<stem>_policies.{md,json}`` for a policy comparison and
+``build/synth/sweep_t<T>_<policy>_s<stages>.{md,json}`` for the sweep.
 """
 
 import json
@@ -10,45 +11,64 @@ import time
 from pathlib import Path
 
 from .config import Config
-from .synth import format_table, synthesize
+from .synth import DEFAULT_ADDERS, format_table, synthesize
+
+__all__ = ["synth_config", "synth_policies", "synth_sweep"]
+
+OUT = Path("build/synth")
 
 
-def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, adders=True,
+def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
                  depth=True, quiet=False):
-    """Synthesize the encoder and decoder of ``cfg``; return ``{"encoder": ..., "decoder": ...}``."""
+    """Synthesize the encoder and decoder of ``cfg``; return ``{"encoder": ..., "decoder": ...}``.
+
+    ``adders`` is the techmap of full adders onto the liberty's adder cells; with the default
+    liberty it defaults to :data:`facet.synth.DEFAULT_ADDERS`, with another one to none.
+    """
     from .generate import generate
 
-    out = Path(outdir or f"build/synth/{cfg.name}_s{stages}")
+    out = Path(outdir or OUT / f"{cfg.name}_s{stages}")
     info = generate(cfg, stages, out / "rtl")
-    report = {"config": cfg.to_dict(), "stages": stages, "latency": info.get("latency")}
+    adders = adders or (None if liberty else DEFAULT_ADDERS)
+    report = {"config": cfg.to_dict(), "stages": stages, "latency": info["latency"]}
     for part in ("encoder", "decoder"):
-        rep = synthesize(out / "rtl" / f"facet_{part}.il", f"facet_{part}", out / part,
-                         liberty=liberty, nand2=nand2, depth=depth, adders=adders, verbose=not quiet)
-        report[part] = rep
         if not quiet:
-            print(format_table(rep))
-            print()
-    enc, dec = report["encoder"]["total"]["nand2_eq"], report["decoder"]["total"]["nand2_eq"]
-    report["summary"] = {"encoder_nand2_eq": enc, "decoder_nand2_eq": dec}
+            print(f"synthesizing {cfg.name} {part} ...", flush=True)
+        report[part] = synthesize(out / "rtl" / f"facet_{part}.il", f"facet_{part}", out / part,
+                                  liberty, nand2 or "NAND2_X1", depth, adders=adders)
+        if not quiet:
+            print(format_table(report[part]) + "\n")
+    report["summary"] = {f"{p}_nand2_eq": report[p]["total"]["nand2_eq"]
+                         for p in ("encoder", "decoder")}
     (out / "report.json").write_text(json.dumps(report, indent=1))
     if not quiet:
-        print(f"{cfg.name}, {stages} stage(s): encoder {enc:,.0f} NAND2-eq, decoder {dec:,.0f} NAND2-eq"
+        print(f"{cfg.name}, {stages} stage(s): encoder {report['summary']['encoder_nand2_eq']:,.0f}"
+              f" NAND2-eq, decoder {report['summary']['decoder_nand2_eq']:,.0f} NAND2-eq"
               f" -> {out / 'report.json'}")
     return report
 
 
 def _top_blocks(rep, n=3):
-    kids = [b for b in rep["blocks"] if b["level"] == 1]
-    kids.sort(key=lambda b: -b["nand2_eq"])
-    # yosys suffixes a uniquified module name with $<n> (base$37); the instance is "base"
+    """The ``n`` largest sub-blocks, e.g. ``pack 2,651, deltas 1,902, base 930``."""
+    kids = sorted((b for b in rep["blocks"] if b["level"] == 1), key=lambda b: -b["nand2_eq"])
+    # Amaranth suffixes a module name that collides with a signal with $<n> (base$37).
     return ", ".join(f"{re.sub(r'[$][0-9]+$', '', b['name'].split('.')[-1])} {b['nand2_eq']:,.0f}"
                      for b in kids[:n])
+
+
+def _save(stem, header, lines, rows):
+    """Write the markdown table and the JSON rows beside it, and print the table."""
+    table = "\n".join([f"| {' | '.join(header)} |", "|" + "---|" * len(header)] + lines)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    stem.with_suffix(".md").write_text(table + "\n")
+    print(f"{table}\nwrote {stem}.md and .json")
 
 
 def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
                 formats=("bf16", "fp16", "fp32"), blocks=(8, 16, 32, 64)):
     """Synthesize every valid (format, N) at T = ``bits``; print and save a markdown table."""
-    rows = []
+    rows, lines = [], []
     configs = [(f, n) for f in formats for n in blocks]
     for i, (fmt, n) in enumerate(configs, 1):
         try:
@@ -56,36 +76,25 @@ def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
         except ValueError as e:
             print(f"[{i}/{len(configs)}] {fmt} N={n}: rejected ({e})")
             rows.append({"format": fmt, "block": n, "rejected": str(e)})
+            lines.append(f"| {fmt} | {n} | – | rejected: does not fit at T = {bits} | | | | |")
             continue
         t0 = time.perf_counter()
         print(f"[{i}/{len(configs)}] {cfg.name} ...", flush=True)
         rep = synth_config(cfg, stages, liberty, nand2, quiet=True)
-        rows.append({"format": fmt, "block": n, "k": cfg.k, "config": cfg.name,
-                     "encoder_nand2_eq": rep["summary"]["encoder_nand2_eq"],
-                     "decoder_nand2_eq": rep["summary"]["decoder_nand2_eq"],
-                     "encoder_flops": rep["encoder"]["total"]["flops"],
-                     "decoder_flops": rep["decoder"]["total"]["flops"],
-                     "encoder_depth": (rep["encoder"].get("depth") or {}).get("levels"),
-                     "decoder_depth": (rep["decoder"].get("depth") or {}).get("levels"),
-                     "encoder_top": _top_blocks(rep["encoder"]), "decoder_top": _top_blocks(rep["decoder"]),
-                     "seconds": round(time.perf_counter() - t0, 1)})
-    lines = [f"| format | N | K | encoder NAND2-eq | decoder NAND2-eq | enc / dec flops | enc / dec depth | largest encoder blocks |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        if "rejected" in r:
-            lines.append(f"| {r['format']} | {r['block']} | – | rejected: does not fit at T = {bits} | | | | |")
-        else:
-            lines.append(f"| {r['format']} | {r['block']} | {r['k']} | {r['encoder_nand2_eq']:,.0f} "
-                         f"| {r['decoder_nand2_eq']:,.0f} | {r['encoder_flops']} / {r['decoder_flops']} "
-                         f"| {r['encoder_depth']} / {r['decoder_depth']} | {r['encoder_top']} |")
-    table = "\n".join(lines)
-    out = Path("build/synth")
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"sweep_t{bits}_{policy}_s{stages}"
-    (out / f"{stem}.json").write_text(json.dumps(rows, indent=1))
-    (out / f"{stem}.md").write_text(table + "\n")
-    print(table)
-    print(f"wrote {out / stem}.md and .json")
+        enc, dec = rep["encoder"], rep["decoder"]
+        r = {"format": fmt, "block": n, "k": cfg.k, "config": cfg.name, **rep["summary"],
+             "encoder_flops": enc["total"]["flops"], "decoder_flops": dec["total"]["flops"],
+             "encoder_depth": (enc["depth"] or {}).get("levels"),
+             "decoder_depth": (dec["depth"] or {}).get("levels"),
+             "encoder_top": _top_blocks(enc), "decoder_top": _top_blocks(dec),
+             "seconds": round(time.perf_counter() - t0, 1)}
+        rows.append(r)
+        lines.append(f"| {fmt} | {n} | {cfg.k} | {r['encoder_nand2_eq']:,.0f} "
+                     f"| {r['decoder_nand2_eq']:,.0f} | {r['encoder_flops']} / {r['decoder_flops']} "
+                     f"| {r['encoder_depth']} / {r['decoder_depth']} | {r['encoder_top']} |")
+    _save(OUT / f"sweep_t{bits}_{policy}_s{stages}",
+          ["format", "N", "K", "encoder NAND2-eq", "decoder NAND2-eq", "enc / dec flops",
+           "enc / dec depth", "largest encoder blocks"], lines, rows)
     return rows
 
 
@@ -96,34 +105,21 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None):
     reference of the ratios. Writes ``<stem>_policies.json`` and ``.md`` next to the
     per-policy reports and returns the rows.
     """
-    rows, ref = [], None
-    out = Path(outdir or "build/synth")
+    rows, lines = [], []
+    out = Path(outdir or OUT)
     for cfg in cfgs:
-        sub = out / cfg.policy if outdir else None
-        rep = synth_config(cfg, stages, liberty, nand2, outdir=sub)
-        row = {"policy": cfg.policy, "config": cfg.name,
-               "encoder_nand2_eq": rep["summary"]["encoder_nand2_eq"],
-               "decoder_nand2_eq": rep["summary"]["decoder_nand2_eq"],
-               "encoder_top": _top_blocks(rep["encoder"], 4),
-               "decoder_top": _top_blocks(rep["decoder"], 4)}
-        ref = ref or row
-        for part in ("encoder", "decoder"):
-            row[f"{part}_vs_{ref['policy']}"] = round(
-                row[f"{part}_nand2_eq"] / ref[f"{part}_nand2_eq"], 3)
-        rows.append(row)
-    r0 = rows[0]["policy"]
-    lines = [f"| policy | encoder NAND2-eq | decoder NAND2-eq | encoder / {r0} | decoder / {r0}"
-             " | largest encoder blocks | largest decoder blocks |",
-             "|---|---|---|---|---|---|---|"]
-    for r in rows:
+        rep = synth_config(cfg, stages, liberty, nand2, outdir=out / cfg.policy if outdir else None)
+        r = {"policy": cfg.policy, "config": cfg.name, **rep["summary"],
+             "encoder_top": _top_blocks(rep["encoder"], 4),
+             "decoder_top": _top_blocks(rep["decoder"], 4)}
+        ref = rows[0] if rows else r
+        ratios = [round(r[f"{p}_nand2_eq"] / ref[f"{p}_nand2_eq"], 3) for p in ("encoder", "decoder")]
+        r |= {f"{p}_vs_{ref['policy']}": x for p, x in zip(("encoder", "decoder"), ratios)}
+        rows.append(r)
         lines.append(f"| {r['policy']} | {r['encoder_nand2_eq']:,.0f} | {r['decoder_nand2_eq']:,.0f}"
-                     f" | {r[f'encoder_vs_{r0}']:.2f} | {r[f'decoder_vs_{r0}']:.2f}"
-                     f" | {r['encoder_top']} | {r['decoder_top']} |")
-    table = "\n".join(lines)
-    stem = out / (cfgs[0].name.rsplit("_", 1)[0] + f"_s{stages}_policies")
-    out.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-    stem.with_suffix(".md").write_text(table + "\n")
-    print(table)
-    print(f"wrote {stem}.md and .json")
+                     f" | {ratios[0]:.2f} | {ratios[1]:.2f} | {r['encoder_top']} | {r['decoder_top']} |")
+    r0 = rows[0]["policy"]
+    _save(out / (cfgs[0].name.rsplit("_", 1)[0] + f"_s{stages}_policies"),
+          ["policy", "encoder NAND2-eq", "decoder NAND2-eq", f"encoder / {r0}", f"decoder / {r0}",
+           "largest encoder blocks", "largest decoder blocks"], lines, rows)
     return rows
