@@ -9,5 +9,7 @@ tensors autograd saves for the backward pass in a compressed (or baseline) forma
 
 from .codec import encode, decode, decode_raw
 from .policies import POLICIES, register
+from .hooks import Method, method, compress_saved_tensors
 
-__all__ = ["encode", "decode", "decode_raw", "POLICIES", "register"]
+__all__ = ["encode", "decode", "decode_raw", "POLICIES", "register", "Method", "method",
+           "compress_saved_tensors"]

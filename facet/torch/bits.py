@@ -11,7 +11,7 @@ import torch
 __all__ = [
     "to_raw", "raw_to_float", "pad_to_blocks", "to_planes", "from_planes",
     "words_to_bytes", "bytes_to_words", "or_at", "read_at", "header_int", "bits_to_bytes",
-    "bytes_to_bits", "arange",
+    "bytes_to_bits", "arange", "reverse_bits",
 ]
 
 _RAW_DTYPES = {16: (torch.int16, torch.uint16), 32: (torch.int32, torch.uint32)}
@@ -169,6 +169,23 @@ def read_at(blocks, bitpos, nbytes):
 def header_int(blocks):
     """The first 64 stream bits of every block as an int64 (missing bytes read as zero)."""
     return bytes_to_words(read_at(blocks, 0, 8), 64)[:, 0]
+
+
+_REV8 = {}
+
+
+def reverse_bits(x, width):
+    """Reverse the low ``width`` bits (``width`` <= 32) of every int64 in ``x``; higher bits
+    must be zero."""
+    table = _REV8.get(x.device)
+    if table is None:
+        i = torch.arange(256, dtype=torch.int64, device=x.device)
+        table = sum(((i >> b) & 1) << (7 - b) for b in range(8))
+        _REV8[x.device] = table
+    if width <= 8:
+        return table[x] >> (8 - width)
+    r = table[x & 255] << 24 | table[(x >> 8) & 255] << 16 | table[(x >> 16) & 255] << 8 | table[(x >> 24) & 255]
+    return r >> (32 - width)
 
 
 def bits_to_bytes(bits):

@@ -9,8 +9,9 @@ from .policies import POLICIES
 
 __all__ = ["encode", "decode", "decode_raw", "policy"]
 
-#: Blocks per chunk: bounds the (blocks, planes, N) int64 temporaries to a few tens of MB.
-CHUNK = 4096
+#: Values per chunk: large enough to amortize the per-op overhead, small enough that the
+#: (blocks, planes, N)-sized temporaries of a chunk stay in the tens of MB.
+CHUNK_VALUES = 1 << 19
 
 
 def policy(cfg):
@@ -20,6 +21,11 @@ def policy(cfg):
     except KeyError:
         raise ValueError(f"policy {cfg.policy!r} has no torch implementation; "
                          f"available: {', '.join(POLICIES)}") from None
+
+
+def _chunk(pol, cfg):
+    """Blocks per chunk for this policy and config."""
+    return max(CHUNK_VALUES // (cfg.n * getattr(pol, "chunk_scale", 1)), 1)
 
 
 def encode(x, cfg):
@@ -42,8 +48,9 @@ def encode(x, cfg):
     pol = policy(cfg)
     raw = pad_to_blocks(to_raw(x.reshape(-1), cfg.fmt), cfg.n)
     out = torch.empty((raw.shape[0], cfg.budget_bytes), dtype=torch.uint8, device=x.device)
-    for i in range(0, raw.shape[0], CHUNK):
-        out[i:i + CHUNK] = pol.encode(raw[i:i + CHUNK], cfg)[:, :cfg.budget_bytes]
+    step = _chunk(pol, cfg)
+    for i in range(0, raw.shape[0], step):
+        out[i:i + step] = pol.encode(raw[i:i + step], cfg)[:, :cfg.budget_bytes]
     return out
 
 
@@ -72,8 +79,9 @@ def decode_raw(blocks, cfg, count=None):
     blocks = blocks.reshape(-1, cfg.budget_bytes)
     nb = blocks.shape[0]
     out = torch.empty((nb, cfg.n), dtype=torch.int64, device=blocks.device)
-    for i in range(0, nb, CHUNK):
-        out[i:i + CHUNK] = pol.decode(blocks[i:i + CHUNK], cfg)
+    step = _chunk(pol, cfg)
+    for i in range(0, nb, step):
+        out[i:i + step] = pol.decode(blocks[i:i + step], cfg)
     out = out.reshape(-1)
     return out if count is None else out[:count]
 

@@ -9,7 +9,7 @@ name; :mod:`facet.torch.codec` picks it from there.
 import torch
 
 from . import stages as st
-from .bits import arange, bits_to_bytes, bytes_to_bits, to_planes
+from .bits import arange, bytes_to_words, reverse_bits, to_planes, words_to_bytes
 
 __all__ = ["POLICIES", "register", "Plane", "Significance"]
 
@@ -53,6 +53,7 @@ class Significance:
     """Per-value mantissa widths at one block precision P (docs/format.md section 8)."""
 
     name = "significance"
+    chunk_scale = 1
 
     # -- stages of its own ------------------------------------------------------------------
 
@@ -82,32 +83,47 @@ class Significance:
         before = torch.cumsum(g, dim=1) - g
         return k + (gains & (before < left[:, None])).to(torch.int64)
 
+    # The mantissa region is handled as an integer read from the top of the block down:
+    # "rev bit" p is stream bit B - 1 - p. Value i's kept bits, MSB first, are rev bits
+    # sigma_i ... sigma_i + k_i - 1, so each value is one shifted word, at most two 64-bit
+    # words wide, and the whole region costs O(N) work per block, not O(N * M).
+
     @staticmethod
-    def slots(k, cfg):
-        """Per value and mantissa bit (MSB first): kept?, and its stream bit."""
-        t = arange(cfg.fmt.man_bits, k)
-        start = torch.cumsum(k, dim=1) - k                              # sigma_i
-        kept = t[None, None, :] < k[:, :, None]                         # (blocks, N, M)
-        return kept, cfg.budget - 1 - (start[:, :, None] + t)
+    def _offsets(k):
+        """sigma_i = k_0 + ... + k_(i-1), and the rev word and bit it starts at."""
+        sigma = torch.cumsum(k, dim=1) - k
+        return sigma, sigma >> 6, sigma & 63
 
     def pack_mantissa(self, man, k, cfg):
         """Value i's k_i leading mantissa bits at stream bits ``B - 1 - (sigma_i + t)``."""
-        nb, m, bsz = man.shape[0], cfg.fmt.man_bits, cfg.budget
-        kept, position = self.slots(k, cfg)
-        bit = (man[:, :, None] >> (m - 1 - arange(m, man))) & 1
-        # Kept positions are distinct; the others go to a spare column.
-        where = torch.where(kept, position, bsz).reshape(nb, -1)
-        stream = man.new_zeros((nb, bsz + 1)).scatter_(1, where, bit.reshape(nb, -1))
-        return bits_to_bytes(stream[:, :bsz])
+        nb, m, nbytes = man.shape[0], cfg.fmt.man_bits, cfg.budget_bytes
+        v = reverse_bits(man, m) & ((1 << k) - 1)          # bit t = mantissa bit M-1-t
+        sigma, w, s = self._offsets(k)
+        nw = -(-cfg.budget // 64) + 1
+        hi = torch.where(s > 0, v >> (64 - s).clamp(max=63), 0)
+        # Kept bits never overlap, so adding them is OR-ing them.
+        words = man.new_zeros((nb, nw + 1))
+        words.scatter_add_(1, w, v << s).scatter_add_(1, w + 1, hi)
+        rev = words_to_bytes(words, 64)[:, :nbytes]
+        return reverse_bits(rev, 8).flip(1)
 
     def unpack_mantissa(self, blocks, k, present, cfg):
-        """The kept mantissa bits, and each value's first cut bit: ``(man, fill)``."""
-        nb, m, bsz = blocks.shape[0], cfg.fmt.man_bits, cfg.budget
-        bits = bytes_to_bits(blocks[:, :cfg.budget_bytes])
-        kept, position = self.slots(k, cfg)
-        inside = kept & (bsz - 1 - position < self.room(present, cfg)[:, None, None])
-        got = torch.gather(bits, 1, position.clamp(0, bsz - 1).reshape(nb, -1)).reshape(kept.shape)
-        man = ((got & inside) << (m - 1 - arange(m, blocks))).sum(dim=2)
+        """The kept mantissa bits, and each value's first cut bit: ``(man, fill)``.
+
+        Bits at a distance R or more from the top of the block read as 0 (foreign blocks).
+        """
+        nb, m, nbytes = blocks.shape[0], cfg.fmt.man_bits, cfg.budget_bytes
+        nw = -(-cfg.budget // 64) + 1
+        rev = blocks.new_zeros((nb, 8 * nw), dtype=torch.int64)
+        rev[:, :nbytes] = reverse_bits(blocks[:, :nbytes].to(torch.int64), 8).flip(1)
+        words = bytes_to_words(rev, 64)
+        sigma, w, s = self._offsets(k)
+        lo = torch.gather(words, 1, w.clamp(max=nw - 1))
+        hi = torch.gather(words, 1, (w + 1).clamp(max=nw - 1))
+        # torch shifts int64 arithmetically: keep only the bits that come from the low word.
+        v = ((lo >> s) & ((1 << (64 - s).clamp(max=m)) - 1)) | torch.where(s > 0, hi << (64 - s).clamp(max=63), 0)
+        keep = torch.minimum(k, self.room(present, cfg)[:, None] - sigma).clamp(min=0)
+        man = reverse_bits(v & ((1 << keep) - 1), m)
         fill = torch.where(k < m, 1 << (m - 1 - k).clamp(min=0), 0)
         return man, fill
 
