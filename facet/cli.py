@@ -1,4 +1,4 @@
-"""`facet` command line: eval, gen, synth, synth-sweep."""
+"""`facet` command line: eval, gen, synth, synth-sweep, train."""
 
 import argparse
 import json
@@ -72,6 +72,25 @@ def _cmd_synth_sweep(args):
         raise ValueError(e) from None
 
 
+def _cmd_train(args):
+    from . import train
+    methods = None if args.methods is None else [m for m in args.methods.split(",") if m]
+    if methods is not None:
+        for m in methods:
+            train.parse_method(m, args.format, args.block)     # reject bad names before any run
+    model = train.GPTConfig(width=args.width, layers=args.layers)
+    res = train.run(methods, args.steps, args.seed, args.out, args.format, args.block, args.jobs,
+                    progress=not args.no_progress, model=model)
+    s = res["settings"]
+    print(f"byte-level GPT, {s['params']:,} parameters, {s['steps']} steps of {s['batch']} x "
+          f"{s['model']['context']} tokens; stdlib sources {res['corpus']['python']}; "
+          f"facet {args.format} N={args.block}")
+    print(train.format_table(res))
+    for sk in res["skipped"]:
+        print(f"skipped {sk['method']}: {sk['reason']}")
+    print(f"wall time {res['wall_seconds']:.0f} s; wrote {args.out}/results.json, {args.out}/loss.png")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="facet", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -110,6 +129,21 @@ def main(argv=None):
         p.add_argument("--nand2", default="NAND2_X1", help="the liberty's NAND2 cell, one gate equivalent"
                        " (default NAND2_X1)")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("train", help="train a small GPT with its saved activations compressed")
+    p.add_argument("--steps", type=int, default=None, help="training steps per run (default 200)")
+    p.add_argument("--methods", default=None,
+                   help="comma-separated: fp32, bf16, POLICY:T (e.g. plane:8), baseline names "
+                        "(default: all that exist)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="build/train", help="output directory (default build/train)")
+    p.add_argument("--format", default="bf16", choices=sorted(FORMATS), help="facet value format")
+    p.add_argument("--block", type=int, default=32, choices=BLOCK_SIZES, help="facet block size N")
+    p.add_argument("--jobs", type=int, default=2, help="runs in parallel, one thread each (default 2)")
+    p.add_argument("--width", type=int, default=128, help="model width (default 128)")
+    p.add_argument("--layers", type=int, default=4, help="Transformer blocks (default 4)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
 
     args = ap.parse_args(argv)
     try:

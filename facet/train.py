@@ -9,7 +9,7 @@ has; every tenth file (in sorted order) is held out.
 ``facet train`` / ``make train`` writes ``build/train/results.json`` and ``build/train/loss.png``.
 """
 
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 import glob
 import hashlib
 import json
@@ -44,7 +44,7 @@ BASELINE_NAMES = ("mxint8", "mxfp8-e4m3", "nvfp4")
 class GPTConfig:
     vocab: int = 256
     context: int = 64
-    width: int = 192
+    width: int = 128
     layers: int = 4
     heads: int = 4
 
@@ -170,8 +170,8 @@ def _bits_label(name, spec):
 
 @dataclass
 class Settings:
-    steps: int = 250
-    batch: int = 16
+    steps: int = 200
+    batch: int = 8
     lr: float = 3e-3
     warmup: int = 25
     eval_batches: int = 16
@@ -244,30 +244,59 @@ def _worker(name, spec, s, queue):
 
 
 def run(methods=None, steps=None, seed=0, out="build/train", fmt="bf16", block=32, jobs=2,
-        progress=True):
+        progress=True, model=None):
     """Train under every method, ``jobs`` runs at a time; write ``results.json`` and ``loss.png``.
 
     Returns the result dict (see ``results.json``).
     """
-    from concurrent.futures import ProcessPoolExecutor
-    import multiprocessing as mp
-    import queue as queue_mod
     from tqdm import tqdm
 
     skipped = []
     if methods is None:
         methods, skipped = default_methods(fmt, block)
     specs = {m: parse_method(m, fmt, block) for m in methods}
-    s = Settings(seed=seed) if steps is None else Settings(steps=steps, seed=seed)
+    s = Settings(seed=seed)
+    s = replace(s, steps=steps or s.steps, model=model or s.model)
     _, _, info = corpus()
     n_params = sum(p.numel() for p in GPT(s.model).parameters())
     # The slowest storage methods first, so that the last runs to start are short ones.
     order = sorted(specs, key=lambda m: -_cost(specs[m]))
     results = {}
     t0 = time.perf_counter()
+    bar = tqdm(total=s.steps * len(specs), unit="step", disable=not progress, dynamic_ncols=True,
+               mininterval=1.0)
+    if jobs == 1:
+        train, held, _ = corpus()
+        for m in order:
+            def report(step, loss, m=m):
+                bar.update(1)
+                bar.set_postfix_str(f"{m} loss {loss:.3f}")
+            results[m] = train_run(specs[m], train, held, s, report)
+    else:
+        _run_pool(specs, order, s, jobs, bar, results)
+    bar.close()
+    runs = [{"method": m, "T": _bits_label(m, specs[m]),
+             "config": specs[m].to_dict() if isinstance(specs[m], Config) else None, **results[m]}
+            for m in specs]
+    result = {"settings": {**asdict(s), "params": n_params, "format": fmt, "block": block,
+                           "jobs": jobs, "threads_per_run": 1, "torch": torch.__version__},
+              "corpus": info, "skipped": [{"method": m, "reason": r} for m, r in skipped],
+              "wall_seconds": time.perf_counter() - t0, "runs": runs}
+    outdir = Path(out)
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "results.json").write_text(json.dumps(result, indent=1))
+    plot(result, outdir / "loss.png")
+    return result
+
+
+def _run_pool(specs, order, s, jobs, bar, results):
+    """Runs in ``jobs`` worker processes; their steps move the progress bar."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing as mp
+    import queue as queue_mod
+
     ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=ctx) as pool, \
-            tqdm(total=s.steps * len(specs), unit="step", disable=not progress, dynamic_ncols=True) as bar:
+    with ctx.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
         q = manager.Queue()
         futures = {pool.submit(_worker, m, specs[m], s, q): m for m in order}
         pending = set(futures)
@@ -282,18 +311,6 @@ def run(methods=None, steps=None, seed=0, out="build/train", fmt="bf16", block=3
                 pending.discard(f)
                 results[futures[f]] = f.result()
                 bar.update(s.steps - results[futures[f]]["steps"])  # runs that stopped early
-    runs = [{"method": m, "T": _bits_label(m, specs[m]),
-             "config": specs[m].to_dict() if isinstance(specs[m], Config) else None, **results[m]}
-            for m in specs]
-    result = {"settings": {**asdict(s), "params": n_params, "format": fmt, "block": block,
-                           "jobs": jobs, "threads_per_run": 1, "torch": torch.__version__},
-              "corpus": info, "skipped": [{"method": m, "reason": r} for m, r in skipped],
-              "wall_seconds": time.perf_counter() - t0, "runs": runs}
-    outdir = Path(out)
-    outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "results.json").write_text(json.dumps(result, indent=1))
-    plot(result, outdir / "loss.png")
-    return result
 
 
 def _cost(spec):

@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+# pytest-xdist runs one worker per core; more threads per worker only wait on each other.
+torch.set_num_threads(1)
+
 import facet
 import facet.torch as ft
 from facet.config import BLOCK_SIZES, FORMATS, POLICIES

@@ -1,9 +1,10 @@
 """Bit machinery shared by every policy: raw bit patterns, bit-plane transposes, byte streams.
 
-All integer work is done in ``torch.int64`` on the device of the input. The NumPy model
-uses unsigned types; torch's unsigned integer types have few kernels, and int64 holds every
-code word, header and N <= 64 plane word of the format (a 64-bit plane word may come out
-negative, which changes nothing for the bitwise operations used here).
+Integer work is done in signed types on the device of the input: torch's unsigned integer
+types have few kernels. Per-value work (raw values, code words) uses :func:`work_dtype`:
+int32 for the 16-bit formats, whose code words have at most 17 bits, and int64 for fp32.
+Headers and 64-bit words are int64. A value with its top bit set comes out negative, which
+changes nothing for the bitwise operations used here.
 """
 
 import torch
@@ -11,19 +12,28 @@ import torch
 __all__ = [
     "to_raw", "raw_to_float", "pad_to_blocks", "to_planes", "from_planes",
     "words_to_bytes", "bytes_to_words", "or_at", "read_at", "header_int", "bits_to_bytes",
-    "bytes_to_bits", "arange", "reverse_bits",
+    "bytes_to_bits", "arange", "reverse_bits", "work_dtype",
 ]
 
 _RAW_DTYPES = {16: (torch.int16, torch.uint16), 32: (torch.int32, torch.uint32)}
 
 
+def work_dtype(fmt):
+    """Integer dtype of raw values and code words of format ``fmt``."""
+    return torch.int32 if fmt.width <= 16 else torch.int64
+
+
 def arange(n, like):
-    """``torch.arange(n)`` as int64 on the device of tensor ``like``."""
-    return torch.arange(n, dtype=torch.int64, device=like.device)
+    """``torch.arange(n)`` on the device of tensor ``like``, in its dtype if that is int32 or
+    int64, else in int64."""
+    dtype = like.dtype if like.dtype in (torch.int32, torch.int64) else torch.int64
+    return torch.arange(n, dtype=dtype, device=like.device)
 
 
 def _bf16_rne(bits):
-    """float32 bit patterns (int64, 0..2**32-1) rounded to bf16, nearest even; NaN stays NaN."""
+    """float32 bit patterns (int32) rounded to bf16, nearest even; NaN stays NaN.
+
+    The int32 sum wraps exactly as the uint32 one does in the model."""
     nan = (bits & 0x7FFFFFFF) > 0x7F800000
     rounded = (bits + (0x7FFF + ((bits >> 16) & 1))) >> 16
     # A NaN whose payload sits in the low half must stay NaN after the cut.
@@ -37,22 +47,22 @@ def to_raw(x, fmt):
     fp32) is taken as raw bit patterns. Floating-point input is converted to float32 and
     rounded to nearest even to the format, as :func:`facet.model.to_bits` does.
     """
-    mask = (1 << fmt.width) - 1
+    mask, dt = (1 << fmt.width) - 1, work_dtype(fmt)
     if not x.is_floating_point():
         if x.dtype not in _RAW_DTYPES[fmt.width]:
             raise ValueError(f"raw {fmt.name} values must be one of {_RAW_DTYPES[fmt.width]}, "
                              f"not {x.dtype}")
-        return x.to(torch.int64) & mask
+        return x.to(dt) & mask
     f32 = x.to(torch.float32)
     if fmt.name == "fp32":
-        return f32.view(torch.int32).to(torch.int64) & mask
+        return f32.view(torch.int32).to(dt) & mask
     if fmt.name == "fp16":
-        return f32.to(torch.float16).view(torch.int16).to(torch.int64) & mask
-    return _bf16_rne(f32.view(torch.int32).to(torch.int64) & 0xFFFFFFFF)
+        return f32.to(torch.float16).view(torch.int16).to(dt) & mask
+    return _bf16_rne(f32.view(torch.int32))
 
 
 def raw_to_float(raw, fmt):
-    """float32 values of int64 raw bit patterns of format ``fmt`` (exact for all three)."""
+    """float32 values of raw bit patterns of format ``fmt`` (exact for all three)."""
     if fmt.name == "fp32":
         return (raw & 0xFFFFFFFF).to(torch.int32).view(torch.float32)  # wraps to the same bits
     if fmt.name == "fp16":
@@ -88,8 +98,8 @@ def _as_int64(by):
 
 
 def _as_bytes(x):
-    """Inverse of :func:`_as_int64`."""
-    return x.contiguous().reshape(-1).view(torch.uint8).reshape(*x.shape, 8)
+    """``(...)`` integers -> ``(..., itemsize)`` their little-endian bytes."""
+    return x.contiguous().reshape(-1).view(torch.uint8).reshape(*x.shape, x.element_size())
 
 
 def to_planes(codes, nbits):
@@ -101,24 +111,25 @@ def to_planes(codes, nbits):
     """
     nb, n = codes.shape
     lanes, groups = -(-nbits // 8), n // 8
-    by = _as_bytes(codes).reshape(nb, groups, 8, 8)[..., :lanes]
+    by = _as_bytes(codes).reshape(nb, groups, 8, -1)[..., :lanes]
     x = _as_int64(by.permute(0, 3, 1, 2))                               # (nb, lanes, groups)
     y = _as_bytes(_transpose8(x)).reshape(nb, lanes, groups, 8)
     planes = y.permute(0, 1, 3, 2).reshape(nb, lanes * 8, groups)[:, :nbits]
     return planes.flip(1)
 
 
-def from_planes(planes):
-    """Inverse of :func:`to_planes`: ``(blocks, nbits, N/8)`` uint8 planes -> int64 codes."""
+def from_planes(planes, dtype=torch.int64):
+    """Inverse of :func:`to_planes`: ``(blocks, nbits, N/8)`` uint8 planes -> codes of ``dtype``."""
     nb, nbits, groups = planes.shape
     lanes = -(-nbits // 8)
     full = planes.new_zeros((nb, lanes * 8, groups))
     full[:, :nbits] = planes.flip(1)
     x = _as_int64(full.reshape(nb, lanes, 8, groups).permute(0, 1, 3, 2))
     y = _as_bytes(_transpose8(x)).reshape(nb, lanes, groups, 8)
-    codes = planes.new_zeros((nb, groups, 8, 8))
+    size = torch.empty((), dtype=dtype).element_size()
+    codes = planes.new_zeros((nb, groups, 8, size))
     codes[..., :lanes] = y.permute(0, 2, 3, 1)
-    return _as_int64(codes).reshape(nb, groups * 8)
+    return codes.reshape(-1).view(dtype).reshape(nb, groups * 8)
 
 
 # -- byte streams -------------------------------------------------------------------------
@@ -141,12 +152,12 @@ def bytes_to_words(data, width):
 def or_at(out, bitpos, data):
     """OR the byte string ``data`` into the byte streams ``out`` starting at stream bit ``bitpos``.
 
-    ``out`` is an int64 ``(blocks, L)`` tensor with one spare byte at the end; bytes of
+    ``out`` is an integer ``(blocks, L)`` tensor with one spare byte at the end; bytes of
     ``data`` that would start past its last real byte are dropped (the block cut).
     """
     q, s = divmod(bitpos, 8)
     keep = max(min(data.shape[1], out.shape[1] - 1 - q), 0)
-    shifted = data[:, :keep] << s
+    shifted = data[:, :keep].to(out.dtype) << s
     out[:, q:q + keep] |= shifted & 0xFF
     out[:, q + 1:q + 1 + keep] |= shifted >> 8
     return out

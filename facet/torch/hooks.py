@@ -108,11 +108,20 @@ def method(spec):
     return Baseline(spec)
 
 
+def _layout(t):
+    """The strides to give back to a non-contiguous tensor, or None (contiguous, or
+    broadcast: a stride of 0 cannot be written to)."""
+    if t.is_contiguous() or any(st == 0 for st, sz in zip(t.stride(), t.shape) if sz > 1):
+        return None
+    return t.stride()
+
+
 @dataclass
 class _Packed:
     payload: object
     shape: torch.Size
     dtype: torch.dtype
+    stride: tuple | None    # of a tensor that was not contiguous, to give it back its layout
 
 
 @dataclass
@@ -183,12 +192,17 @@ class compress_saved_tensors:
         s.raw_bytes += t.numel() * t.element_size()
         key = str(t.dtype).removeprefix("torch.")
         s.by_dtype[key] = s.by_dtype.get(key, 0) + 1
-        return _Packed(payload, t.shape, t.dtype)
+        return _Packed(payload, t.shape, t.dtype, _layout(t))
 
     def _unpack(self, p):
-        if isinstance(p, _Packed):
-            return self.method.unpack(p.payload, p.shape, p.dtype)
-        return p
+        if not isinstance(p, _Packed):
+            return p
+        t = self.method.unpack(p.payload, p.shape, p.dtype)
+        if p.stride is not None and t.stride() != p.stride:
+            # Backward kernels may take a different path, and round differently, for a
+            # different memory layout; the layout comes back with the values.
+            t = torch.empty_strided(p.shape, p.stride, dtype=t.dtype, device=t.device).copy_(t)
+        return t
 
     def stats(self):
         """Counts so far: tensors, stored_bytes, raw_bytes, ratio (raw / stored), skipped."""

@@ -1,7 +1,7 @@
 """Truncation policies: each one composes the shared stages with its own few.
 
 A policy is a class with ``encode(raw, cfg) -> bytes`` and ``decode(blocks, cfg) -> raw``
-on ``(blocks, N)`` int64 raw bit patterns and ``(blocks, B/8 + 1)`` int64 bytes (the last
+on ``(blocks, N)`` integer raw bit patterns and ``(blocks, B/8 + 1)`` integer bytes (the last
 column spare). :func:`register` adds one to :data:`POLICIES` under its ``Config.policy``
 name; :mod:`facet.torch.codec` picks it from there.
 """
@@ -63,14 +63,18 @@ class Significance:
         return cfg.budget - cfg.header_bits - cfg.n * present.sum(dim=1)
 
     def precision(self, delta, zero, present, cfg):
-        """The largest P whose widths ``clamp(P - d_i, 0, M)`` sum to at most R."""
-        m, nd = cfg.fmt.man_bits, 1 << cfg.k
-        hist = torch.zeros((delta.shape[0], nd), dtype=torch.int64, device=delta.device)
-        hist.scatter_add_(1, delta, (~zero).to(torch.int64))
-        p = arange(cfg.max_precision + 1, delta)
-        per_value = (p[None, :] - arange(nd, delta)[:, None]).clamp(0, m)   # (2**K, Pmax + 1)
-        total = (hist[:, :, None] * per_value[None]).sum(dim=1)
-        return (total <= self.room(present, cfg)[:, None]).sum(dim=1) - 1
+        """The largest P whose widths ``clamp(P - d_i, 0, M)`` sum to at most R.
+
+        S(P) does not decrease with P, so P is found bit by bit, MSB first, as the hardware
+        does: a bit is set when S of the candidate still fits.
+        """
+        m, room = cfg.fmt.man_bits, self.room(present, cfg)
+        p = torch.zeros_like(room)
+        for bit in reversed(range(cfg.policy_bits)):
+            cand = p | (1 << bit)
+            total = (cand[:, None] - delta).clamp(0, m).masked_fill(zero, 0).sum(dim=1)
+            p = torch.where((cand <= cfg.max_precision) & (total <= room), cand, p)
+        return p
 
     def widths(self, p, delta, zero, present, cfg):
         """k_i = clamp(P - d_i, 0, M), plus the leftover bits in element order."""
@@ -102,7 +106,7 @@ class Significance:
         nw = -(-cfg.budget // 64) + 1
         hi = torch.where(s > 0, v >> (64 - s).clamp(max=63), 0)
         # Kept bits never overlap, so adding them is OR-ing them.
-        words = man.new_zeros((nb, nw + 1))
+        words = man.new_zeros((nb, nw + 1), dtype=torch.int64)
         words.scatter_add_(1, w, v << s).scatter_add_(1, w + 1, hi)
         rev = words_to_bytes(words, 64)[:, :nbytes]
         return reverse_bits(rev, 8).flip(1)

@@ -3,7 +3,8 @@
 encoder   ``fields -> base -> deltas -> planes -> mask -> pack``
 decoder   ``header -> unpack -> reconstruct``
 
-Per-value quantities are int64 ``(blocks, N)`` tensors. Bit-planes are uint8
+Per-value quantities are ``(blocks, N)`` tensors of :func:`facet.torch.bits.work_dtype`.
+Bit-planes are uint8
 ``(blocks, planes, N/8)`` tensors in stream order, each plane its N stream bits as bytes
 (docs/format.md, sections 2-4).
 """
@@ -11,6 +12,7 @@ Per-value quantities are int64 ``(blocks, N)`` tensors. Bit-planes are uint8
 import torch
 
 from .bits import arange, from_planes, header_int, or_at, read_at, to_planes, words_to_bytes
+from .bits import work_dtype
 
 __all__ = ["fields", "base", "deltas", "codes", "planes", "mask", "pack", "header", "unpack",
            "split_codes", "reconstruct"]
@@ -46,7 +48,7 @@ def codes(sign, delta, zero, man, cfg):
     Its bits, MSB first, are the planes in stream order.
     """
     m, k = cfg.fmt.man_bits, cfg.k
-    return man | (sign << m) | (delta << (m + 1)) | (zero.to(torch.int64) << (m + k + 1))
+    return man | (sign << m) | (delta << (m + 1)) | (zero.to(sign.dtype) << (m + k + 1))
 
 
 def planes(sign, delta, zero, man, cfg):
@@ -60,9 +62,9 @@ def mask(words):
 
 
 def pack(base_, present, words, cfg, policy_field=None):
-    """Header, then the present planes in stream order, cut at B bits, as int64 bytes.
+    """Header, then the present planes in stream order, cut at B bits, as bytes.
 
-    Returns ``(blocks, B/8 + 1)`` int64 bytes; the last column is spare room for
+    Returns ``(blocks, B/8 + 1)`` int32 bytes; the last column is spare room for
     :func:`facet.torch.bits.or_at` and is dropped by the caller.
     """
     nb, p, g = words.shape
@@ -75,9 +77,9 @@ def pack(base_, present, words, cfg, policy_field=None):
     hdr = base_ | (mask_int << e)
     if policy_field is not None:
         hdr = hdr | (policy_field << (e + p))
-    out = base_.new_zeros((nb, cfg.budget_bytes + 1))
+    out = base_.new_zeros((nb, cfg.budget_bytes + 1), dtype=torch.int32)
     or_at(out, 0, words_to_bytes(hdr[:, None], 64))
-    or_at(out, cfg.header_bits, region.reshape(nb, p * g).to(torch.int64))
+    or_at(out, cfg.header_bits, region.reshape(nb, p * g))
     return out
 
 
@@ -88,7 +90,7 @@ def header(blocks, cfg):
     """
     hdr = header_int(blocks)
     e, q = cfg.fmt.exp_bits, cfg.mask_bits
-    base_ = hdr & cfg.fmt.exp_max
+    base_ = (hdr & cfg.fmt.exp_max).to(work_dtype(cfg.fmt))
     present = ((hdr[:, None] >> (e + arange(q, hdr))) & 1).to(torch.bool)
     return base_, present, hdr
 
@@ -109,17 +111,18 @@ def unpack(blocks, present, cfg):
     # Element i of slot s_full survives the cut for i < r: its first cut bit is in the
     # present plane of rank s_full (i >= r) or s_full + 1 (i < r).
     m = cfg.fmt.man_bits
-    j = arange(p, blocks) - cfg.first_mantissa_plane        # mantissa plane j holds bit M-1-j
+    j = torch.arange(p, dtype=work_dtype(cfg.fmt), device=blocks.device) - cfg.first_mantissa_plane
+    # mantissa plane j holds bit M-1-j
     bit = torch.where(j >= 0, 1 << (m - 1 - j).clamp(min=0), 0)
     hi = torch.where(present & (rank == cfg.full_slots), bit, 0).amax(dim=1)
     lo = torch.where(present & (rank == cfg.full_slots + 1), bit, 0).amax(dim=1)
-    fill = torch.where(arange(n, blocks) >= cfg.partial_elems, hi[:, None], lo[:, None])
+    fill = torch.where(arange(n, j) >= cfg.partial_elems, hi[:, None], lo[:, None])
     return words, fill
 
 
 def split_codes(words, cfg):
     """Plane words in stream order -> per-value code words (see :func:`codes`)."""
-    return from_planes(words)
+    return from_planes(words, work_dtype(cfg.fmt))
 
 
 def reconstruct(base_, code, fill, cfg):
