@@ -15,7 +15,7 @@ CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(or $(POLICY),plane)
 JOBS    ?= 2
 comma   := ,
 
-.PHONY: setup test regress bench data eval verilog synth synth-sweep lint clean
+.PHONY: setup test regress bench data eval verilog synth synth-sweep lint clean train
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,10 @@ data: setup
 
 eval: setup
 	$(FACET) eval data/minilm_acts.npz --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG)
+
+# A small GPT trained under every activation storage method: build/train/results.json, loss.png.
+train: setup
+	$(FACET) train
 
 verilog: setup
 	$(FACET) gen --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(or $(POLICY),plane) --stages $(STAGES) -o gen/$(CONFIG)
