@@ -88,7 +88,8 @@ def _cmd_train(args):
     print(train.format_table(res))
     for sk in res["skipped"]:
         print(f"skipped {sk['method']}: {sk['reason']}")
-    print(f"wall time {res['wall_seconds']:.0f} s; wrote {args.out}/results.json, {args.out}/loss.png")
+    print(f"wall time {res['wall_seconds']:.0f} s ({res['cpu_seconds']:.0f} CPU s over {args.jobs} jobs); "
+          f"wrote {args.out}/results.json, {args.out}/loss.png")
 
 
 def main(argv=None):
@@ -131,7 +132,7 @@ def main(argv=None):
         p.set_defaults(func=func)
 
     p = sub.add_parser("train", help="train a small GPT with its saved activations compressed")
-    p.add_argument("--steps", type=int, default=None, help="training steps per run (default 200)")
+    p.add_argument("--steps", type=int, default=None, help="training steps per run (default 150)")
     p.add_argument("--methods", default=None,
                    help="comma-separated: fp32, bf16, POLICY:T (e.g. plane:8), baseline names "
                         "(default: all that exist)")
