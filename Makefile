@@ -25,7 +25,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-test: setup
+# The MiniLM dump is an input of the RTL and cocotb tests: without it they would skip.
+test: setup data
 	$(PY) -m pytest -q -m "not slow" -n $(JOBS)
 
 # The summary is printed whether or not the sweep passed; the target still fails if it did not.

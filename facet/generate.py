@@ -5,6 +5,8 @@ Writes, into ``outdir``:
 * ``facet_encoder.v``, ``facet_decoder.v``: Verilog-2005 of :class:`facet.rtl.FacetEncoder`
   and :class:`facet.rtl.FacetDecoder` (module names ``facet_encoder``, ``facet_decoder``);
 * ``facet_encoder.il``, ``facet_decoder.il``: the same designs as RTLIL, for yosys;
+* ``facet_encoder.vlt``, ``facet_decoder.vlt``: Verilator waivers of the code generator's
+  warnings (see :func:`lint_waivers`), for ``verilator --lint-only -Wall x.vlt x.v``;
 * ``config.json``: the parameters, the pipeline (stages, latency), the ports of each module
   as they appear in the Verilog, and the packing order.
 
@@ -17,15 +19,17 @@ import re
 from pathlib import Path
 
 from amaranth.back import rtlil, verilog
+from amaranth.hdl import Shape
+from amaranth.lib import wiring
 
 from .config import Config
 from .rtl import FacetDecoder, FacetEncoder
 from .rtl.planes import plane_names
 
-__all__ = ["generate", "packing_order", "verilog_ports"]
+__all__ = ["generate", "packing_order", "signature_ports", "lint_waivers"]
 
-_PORT = re.compile(r"^\s*(input|output|inout)\s+(?:\[(\d+):(\d+)\]\s+)?\\?([A-Za-z_][\w$]*)\s*;",
-                   re.MULTILINE)
+_DECL = re.compile(r"^\s*(wire|reg|input|output|inout)\b(?:\s+signed)?(?:\s*\[[^\]]*\])?\s*"
+                   r"(\\\S+|[A-Za-z_][\w$]*)")
 
 
 @contextlib.contextmanager
@@ -50,20 +54,56 @@ def _explicit_operand_widths():
         emitter.shorten_operand = original
 
 
-def verilog_ports(text, module):
-    """Ports of ``module`` in Verilog ``text``, in declaration order.
+def signature_ports(design):
+    """Verilog ports of a generated ``design``, from its signature, in a fixed order.
 
-    Returns a list of ``{"name", "direction", "width"}``.
+    Amaranth names the port of member ``i.payload`` ``i__payload`` and adds ``clk`` and ``rst``
+    when the design has registers. Returns a list of ``{"name", "direction", "width"}``.
     """
-    start = re.search(rf"^module\s+{re.escape(module)}\s*\(", text, re.MULTILINE)
-    if start is None:
-        raise ValueError(f"module {module} not found")
-    end = text.index("endmodule", start.end())
-    ports = []
-    for direction, msb, lsb, name in _PORT.findall(text, start.end(), end):
-        width = abs(int(msb) - int(lsb)) + 1 if msb else 1
-        ports.append({"name": name, "direction": direction, "width": width})
+    ports = [{"name": n, "direction": "input", "width": 1} for n in ("clk", "rst")
+             if design.stages]
+    for path, member, _ in design.signature.flatten(design):
+        ports.append({"name": "__".join(map(str, path)),
+                      "direction": "input" if member.flow == wiring.In else "output",
+                      "width": Shape.cast(member.shape).width})
     return ports
+
+
+def lint_waivers(text, filename):
+    """Verilator configuration that waives the code generator's warnings in Verilog ``text``.
+
+    Amaranth (through yosys' ``write_verilog``) writes the whole hierarchy into one file, with
+    submodules named after their path (``facet_encoder.pack``): DECLFILENAME. It declares flops
+    with their initial value and assigns them in ``always`` blocks: PROCASSINIT, waived on the
+    ``reg ... = ...;`` lines. It emits a named wire for every signal and every element of every
+    ``data.View``, which yosys then reads through other names: UNUSEDSIGNAL, waived on the lines
+    that declare a signal that is no port of its module. An unused port still warns.
+    """
+    name = f'-file "*{filename}"'
+    out = ["`verilator_config", "// Written by facet gen: waivers of the code generator's "
+           "warnings; a port is never waived.", f"lint_off -rule DECLFILENAME {name}"]
+    port_lines, free, init, decls = set(), [], [], []
+    for no, line in enumerate(text.splitlines(), 1):
+        if line.startswith("module "):
+            decls = []
+        elif line.startswith("endmodule"):
+            ports = {n for _, kind, n in decls if kind in ("input", "output", "inout")}
+            for at, kind, n in decls:
+                (port_lines.add(at) if n in ports else free.append(at))
+        elif m := _DECL.match(line):
+            decls.append((no, m.group(1), m.group(2).strip()))
+            if m.group(1) == "reg" and "=" in line:
+                init.append(no)
+    out += [f"lint_off -rule PROCASSINIT {name} -lines {no}" for no in init]
+    # Runs of generator-wire lines with no port declaration in between, one waiver each.
+    runs = []
+    for no in sorted(free):
+        if runs and not any(runs[-1][1] < p < no for p in port_lines):
+            runs[-1][1] = no
+        else:
+            runs.append([no, no])
+    out += [f"lint_off -rule UNUSEDSIGNAL {name} -lines {a}-{b}" for a, b in runs]
+    return "\n".join(out) + "\n"
 
 
 def packing_order(cfg):
@@ -120,12 +160,14 @@ def generate(cfg: Config, stages: int, outdir) -> dict:
         il = rtlil.convert(design, name=name, emit_src=False)
         (outdir / f"{name}.v").write_text(v)
         (outdir / f"{name}.il").write_text(il)
+        (outdir / f"{name}.vlt").write_text(lint_waivers(v, f"{name}.v"))
         modules[name] = {
             "verilog": f"{name}.v",
             "rtlil": f"{name}.il",
+            "lint_waivers": f"{name}.vlt",
             "latency": design.latency,
             "register_stages": list(design.CUTS[:stages]),
-            "ports": verilog_ports(v, name),
+            "ports": signature_ports(design),
         }
     info = {
         "config": cfg.to_dict(),

@@ -16,10 +16,8 @@ import numpy as np
 from facet import model
 from facet.config import Config
 
-__all__ = [
-    "ROOT", "MINILM", "CATEGORIES", "encoder_values", "decoder_blocks", "random_blocks",
-    "minilm_values", "save", "build_stimulus",
-]
+__all__ = ["ROOT", "MINILM", "CATEGORIES", "truncated_bits", "encoder_values", "decoder_blocks",
+           "random_blocks", "minilm_values", "save", "build_stimulus"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The MiniLM activation dump written by ``make data``; ``FACET_TB_MINILM`` overrides the path.
@@ -163,6 +161,25 @@ def specials(cfg, nb, rng):
     return np.where(where, special, raw).astype(fmt.dtype)
 
 
+def truncated_bits(cfg, nb, rng):
+    """Exponents within a chosen spread of a centre (mostly within 2**K, so most blocks are
+    truncated, with every precision P), some zeros and subnormals, a few Inf and NaN."""
+    fmt = cfg.fmt
+    spread = rng.choice([0, 1, 2, 3, (1 << cfg.k) - 1, (1 << cfg.k) - 1, 1 << cfg.k, 3 << cfg.k],
+                        size=(nb, 1))
+    centre = rng.integers(1 << cfg.k, fmt.exp_max, size=(nb, 1))
+    exp = np.clip(centre - rng.integers(0, spread + 1, size=(nb, cfg.n)), 1, fmt.exp_max - 1)
+    man = rng.integers(0, 1 << fmt.man_bits, size=(nb, cfg.n))
+    few = rng.random((nb, 1)) < 0.2  # few significant mantissa bits
+    man = np.where(few, man & ~((1 << max(fmt.man_bits - 2, 0)) - 1), man)
+    zero = rng.random((nb, cfg.n)) < rng.choice([0.0, 0.0, 0.05, 0.3], size=(nb, 1))
+    exp = np.where(zero, 0, exp)
+    special = rng.random((nb, cfg.n)) < rng.choice([0.0, 0.0, 0.05], size=(nb, 1))
+    exp = np.where(special, fmt.exp_max, exp)
+    sign = rng.integers(0, 2, size=(nb, cfg.n)) & (rng.random((nb, 1)) < 0.8)
+    return ((sign << (fmt.width - 1)) | (exp << fmt.man_bits) | man).astype(fmt.dtype)
+
+
 # -- activation-like tensors --------------------------------------------------------------
 
 def _tensor_blocks(kind, cfg, nb, rng):
@@ -238,14 +255,15 @@ _MIX = {  # category -> share of the blocks
 }
 
 
-def encoder_values(cfg, nb, rng, minilm_all=False):
+def encoder_values(cfg, nb, rng, minilm_all=False, minilm=True):
     """A shuffled mix of every encoder stimulus category, ``(raw, labels)``.
 
-    At least ``nb`` blocks; with the MiniLM dump present, every array contributes.
+    At least ``nb`` blocks; with the MiniLM dump present (and ``minilm``), every array
+    contributes.
     """
     fmt = cfg.fmt
     parts, labels = [], []
-    ml = minilm_values(cfg, None if minilm_all else 1, rng)
+    ml = minilm_values(cfg, None if minilm_all else 1, rng) if minilm else None
     if ml is not None and not minilm_all:
         # Spread the MiniLM share over the arrays, at least 2 blocks + the padded tail each.
         with np.load(MINILM) as npz:
@@ -260,7 +278,7 @@ def encoder_values(cfg, nb, rng, minilm_all=False):
         if cat == "minilm":
             raw = ml
         else:
-            count = max(4, int(round(nb * share / total_share)))
+            count = max(1, int(round(nb * share / total_share)))
             if cat == "uniform_bits":
                 raw = uniform_bits(cfg, count, rng)
             elif cat == "structured_bits":

@@ -4,8 +4,8 @@ Fast subset (default selection): the reference config bf16/N=32/T=8 under both t
 policies (``plane`` and ``significance``) and fp16/N=16/T=8 (``plane``), one pytest test per
 cocotb test (encoder, decoder, decoder_random, loopback, reset), 2000+ blocks each. Slow sweep
 (``-m slow``, ``make regress``): every policy x format x N {8,16,32,64} x T {6,8,10,12}; valid
-configs run all five cocotb tests, configs that :class:`facet.Config` rejects are skipped with
-its message (and listed as rejected by ``python -m tb.summary``). Test ids name the policy,
+configs run all five cocotb tests (``python -m tb.summary`` lists the configs that
+:class:`facet.Config` rejects). Test ids name the policy,
 e.g. ``test_rtl[bf16_n32_t8_significance-encoder]``, ``test_sweep[fp16_n64_t12_plane]``.
 
 Environment: ``SIM`` (verilator, default; icarus), ``SEED`` (rerun a seed), ``WAVES=1``
@@ -23,6 +23,7 @@ import pytest
 
 from facet.config import Config
 
+from . import environment
 from . import sim as tbsim
 from . import stimulus
 from .configs import FAST_CONFIGS, case_id, spec_id, sweep
@@ -47,10 +48,10 @@ REGRESS_DIR = tbsim.ROOT / "build" / "regress"
 
 @pytest.fixture(scope="session")
 def simulator():
-    sim = tbsim.simulator()
-    reason = tbsim.prepare_simulator(sim)
+    sim = environment.simulator()
+    reason = environment.prepare_simulator(sim)
     if reason:
-        pytest.skip(reason)
+        environment.unavailable(reason)
     return sim
 
 
@@ -140,7 +141,7 @@ def test_rtl(request, simulator, spec, kind):
          kind)
 
 
-_VALID, _REJECTED = sweep()
+_VALID, _ = sweep()
 
 
 @pytest.mark.slow
@@ -149,9 +150,3 @@ def test_sweep(request, simulator, cfg):
     """Full sweep: all five cocotb tests in one simulator run per valid config."""
     _run(request, simulator, cfg, KINDS, blocks(simulator, True), "sweep", regress=True)
 
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name,message", _REJECTED, ids=[r[0] for r in _REJECTED])
-def test_sweep_rejected(name, message):
-    """Configs the fit rule rejects: nothing to simulate (listed by tb.summary)."""
-    pytest.skip(f"config rejected: {message}")

@@ -9,7 +9,6 @@ format is re-implemented here: every expected value comes from :mod:`facet.model
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from facet import model
 from facet.config import Config
@@ -17,6 +16,9 @@ from facet.rtl.pack_mantissa import PackMantissa
 from facet.rtl.precision import Precision
 from facet.rtl.unpack_mantissa import UnpackMantissa
 from facet.rtl.widths import Widths
+from tb import stimulus
+from tb.combinational import check_stage, mask_int
+from tb.ports import array_to_int
 
 CONFIGS = [
     Config("bf16", 32, 8, 3, "significance"),
@@ -30,25 +32,6 @@ DECODER_BLOCKS = 24   # random-byte blocks per config
 
 
 # -- stimulus -----------------------------------------------------------------------------
-
-def _random_raw(cfg, nb, rng):
-    """Raw blocks: exponents within a chosen spread of a centre (mostly within 2**K, so most
-    blocks are truncated), some zeros and subnormals, a few Inf and NaN."""
-    fmt = cfg.fmt
-    spread = rng.choice([0, 1, 2, 3, (1 << cfg.k) - 1, (1 << cfg.k) - 1, 1 << cfg.k, 3 << cfg.k],
-                        size=(nb, 1))
-    centre = rng.integers(1 << cfg.k, fmt.exp_max, size=(nb, 1))
-    exp = np.clip(centre - rng.integers(0, spread + 1, size=(nb, cfg.n)), 1, fmt.exp_max - 1)
-    man = rng.integers(0, 1 << fmt.man_bits, size=(nb, cfg.n))
-    few = rng.random((nb, 1)) < 0.2  # few significant mantissa bits
-    man = np.where(few, man & ~((1 << max(fmt.man_bits - 2, 0)) - 1), man)
-    zero = rng.random((nb, cfg.n)) < rng.choice([0.0, 0.0, 0.05, 0.3], size=(nb, 1))
-    exp = np.where(zero, 0, exp)
-    special = rng.random((nb, cfg.n)) < rng.choice([0.0, 0.0, 0.05], size=(nb, 1))
-    exp = np.where(special, fmt.exp_max, exp)
-    sign = rng.integers(0, 2, size=(nb, cfg.n)) & (rng.random((nb, 1)) < 0.8)
-    return ((sign << (fmt.width - 1)) | (exp << fmt.man_bits) | man).astype(fmt.dtype)
-
 
 def _edge_raw(cfg, rng):
     """All zero, equal exponents (lossless), maximum spread, specials, and blocks that fill R
@@ -71,7 +54,7 @@ def _edge_raw(cfg, rng):
         mk(idx % 2, np.where(idx % 3 == 0, fmt.exp_max, fmt.exp_max - 1 - idx % 3),
            (idx % 5 == 0) << (fmt.man_bits - 1)),                        # Inf, NaN and neighbours
     ]
-    cand = _random_raw(cfg, 4000, rng)
+    cand = stimulus.truncated_bits(cfg, 4000, rng)
     st = _stages(cand, cfg)
     room = cfg.budget - cfg.header_bits - n * st["present"].sum(axis=1)
     s_p = np.where(st["zero"], 0, np.clip(st["p"][:, None] - st["delta"], 0, fmt.man_bits)).sum(axis=1)
@@ -93,7 +76,7 @@ def _stages(raw, cfg):
 
 def _encoder_side(cfg, seed):
     rng = np.random.default_rng(seed)
-    raw = np.concatenate([_edge_raw(cfg, rng), _random_raw(cfg, RANDOM_BLOCKS, rng)])
+    raw = np.concatenate([_edge_raw(cfg, rng), stimulus.truncated_bits(cfg, RANDOM_BLOCKS, rng)])
     st = _stages(raw, cfg)
     # The stimulus covers what it should: all-zero, lossless and truncated blocks.
     assert (st["p"] == cfg.max_precision).any() and (st["p"] < cfg.max_precision).sum() >= 20
@@ -122,37 +105,10 @@ def _sigma(k):
     return np.cumsum(k, axis=1) - k
 
 
-# -- simulation ---------------------------------------------------------------------------
-
-def _run(dut, count, drive, check):
-    """Drive vectors ``0 .. count-1``, let the combinational logic settle, check the outputs."""
-    errors = []
-
-    async def bench(ctx):
-        for j in range(count):
-            drive(ctx, j)
-            await ctx.delay(1e-9)
-            errors.extend(f"vector {j}: {e}" for e in check(ctx, j))
-
-    sim = Simulator(dut)
-    sim.add_testbench(bench)
-    sim.run()
-    assert not errors, "\n".join(errors[:10])
-
-
-def _set(ctx, port, values):
-    """Set a whole ``ArrayLayout`` port at once (every ``ctx.set`` settles the design)."""
-    w = len(port.as_value()) // len(values)
-    ctx.set(port.as_value(), sum(int(v) << (i * w) for i, v in enumerate(values)))
-
-
-def _get(ctx, port, n):
-    raw, w = ctx.get(port.as_value()), len(port.as_value()) // n
-    return [(raw >> (i * w)) & ((1 << w) - 1) for i in range(n)]
-
-
-def _bits(row):
-    return int(sum(int(b) << j for j, b in enumerate(row)))
+def _ints(rows, port, n):
+    """Per block, the integer of an ``ArrayLayout`` port holding ``rows[b]``."""
+    w = len(port.as_value()) // n
+    return [array_to_int(r, w) for r in rows]
 
 
 # -- tests --------------------------------------------------------------------------------
@@ -160,18 +116,11 @@ def _bits(row):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_precision(cfg):
     st = _encoder_side(cfg, 1)
-    dut = Precision(cfg)
-
-    def drive(ctx, j):
-        _set(ctx, dut.delta, st["delta"][j])
-        _set(ctx, dut.zero, st["zero"][j])
-        ctx.set(dut.present, _bits(st["present"][j]))
-
-    def check(ctx, j):
-        got, want = ctx.get(dut.p), int(st["p"][j])
-        return [] if got == want else [f"P {got} != {want}"]
-
-    _run(dut, len(st["p"]), drive, check)
+    dut, n = Precision(cfg), cfg.n
+    delta, zero = _ints(st["delta"], dut.delta, n), _ints(st["zero"], dut.zero, n)
+    check_stage(dut, lambda j: {"delta": delta[j], "zero": zero[j],
+                                "present": mask_int(st["present"][j])},
+                lambda j: {"p": int(st["p"][j])}, len(st["p"]))
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
@@ -179,45 +128,23 @@ def test_widths(cfg):
     enc, dec = _encoder_side(cfg, 2), _decoder_side(cfg, 3)
     p, delta, zero, present = (np.concatenate([enc[x], dec[x]]) for x in ("p", "delta", "zero", "present"))
     k = model.widths(p, delta, zero, present, cfg)
-    sigma = _sigma(k)
-    dut = Widths(cfg)
-    n = cfg.n
-
-    def drive(ctx, j):
-        ctx.set(dut.p, int(p[j]))
-        _set(ctx, dut.delta, delta[j])
-        _set(ctx, dut.zero, zero[j])
-        ctx.set(dut.present, _bits(present[j]))
-
-    def check(ctx, j):
-        gk, gs = _get(ctx, dut.k, n), _get(ctx, dut.sigma, n)
-        out = []
-        if gk != [int(v) for v in k[j]]:
-            out.append(f"k {gk} != {k[j].tolist()} (P = {p[j]})")
-        if gs != [int(v) for v in sigma[j]]:
-            out.append(f"sigma {gs} != {sigma[j].tolist()}")
-        return out
-
-    _run(dut, len(p), drive, check)
+    dut, n = Widths(cfg), cfg.n
+    ins = {"delta": _ints(delta, dut.delta, n), "zero": _ints(zero, dut.zero, n)}
+    outs = {"k": _ints(k, dut.k, n), "sigma": _ints(_sigma(k), dut.sigma, n)}
+    check_stage(dut, lambda j: {"p": int(p[j]), "present": mask_int(present[j])}
+                | {port: v[j] for port, v in ins.items()},
+                lambda j: {port: v[j] for port, v in outs.items()}, len(p))
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_pack_mantissa(cfg):
     st = _encoder_side(cfg, 4)
     want = model.pack_mantissa(st["man"], st["k"], cfg)
-    sigma = _sigma(st["k"])
-    dut = PackMantissa(cfg)
-
-    def drive(ctx, j):
-        _set(ctx, dut.man, st["man"][j])
-        _set(ctx, dut.k, st["k"][j])
-        _set(ctx, dut.sigma, sigma[j])
-
-    def check(ctx, j):
-        got, exp = ctx.get(dut.o), int.from_bytes(want[j].tobytes(), "little")
-        return [] if got == exp else [f"region {got:#x} != {exp:#x}"]
-
-    _run(dut, len(want), drive, check)
+    dut, n = PackMantissa(cfg), cfg.n
+    ins = {"man": _ints(st["man"], dut.man, n), "k": _ints(st["k"], dut.k, n),
+           "sigma": _ints(_sigma(st["k"]), dut.sigma, n)}
+    check_stage(dut, lambda j: {port: v[j] for port, v in ins.items()},
+                lambda j: {"o": array_to_int(want[j], 8)}, len(want))
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
@@ -230,26 +157,13 @@ def test_unpack_mantissa(cfg):
     k = np.concatenate([enc["k"], k_dec])
     present = np.concatenate([enc["present"], dec["present"]])
     man, fill = model.unpack_mantissa(blocks, k, present, cfg)
-    sigma = _sigma(k)
-    dut = UnpackMantissa(cfg)
-    n = cfg.n
-
-    def drive(ctx, j):
-        ctx.set(dut.i, int.from_bytes(blocks[j].tobytes(), "little"))
-        _set(ctx, dut.k, k[j])
-        _set(ctx, dut.sigma, sigma[j])
-        ctx.set(dut.present, _bits(present[j]))
-
-    def check(ctx, j):
-        gm, gf = _get(ctx, dut.man, n), _get(ctx, dut.fill, n)
-        out = []
-        if gm != [int(v) for v in man[j]]:
-            out.append(f"man {gm} != {man[j].tolist()}")
-        if gf != [int(v) for v in fill[j]]:
-            out.append(f"fill {gf} != {fill[j].tolist()}")
-        return out
-
-    _run(dut, len(blocks), drive, check)
+    dut, n = UnpackMantissa(cfg), cfg.n
+    ins = {"k": _ints(k, dut.k, n), "sigma": _ints(_sigma(k), dut.sigma, n),
+           "i": [array_to_int(r, 8) >> (cfg.budget - len(dut.i)) for r in blocks]}
+    outs = {"man": _ints(man, dut.man, n), "fill": _ints(fill, dut.fill, n)}
+    check_stage(dut, lambda j: {"present": mask_int(present[j])}
+                | {port: v[j] for port, v in ins.items()},
+                lambda j: {port: v[j] for port, v in outs.items()}, len(blocks))
 
 
 @pytest.mark.parametrize("cls", [Precision, Widths, PackMantissa, UnpackMantissa])

@@ -1,6 +1,6 @@
 """Each combinational stage of facet.rtl against the golden-model function of the same name.
 
-Random and corner-case blocks (facet.rtl.vectors) go through the model stage by stage; every
+Random and corner-case blocks (tb.stimulus) go through the model stage by stage; every
 stage component gets the model's inputs of its stage and must give the model's outputs, bit
 for bit. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
 """
@@ -12,14 +12,15 @@ import zlib
 
 import numpy as np
 import pytest
-from amaranth.hdl import UnusedElaboratable, Value
-from amaranth.sim import Simulator
+from amaranth.hdl import UnusedElaboratable
 
 from facet import model
 from facet.config import Config
-from facet.rtl import (Base, Deltas, Fields, Header, Mask, Pack, Planes, Reconstruct, Unpack,
-                       vectors)
-from facet.rtl.ports import array_to_int, int_to_array
+from facet.rtl import Base, Deltas, Fields, Header, Mask, Pack, Planes, Reconstruct, Unpack
+from facet.rtl.pack import slot_widths
+from tb import stimulus
+from tb.combinational import check_stage, mask_int
+from tb.ports import array_to_int, int_to_array
 
 CONFIGS = [
     Config("bf16", 32, 8, 4), Config("bf16", 32, 8), Config("bf16", 16, 8), Config("fp16", 32, 8),
@@ -37,7 +38,7 @@ def _seed(name):
 
 def _stimulus(cfg, name, nb=4):
     rng = np.random.default_rng(_seed(name + cfg.name))
-    raw = vectors.blocks(cfg, rng, nb)
+    raw = stimulus.encoder_values(cfg, 8 * nb, rng, minilm=False)[0]
     return raw, rng
 
 
@@ -52,32 +53,6 @@ def _encoder_stages(raw, cfg):
                 man_out=man_out, words=words, present=present, packed=packed)
 
 
-def _bits(mask_row):
-    return int(sum(1 << j for j, v in enumerate(mask_row) if v))
-
-
-def _check(dut, inputs, outputs, count):
-    """Drive ``inputs(b)`` and compare ``outputs(b)`` for blocks ``b`` in ``range(count)``.
-
-    ``inputs(b)`` and ``outputs(b)`` give ``{port: (int value, element width or None)}``.
-    """
-    mismatches = []
-
-    async def bench(ctx):
-        for b in range(count):
-            for port, value in inputs(b).items():
-                ctx.set(Value.cast(getattr(dut, port)), value)
-            for port, want in outputs(b).items():
-                got = ctx.get(Value.cast(getattr(dut, port)))
-                if got != want:
-                    mismatches.append((b, port, hex(got), hex(want)))
-
-    sim = Simulator(dut)
-    sim.add_testbench(bench)
-    sim.run()
-    assert not mismatches, f"{len(mismatches)} mismatches, first: {mismatches[:3]}"
-
-
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_encoder_stages(cfg):
     raw, _ = _stimulus(cfg, "encoder")
@@ -85,24 +60,24 @@ def test_encoder_stages(cfg):
     e, mb, k, n, w = cfg.fmt.exp_bits, cfg.fmt.man_bits, cfg.k, cfg.n, cfg.fmt.width
     nb = raw.shape[0]
 
-    _check(Fields(cfg), lambda b: {"i": array_to_int(s["raw"][b], w)},
+    check_stage(Fields(cfg), lambda b: {"i": array_to_int(s["raw"][b], w)},
            lambda b: {"sign": array_to_int(s["sign"][b], 1), "exp": array_to_int(s["exp"][b], e),
                       "man": array_to_int(s["man"][b], mb)}, nb)
-    _check(Base(cfg), lambda b: {"exp": array_to_int(s["exp"][b], e)},
+    check_stage(Base(cfg), lambda b: {"exp": array_to_int(s["exp"][b], e)},
            lambda b: {"base": int(s["base"][b])}, nb)
-    _check(Deltas(cfg),
+    check_stage(Deltas(cfg),
            lambda b: {"exp": array_to_int(s["exp"][b], e), "man": array_to_int(s["man"][b], mb),
                       "base": int(s["base"][b])},
            lambda b: {"delta": array_to_int(s["delta"][b], k), "zero": array_to_int(s["zero"][b], 1),
                       "man_out": array_to_int(s["man_out"][b], mb)}, nb)
-    _check(Planes(cfg),
+    check_stage(Planes(cfg),
            lambda b: {"sign": array_to_int(s["sign"][b], 1), "delta": array_to_int(s["delta"][b], k),
                       "zero": array_to_int(s["zero"][b], 1), "man": array_to_int(s["man_out"][b], mb)},
            lambda b: {"words": array_to_int(s["words"][b], n)}, nb)
-    _check(Mask(cfg), lambda b: {"words": array_to_int(s["words"][b], n)},
-           lambda b: {"present": _bits(s["present"][b])}, nb)
-    _check(Pack(cfg),
-           lambda b: {"base": int(s["base"][b]), "present": _bits(s["present"][b]),
+    check_stage(Mask(cfg), lambda b: {"words": array_to_int(s["words"][b], n)},
+           lambda b: {"present": mask_int(s["present"][b])}, nb)
+    check_stage(Pack(cfg),
+           lambda b: {"base": int(s["base"][b]), "present": mask_int(s["present"][b]),
                       "words": array_to_int(s["words"][b], n)},
            lambda b: {"o": array_to_int(s["packed"][b], 8)}, nb)
 
@@ -110,11 +85,16 @@ def test_encoder_stages(cfg):
 def _decoder_cases(cfg):
     """Random bytes, and encoded blocks (the blocks an encoder produces)."""
     raw, rng = _stimulus(cfg, "decoder")
-    packed = np.concatenate([vectors.random_bytes(cfg, rng, 24), model.encode(raw, cfg)])
+    packed = np.concatenate([stimulus.random_blocks(cfg, 24, rng)[0], model.encode(raw, cfg)])
     # Random bytes rarely mark every plane present or leave the header nearly empty.
     packed[0, :] = 0xFF
     packed[1, :] = 0
     return packed
+
+
+def _slots(row, cfg):
+    """The plane slots of a packed block, as :class:`Unpack` takes them."""
+    return (array_to_int(row, 8) >> cfg.header_bits) & ((1 << sum(slot_widths(cfg)[:cfg.mask_bits])) - 1)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
@@ -126,12 +106,12 @@ def test_decoder_stages(cfg):
     mb, n, w = cfg.fmt.man_bits, cfg.n, cfg.fmt.width
     nb = packed.shape[0]
 
-    _check(Header(cfg), lambda b: {"i": array_to_int(packed[b], 8)},
-           lambda b: {"base": int(b_[b]), "present": _bits(present[b])}, nb)
-    _check(Unpack(cfg),
-           lambda b: {"i": array_to_int(packed[b], 8), "present": _bits(present[b])},
+    check_stage(Header(cfg), lambda b: {"i": array_to_int(packed[b], 8)},
+           lambda b: {"base": int(b_[b]), "present": mask_int(present[b])}, nb)
+    check_stage(Unpack(cfg),
+           lambda b: {"i": _slots(packed[b], cfg), "present": mask_int(present[b])},
            lambda b: {"words": array_to_int(words[b], n), "fill": array_to_int(fill[b], mb)}, nb)
-    _check(Reconstruct(cfg),
+    check_stage(Reconstruct(cfg),
            lambda b: {"base": int(b_[b]), "words": array_to_int(words[b], n),
                       "fill": array_to_int(fill[b], mb)},
            lambda b: {"o": array_to_int(values[b], w)}, nb)
@@ -150,17 +130,17 @@ def test_header_pack_unpack_significance(cfg):
     prec = model.precision(s["delta"], s["zero"], present, cfg)
     packed = model.pack(s["base"], present, words, cfg, policy_field=prec)
     nb = raw.shape[0]
-    _check(Pack(cfg),
-           lambda b: {"base": int(s["base"][b]), "present": _bits(present[b]),
+    check_stage(Pack(cfg),
+           lambda b: {"base": int(s["base"][b]), "present": mask_int(present[b]),
                       "words": array_to_int(words[b], n), "policy": int(prec[b])},
            lambda b: {"o": array_to_int(packed[b], 8)}, nb)
-    blocks = np.concatenate([model.encode(raw, cfg), vectors.random_bytes(cfg, rng, 16)])
+    blocks = np.concatenate([model.encode(raw, cfg), stimulus.random_blocks(cfg, 16, rng)[0]])
     b_, hpresent = model.header(blocks, cfg)
     uwords, fill = model.unpack(blocks, hpresent, cfg)
-    _check(Header(cfg), lambda b: {"i": array_to_int(blocks[b], 8)},
-           lambda b: {"base": int(b_[b]), "present": _bits(hpresent[b])}, len(blocks))
-    _check(Unpack(cfg),
-           lambda b: {"i": array_to_int(blocks[b], 8), "present": _bits(hpresent[b])},
+    check_stage(Header(cfg), lambda b: {"i": array_to_int(blocks[b], 8)},
+           lambda b: {"base": int(b_[b]), "present": mask_int(hpresent[b])}, len(blocks))
+    check_stage(Unpack(cfg),
+           lambda b: {"i": _slots(blocks[b], cfg), "present": mask_int(hpresent[b])},
            lambda b: {"words": array_to_int(uwords[b], n), "fill": array_to_int(fill[b], mb)},
            len(blocks))
 
@@ -168,7 +148,7 @@ def test_header_pack_unpack_significance(cfg):
 def test_ports_round_trip():
     cfg = Config()
     rng = np.random.default_rng(0)
-    raw = vectors.blocks(cfg, rng, 1, ["random"])[0]
+    raw = stimulus.uniform_bits(cfg, 1, rng)[0]
     assert np.array_equal(int_to_array(array_to_int(raw, 16), 16, cfg.n, np.uint16), raw)
 
 

@@ -25,8 +25,10 @@ from amaranth.sim import Simulator
 
 from facet import model
 from facet.config import Config
-from facet.rtl import FacetDecoder, FacetEncoder, vectors
-from facet.rtl.ports import array_to_int, int_to_packed, int_to_values
+from facet.rtl import FacetDecoder, FacetEncoder
+from tb import stimulus
+from tb.environment import unavailable
+from tb.ports import array_to_int, int_to_packed, int_to_values
 
 CONFIGS = [Config("bf16", 32, 8), Config("bf16", 16, 8), Config("fp16", 32, 8),
            Config("fp32", 16, 8), Config("bf16", 32, 8, policy="significance"),
@@ -166,15 +168,15 @@ def _compare(got, want, show):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_encoder(cfg):
     rng, seed = _rng("encoder " + cfg.name)
-    raw = vectors.blocks(cfg, rng, 6)
+    raw = stimulus.encoder_values(cfg, 48, rng, minilm=False)[0]
     _check_encoder(cfg, raw, seed)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_decoder(cfg):
     rng, seed = _rng("decoder " + cfg.name)
-    raw = vectors.blocks(cfg, rng, 3)
-    packed = np.concatenate([model.encode(raw, cfg), vectors.random_bytes(cfg, rng, 24)])
+    raw = stimulus.encoder_values(cfg, 24, rng, minilm=False)[0]
+    packed = np.concatenate([model.encode(raw, cfg), stimulus.random_blocks(cfg, 24, rng)[0]])
     packed[-1, :] = 0xFF
     packed[-2, :] = 0
     _check_decoder(cfg, packed, seed)
@@ -184,7 +186,7 @@ def test_decoder(cfg):
 def test_minilm(cfg):
     raw = _minilm_blocks(cfg)
     if raw is None:
-        pytest.skip(f"{MINILM} not present (make data)")
+        unavailable(f"{MINILM} not present (make data)")
     rng, seed = _rng("minilm " + cfg.name)
     _check_encoder(cfg, raw, seed)
     _check_decoder(cfg, model.encode(raw, cfg), seed)
@@ -194,7 +196,7 @@ def test_minilm(cfg):
 def test_loopback(cfg):
     """Encoder into decoder equals decode(encode(x)), under gaps and backpressure."""
     rng, seed = _rng("loopback " + cfg.name)
-    raw = vectors.blocks(cfg, rng, 2)
+    raw = stimulus.encoder_values(cfg, 16, rng, minilm=False)[0]
 
     class Loop(wiring.Component):
         def __init__(self):
@@ -222,7 +224,7 @@ def test_stages(which, stages):
     """Every pipeline depth on one config: latency, full throughput, and backpressure."""
     cfg = Config("bf16", 16, 8)
     rng, seed = _rng(f"stages {which} {stages}")
-    raw = vectors.blocks(cfg, rng, 2)
+    raw = stimulus.encoder_values(cfg, 16, rng, minilm=False)[0]
     cls = FacetEncoder if which == "encoder" else FacetDecoder
     payloads = (_enc_payloads(raw, cfg) if which == "encoder"
                 else [array_to_int(row, 8) for row in model.encode(raw, cfg)])
@@ -241,7 +243,7 @@ def test_stages(which, stages):
         _check_encoder(cfg, raw, seed, stages=stages, p_gap=0.4, p_stall=0.5)
     else:
         _check_decoder(cfg, np.concatenate([model.encode(raw, cfg),
-                                            vectors.random_bytes(cfg, rng, 8)]),
+                                            stimulus.random_blocks(cfg, 8, rng)[0]]),
                        seed, stages=stages, p_gap=0.4, p_stall=0.5)
 
 
@@ -274,7 +276,7 @@ def test_reset_mid_stream(which, stages):
     """A reset drops the blocks in flight: after it, only blocks sent after it come out."""
     cfg = Config("bf16", 16, 8)
     rng, seed = _rng(f"reset {which} {stages}")
-    raw = vectors.blocks(cfg, rng, 2)
+    raw = stimulus.encoder_values(cfg, 16, rng, minilm=False)[0]
     if which == "encoder":
         cls, payloads = FacetEncoder, _enc_payloads(raw, cfg)
         want = [array_to_int(row, 8) for row in model.encode(raw, cfg)]

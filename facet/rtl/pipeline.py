@@ -1,9 +1,12 @@
-"""Register stages with :mod:`amaranth.lib.stream` handshaking for a linear pipeline."""
+"""Register stages with :mod:`amaranth.lib.stream` handshaking for a linear pipeline, and the
+base of the two stream components built on it."""
 
-from amaranth.hdl import Signal, Value
+from amaranth.hdl import Module, Signal, Value
 from amaranth.lib import data
 
-__all__ = ["Pipeline"]
+from ._common import Stage, check_stages
+
+__all__ = ["Pipeline", "Codec"]
 
 
 class Pipeline:
@@ -91,3 +94,53 @@ class Pipeline:
             self._ready.eq(o.ready),
         ]
         self._done = True
+
+
+class Codec(Stage):
+    """A stream component ``i -> o`` of the codec, with ``stages`` register stages.
+
+    The registers go at the positions of :attr:`CUTS`, the first ``stages`` of them, and the
+    handshake is the one of :class:`Pipeline`. Subclasses build the datapath in :meth:`build`.
+
+    Parameters
+    ----------
+    cfg : :class:`facet.config.Config`
+        Compressor configuration.
+    stages : int
+        Register stages, 0 to ``len(CUTS)``.
+
+    Raises
+    ------
+    TypeError
+        If ``cfg`` is not a :class:`~facet.config.Config` or ``stages`` not an integer.
+    ValueError
+        If ``stages`` is out of range.
+    """
+
+    #: Register positions, in the order ``stages`` takes them.
+    CUTS = ()
+
+    def __init__(self, cfg, stages=1):
+        #: Register stages, which is also the latency in cycles from a block accepted on
+        #: ``i`` to its result valid on ``o``.
+        self.stages = self.latency = stages
+        super().__init__(cfg)
+
+    def check(self, cfg):
+        check_stages(self.stages, self.CUTS)
+
+    def elaborate(self, platform):
+        m = Module()
+        pipe = Pipeline(m, self.i)
+        out = self.build(m, pipe, self.CUTS[:self.stages])
+        pipe.connect(self.o)
+        m.d.comb += self.o.payload.eq(out)
+        return m
+
+    def build(self, m, pipe, cuts):
+        """Add the datapath from ``i.payload`` to ``m``; return the value for ``o.payload``.
+
+        ``cuts`` are the register positions in use; at each, the datapath calls
+        ``pipe.register``.
+        """
+        raise NotImplementedError

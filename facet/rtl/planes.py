@@ -1,10 +1,10 @@
 """Stage ``planes``: transpose per-value fields into bit-planes in stream order."""
 
 from amaranth.hdl import Cat, Module
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config
+from ._common import Stage, check_config
 
 __all__ = ["plane_names", "Planes"]
 
@@ -16,17 +16,12 @@ def plane_names(cfg):
             + [f"man[{b}]" for b in reversed(range(mb))])
 
 
-class Planes(wiring.Component):
+class Planes(Stage):
     """Bit-planes of the block in stream order (golden model: ``planes``).
 
     Pure wiring, no logic. Plane 0 is the zero plane, planes 1..K the delta bits MSB first,
     plane K+1 the sign plane and planes K+2..K+M+1 the mantissa bits MSB first; element ``i`` is
     bit ``i`` of every plane.
-
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
 
     Members
     -------
@@ -39,20 +34,15 @@ class Planes(wiring.Component):
         Plane ``j`` of the stream order in element ``j``.
     """
 
-    def __init__(self, cfg):
-        self._cfg = check_config(cfg)
+    def ports(self, cfg):
         fmt, n, k = cfg.fmt, cfg.n, cfg.k
-        super().__init__({
+        return {
             "sign": In(data.ArrayLayout(1, n)),
             "delta": In(data.ArrayLayout(k, n)),
             "zero": In(data.ArrayLayout(1, n)),
             "man": In(data.ArrayLayout(fmt.man_bits, n)),
             "words": Out(data.ArrayLayout(n, cfg.num_planes)),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()

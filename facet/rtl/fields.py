@@ -1,10 +1,10 @@
 """Stage ``fields``: split raw values into sign, exponent and mantissa fields."""
 
 from amaranth.hdl import unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config
+from ._common import Stage, check_config
 
 __all__ = ["value_layout", "Fields"]
 
@@ -19,15 +19,10 @@ def value_layout(cfg):
     return data.StructLayout({"man": fmt.man_bits, "exp": fmt.exp_bits, "sign": 1})
 
 
-class Fields(wiring.Component):
+class Fields(Stage):
     """Split a block of raw values into its fields (golden model: ``fields``).
 
     Pure wiring, no logic.
-
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
 
     Members
     -------
@@ -41,19 +36,14 @@ class Fields(wiring.Component):
         Mantissa fields.
     """
 
-    def __init__(self, cfg):
-        self._cfg = check_config(cfg)
+    def ports(self, cfg):
         fmt, n = cfg.fmt, cfg.n
-        super().__init__({
+        return {
             "i": In(data.ArrayLayout(unsigned(fmt.width), n)),
             "sign": Out(data.ArrayLayout(1, n)),
             "exp": Out(data.ArrayLayout(fmt.exp_bits, n)),
             "man": Out(data.ArrayLayout(fmt.man_bits, n)),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         from amaranth.hdl import Module

@@ -1,17 +1,17 @@
 """Stage ``unpack``: route the slots after the header back to their planes."""
 
 from amaranth.hdl import Cat, Const, Module, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config, equals_const
+from ._common import Stage, equals_const
 from .network import compaction_control, expand
 from .pack import slot_widths
 
 __all__ = ["Unpack"]
 
 
-class Unpack(wiring.Component):
+class Unpack(Stage):
     """Plane words and first-cut-bit masks of a packed block (golden model: ``unpack``).
 
     Plane ``j`` is slot ``rank_j`` if present, else 0; bits past B read as 0. The slots go
@@ -32,15 +32,11 @@ class Unpack(wiring.Component):
     The planes unpacked are the ``cfg.mask_bits`` first ones: all P for the ``plane`` policy,
     the zero, delta and sign planes for ``significance`` (then ``fill`` is 0, as in the model).
 
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
-
     Members
     -------
-    i : ``In(B)``
-        The packed block, stream bit ``j`` on bit ``j``.
+    i : ``In(W)``
+        The plane slots of a packed block: stream bits ``[H, H + W)``, ``W`` the sum of
+        :func:`~facet.rtl.pack.slot_widths` over the first ``cfg.mask_bits`` slots.
     present : ``In(cfg.mask_bits)``
         Presence mask, as :class:`Header` gives it.
     words : ``Out(data.ArrayLayout(N, cfg.mask_bits))``
@@ -49,27 +45,22 @@ class Unpack(wiring.Component):
         Per element, its first cut mantissa bit as a mask (or 0).
     """
 
-    def __init__(self, cfg):
-        self._cfg = check_config(cfg)
-        super().__init__({
-            "i": In(cfg.budget),
+    def ports(self, cfg):
+        return {
+            "i": In(sum(slot_widths(cfg)[:cfg.mask_bits])),
             "present": In(cfg.mask_bits),
             "words": Out(data.ArrayLayout(cfg.n, cfg.mask_bits)),
             "fill": Out(data.ArrayLayout(cfg.fmt.man_bits, cfg.n)),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()
         cfg = self._cfg
-        n, p, h, mb = cfg.n, cfg.mask_bits, cfg.header_bits, cfg.fmt.man_bits
+        n, p, mb = cfg.n, cfg.mask_bits, cfg.fmt.man_bits
         sels, _, z = compaction_control(m, self.present, p)
 
         # Slots past the P-th can hold no plane.
-        slots = [self.i[h + s * n:h + s * n + w] for s, w in enumerate(slot_widths(cfg)[:p])]
+        slots = [self.i[s * n:s * n + w] for s, w in enumerate(slot_widths(cfg)[:p])]
         routed = expand(m, sels, slots, p)
         for j, v in enumerate(routed):
             if v is None:

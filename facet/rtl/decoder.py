@@ -1,12 +1,11 @@
 """FACET decoder: one B-bit packed block in, a block of N raw values out, one per clock."""
 
-from amaranth.hdl import Cat, Module, Signal, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.hdl import Cat, Signal, unsigned
+from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config, check_stages
 from .header import Header
-from .pipeline import Pipeline
+from .pipeline import Codec
 from .reconstruct import Reconstruct
 from .unpack import Unpack
 from .widths import Widths
@@ -15,7 +14,7 @@ from .unpack_mantissa import UnpackMantissa
 __all__ = ["FacetDecoder"]
 
 
-class FacetDecoder(wiring.Component):
+class FacetDecoder(Codec):
     """FACET block decoder. Every B-bit word decodes to defined values.
 
     The stages of the golden model, ``header -> unpack -> reconstruct``, one submodule each
@@ -31,17 +30,7 @@ class FacetDecoder(wiring.Component):
     latency is ``stages`` cycles and the throughput one block per clock; see
     :class:`~facet.rtl.pipeline.Pipeline` for the handshake.
 
-    Size at bf16 N=32 T=8 K=3, stages=1 (``make synth``: yosys, abc on the 45 nm area model,
-    NAND2-eq, flattened): ``plane`` 6,820 (257 flops; unpack 2,345, reconstruct 2,031),
-    ``significance`` 16,050 (unpack_mantissa 7,489, widths 3,376). Longest path on generic
-    gates: 27 and 153.
-
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration (validated when it is built).
-    stages : int
-        Register stages, 0 to 3.
+    Area and logic depth: ``make synth`` (README, Hardware).
 
     Members
     -------
@@ -50,43 +39,19 @@ class FacetDecoder(wiring.Component):
     o : ``Out(stream.Signature(data.ArrayLayout(unsigned(W), N)))``
         Blocks of raw values, value ``i`` in element ``i`` (bits ``[i*W, (i+1)*W)``).
 
-    Raises
-    ------
-    TypeError
-        If ``cfg`` is not a :class:`~facet.config.Config` or ``stages`` not an integer.
-    ValueError
-        If ``stages`` is out of range.
     """
 
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("input", "unpack", "output")
 
-    def __init__(self, cfg, stages=1):
-        self._cfg = check_config(cfg)
-        self._stages = check_stages(stages, self.CUTS)
-        super().__init__({
+    def ports(self, cfg):
+        return {
             "i": In(stream.Signature(unsigned(cfg.budget))),
             "o": Out(stream.Signature(data.ArrayLayout(unsigned(cfg.fmt.width), cfg.n))),
-        })
+        }
 
-    @property
-    def cfg(self):
-        return self._cfg
-
-    @property
-    def stages(self):
-        return self._stages
-
-    @property
-    def latency(self):
-        """Cycles from a block accepted on ``i`` to its values valid on ``o``."""
-        return self._stages
-
-    def elaborate(self, platform):
-        m = Module()
+    def build(self, m, pipe, cuts):
         cfg = self._cfg
-        cuts = self.CUTS[:self._stages]
-        pipe = Pipeline(m, self.i)
 
         m.submodules.header = header = Header(cfg)
         m.submodules.unpack = unpack = Unpack(cfg)
@@ -97,7 +62,7 @@ class FacetDecoder(wiring.Component):
             blk, = pipe.register(blk)
         m.d.comb += [
             header.i.eq(blk),
-            unpack.i.eq(blk),
+            unpack.i.eq(blk[cfg.header_bits:cfg.header_bits + len(unpack.i)]),
             unpack.present.eq(header.present),
         ]
         b, words, fill = header.base, unpack.words, unpack.fill
@@ -124,9 +89,7 @@ class FacetDecoder(wiring.Component):
         out = reconstruct.o
         if "output" in cuts:
             out, = pipe.register(out)
-        pipe.connect(self.o)
-        m.d.comb += self.o.payload.eq(out)
-        return m
+        return out
 
     def _significance(self, m, blk, header, unpack):
         """Mantissa widths from P and the deltas, then the mantissa region, as planes."""
@@ -144,7 +107,7 @@ class FacetDecoder(wiring.Component):
         m.d.comb += [
             widths.p.eq(blk[p_at:p_at + cfg.policy_bits]),
             widths.present.eq(header.present),
-            unpack_mantissa.i.eq(blk),
+            unpack_mantissa.i.eq(blk[cfg.budget - len(unpack_mantissa.i):]),
             unpack_mantissa.k.eq(widths.k),
             unpack_mantissa.sigma.eq(widths.sigma),
             unpack_mantissa.present.eq(header.present),

@@ -1,17 +1,17 @@
 """Stage ``unpack_mantissa`` (``significance`` policy): read the mantissas back from a block."""
 
 from amaranth.hdl import Cat, Const, Module, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
+from ._common import Stage
 from .pack_mantissa import RegionNetwork, region_bits
-from .precision import _check_significance
 from .widths import offset_bits, width_bits
 
 __all__ = ["UnpackMantissa"]
 
 
-class UnpackMantissa(wiring.Component):
+class UnpackMantissa(Stage):
     """Kept mantissa bits and first cut bits (golden model: ``unpack_mantissa``).
 
     Value i's t-th leading mantissa bit, for ``t < k_i``, is stream bit
@@ -27,15 +27,11 @@ class UnpackMantissa(wiring.Component):
     ``(M + S - 1)``-to-M bit shifter per value by ``(sigma_i - 1) mod S``, and one AND per bit
     that keeps ``t < k_i``. ``fill`` is the one-hot edge of the same ``t < k_i`` thermometer.
 
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration (policy ``significance``).
-
     Members
     -------
-    i : ``In(B)``
-        The packed block, stream bit ``j`` on bit ``j``.
+    i : ``In(C)``
+        The top of a packed block, stream bits ``[B - C, B)``, where ``C = min(N*M, B - H)``
+        (:func:`~facet.rtl.pack_mantissa.region_bits`): all the mantissa region can cover.
     k : ``In(data.ArrayLayout(bitlength(M), N))``
         Kept bits per value, as :class:`Widths` gives them.
     sigma : ``In(data.ArrayLayout(bitlength(N*M), N))``
@@ -48,21 +44,18 @@ class UnpackMantissa(wiring.Component):
         First cut bit per value, as a mask (0 when ``k_i = M``).
     """
 
-    def __init__(self, cfg):
-        self._cfg = _check_significance(cfg, self)
+    POLICY = "significance"
+
+    def ports(self, cfg):
         n, mb = cfg.n, cfg.fmt.man_bits
-        super().__init__({
-            "i": In(cfg.budget),
+        return {
+            "i": In(region_bits(cfg)),
             "k": In(data.ArrayLayout(width_bits(cfg), n)),
             "sigma": In(data.ArrayLayout(offset_bits(cfg), n)),
             "present": In(cfg.mask_bits),
             "man": Out(data.ArrayLayout(mb, n)),
             "fill": Out(data.ArrayLayout(mb, n)),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()
@@ -80,7 +73,7 @@ class UnpackMantissa(wiring.Component):
         region = []
         for q in range(cap):
             lim = (top - q - 1) // n
-            bit = self.i[b - 1 - q]
+            bit = self.i[cap - 1 - q]
             if lim < cfg.mask_bits:
                 if lim not in le:
                     le[lim] = Signal(name=f"room_gt{q}")

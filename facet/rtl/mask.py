@@ -1,24 +1,19 @@
 """Stage ``mask``: which planes are present (hold a one)."""
 
 from amaranth.hdl import Module
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config
+from ._common import Stage
 
 __all__ = ["Mask"]
 
 
-class Mask(wiring.Component):
+class Mask(Stage):
     """Presence mask of the planes (golden model: ``mask``).
 
     One N-input OR tree per plane: P * (N-1) two-input ORs (234 NAND2-eq at bf16 N=32 K=4,
     mapped to NOR4/NAND4 trees).
-
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
 
     Members
     -------
@@ -28,16 +23,11 @@ class Mask(wiring.Component):
         Bit ``j`` set when plane ``j`` holds a one.
     """
 
-    def __init__(self, cfg):
-        self._cfg = check_config(cfg)
-        super().__init__({
+    def ports(self, cfg):
+        return {
             "words": In(data.ArrayLayout(cfg.n, cfg.num_planes)),
             "present": Out(cfg.num_planes),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()

@@ -1,15 +1,15 @@
 """Stage ``deltas``: exponent deltas, the flush rule and NaN canonicalization."""
 
 from amaranth.hdl import Cat, Module, Mux, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ._common import any_bits, check_config, decrement
+from ._common import Stage, any_bits, decrement
 
 __all__ = ["Deltas"]
 
 
-class Deltas(wiring.Component):
+class Deltas(Stage):
     """Exponent deltas with the flush rule and NaN canonicalization (golden model: ``deltas``).
 
     Structure: the flush rule ``zero = (exp == 0) | (base - exp >= 2**K)`` is one E-bit
@@ -28,11 +28,6 @@ class Deltas(wiring.Component):
     for a threshold compare plus a separate ``exp == 0``, and 2677 for equality tests on the
     upper bits.
 
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
-
     Members
     -------
     exp : ``In(data.ArrayLayout(E, N))``
@@ -49,21 +44,16 @@ class Deltas(wiring.Component):
         Mantissas after the flush and NaN rules (the model's third result).
     """
 
-    def __init__(self, cfg):
-        self._cfg = check_config(cfg)
+    def ports(self, cfg):
         fmt, n, k = cfg.fmt, cfg.n, cfg.k
-        super().__init__({
+        return {
             "exp": In(data.ArrayLayout(fmt.exp_bits, n)),
             "man": In(data.ArrayLayout(fmt.man_bits, n)),
             "base": In(fmt.exp_bits),
             "delta": Out(data.ArrayLayout(k, n)),
             "zero": Out(data.ArrayLayout(1, n)),
             "man_out": Out(data.ArrayLayout(fmt.man_bits, n)),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()

@@ -1,10 +1,10 @@
 """Stage ``precision`` (``significance`` policy): the largest precision whose widths fit."""
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config
+from ._common import Stage
 from .prefix import csa_sum, less_equal
 
 __all__ = ["mantissa_room", "Precision"]
@@ -24,7 +24,7 @@ def mantissa_room(m, present, cfg, *, name="room"):
     return room, pc
 
 
-class Precision(wiring.Component):
+class Precision(Stage):
     """The precision P of a block (golden model: ``precision``).
 
     P is the largest ``p`` in ``0 .. P_max = M + 2**K - 1`` with ``S(p) <= R``, where
@@ -56,11 +56,6 @@ class Precision(wiring.Component):
     binary search computes every function once, with no subtractor; the stage synthesizes
     in seconds.
 
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration (policy ``significance``).
-
     Members
     -------
     delta : ``In(data.ArrayLayout(K, N))``
@@ -73,19 +68,16 @@ class Precision(wiring.Component):
         The precision P, ``F = cfg.policy_bits`` bits.
     """
 
-    def __init__(self, cfg):
-        self._cfg = _check_significance(cfg, self)
+    POLICY = "significance"
+
+    def ports(self, cfg):
         n, k = cfg.n, cfg.k
-        super().__init__({
+        return {
             "delta": In(data.ArrayLayout(k, n)),
             "zero": In(data.ArrayLayout(1, n)),
             "present": In(cfg.mask_bits),
             "p": Out(cfg.policy_bits),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()
@@ -187,19 +179,3 @@ def _select(m, sel_msb_first, options, width, name):
             nxt.append(s)
         level = nxt
     return level[0]
-
-
-def _check_significance(cfg, owner):
-    """``cfg`` if it is a :class:`~facet.config.Config` of the ``significance`` policy.
-
-    On a rejected config, ``owner`` (the component being built) is marked so that amaranth
-    does not also warn that it was created but never used.
-    """
-    try:
-        check_config(cfg)
-        if cfg.policy != "significance":
-            raise ValueError(f"this stage belongs to the significance policy, not {cfg.policy!r}")
-    except (TypeError, ValueError):
-        owner._MustUse__silence = True
-        raise
-    return cfg

@@ -1,16 +1,15 @@
 """FACET encoder: a block of N raw values in, one B-bit packed block out, one per clock."""
 
-from amaranth.hdl import Module, Signal, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.hdl import Signal, unsigned
+from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config, check_stages
 from .base import Base
 from .deltas import Deltas
 from .fields import Fields
 from .mask import Mask
 from .pack import Pack
-from .pipeline import Pipeline
+from .pipeline import Codec
 from .planes import Planes
 from .precision import Precision
 from .widths import Widths
@@ -19,7 +18,7 @@ from .pack_mantissa import PackMantissa
 __all__ = ["FacetEncoder"]
 
 
-class FacetEncoder(wiring.Component):
+class FacetEncoder(Codec):
     """FACET block encoder.
 
     The stages of the golden model, ``fields -> base -> deltas -> planes -> mask -> pack``, one
@@ -35,19 +34,9 @@ class FacetEncoder(wiring.Component):
     latency is ``stages`` cycles and the throughput one block per clock; see
     :class:`~facet.rtl.pipeline.Pipeline` for the handshake.
 
-    Size at bf16 N=32 T=8 K=3, stages=1 (``make synth``: yosys, abc on the 45 nm area model,
-    NAND2-eq, flattened): ``plane`` 8,557 (257 flops; pack 2,651, deltas 1,902, base 930),
-    ``significance`` 19,943 (pack_mantissa 5,582, widths 3,278, precision 2,832). Longest
-    path on generic gates: 106 and 338. The bit-serial maximum of
-    :class:`~facet.rtl.base.Base` is most of the first. The second runs through ``base``,
-    ``precision`` and ``widths`` in series; the last two measure 116 and 126 levels on their own.
-
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration (validated when it is built).
-    stages : int
-        Register stages, 0 to 3.
+    Area and logic depth: ``make synth`` (README, Hardware). The longest path of the ``plane``
+    encoder is mostly the bit-serial maximum of :class:`~facet.rtl.base.Base`; the one of the
+    ``significance`` encoder runs through ``base``, ``precision`` and ``widths`` in series.
 
     Members
     -------
@@ -56,43 +45,19 @@ class FacetEncoder(wiring.Component):
     o : ``Out(stream.Signature(unsigned(B)))``
         Packed blocks, stream bit ``j`` on bit ``j``.
 
-    Raises
-    ------
-    TypeError
-        If ``cfg`` is not a :class:`~facet.config.Config` or ``stages`` not an integer.
-    ValueError
-        If ``stages`` is out of range.
     """
 
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("output", "mask", "base")
 
-    def __init__(self, cfg, stages=1):
-        self._cfg = check_config(cfg)
-        self._stages = check_stages(stages, self.CUTS)
-        super().__init__({
+    def ports(self, cfg):
+        return {
             "i": In(stream.Signature(data.ArrayLayout(unsigned(cfg.fmt.width), cfg.n))),
             "o": Out(stream.Signature(unsigned(cfg.budget))),
-        })
+        }
 
-    @property
-    def cfg(self):
-        return self._cfg
-
-    @property
-    def stages(self):
-        return self._stages
-
-    @property
-    def latency(self):
-        """Cycles from a block accepted on ``i`` to its packed block valid on ``o``."""
-        return self._stages
-
-    def elaborate(self, platform):
-        m = Module()
+    def build(self, m, pipe, cuts):
         cfg = self._cfg
-        cuts = self.CUTS[:self._stages]
-        pipe = Pipeline(m, self.i)
 
         m.submodules.fields = fields = Fields(cfg)
         m.submodules.base = base = Base(cfg)
@@ -156,6 +121,4 @@ class FacetEncoder(wiring.Component):
             out = pack.o | pack_mantissa.o
         if "output" in cuts:
             out, = pipe.register(out)
-        pipe.connect(self.o)
-        m.d.comb += self.o.payload.eq(out)
-        return m
+        return out

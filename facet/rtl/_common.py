@@ -1,10 +1,12 @@
-"""Helpers shared by the stage components: parameter checks and bit-twiddling."""
+"""What the stage components share: the :class:`Stage` base, parameter checks and
+bit-twiddling."""
 
 from amaranth.hdl import Cat, Const, Value
+from amaranth.lib import wiring
 
 from facet.config import Config
 
-__all__ = ["check_config", "check_stages", "any_bits", "equals_const", "decrement"]
+__all__ = ["Stage", "check_config", "check_stages", "any_bits", "equals_const", "decrement"]
 
 
 def check_config(cfg):
@@ -22,6 +24,53 @@ def check_config(cfg):
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a facet.config.Config, not {cfg!r}")
     return cfg
+
+
+class Stage(wiring.Component):
+    """A component built for one compressor configuration: every stage and both codecs.
+
+    Subclasses give their members in :meth:`ports`; a stage of one policy only names it in
+    :attr:`POLICY`.
+
+    Parameters
+    ----------
+    cfg : :class:`facet.config.Config`
+        Compressor configuration.
+
+    Raises
+    ------
+    TypeError
+        If ``cfg`` is not a :class:`~facet.config.Config`.
+    ValueError
+        If the stage belongs to another policy than ``cfg.policy``.
+    """
+
+    #: The policy the stage belongs to; None for a stage of every policy.
+    POLICY = None
+
+    def __init__(self, cfg):
+        try:
+            self._cfg = check_config(cfg)
+            self.check(cfg)
+        except (TypeError, ValueError):
+            # Not built: amaranth must not also warn that it was created but never used.
+            self._MustUse__silence = True
+            raise
+        super().__init__(self.ports(cfg))
+
+    @property
+    def cfg(self):
+        """The :class:`~facet.config.Config` the component was built for."""
+        return self._cfg
+
+    def check(self, cfg):
+        """Raise :exc:`ValueError` (or :exc:`TypeError`) if the component cannot be built."""
+        if self.POLICY not in (None, cfg.policy):
+            raise ValueError(f"this stage belongs to the {self.POLICY} policy, not {cfg.policy!r}")
+
+    def ports(self, cfg):
+        """The signature members (``{name: In(...) | Out(...)}``) for ``cfg``."""
+        raise NotImplementedError
 
 
 def check_stages(stages, cuts):

@@ -1,10 +1,11 @@
 """Stage ``widths`` (``significance`` policy): mantissa bits kept per value and their offsets."""
 
 from amaranth.hdl import Const, Module, Mux, Signal, signed
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from .precision import _check_significance, mantissa_room
+from ._common import Stage
+from .precision import mantissa_room
 from .prefix import csa_sum, prefix_sums
 
 __all__ = ["width_bits", "offset_bits", "Widths"]
@@ -20,7 +21,7 @@ def offset_bits(cfg):
     return (cfg.n * cfg.fmt.man_bits).bit_length()
 
 
-class Widths(wiring.Component):
+class Widths(Stage):
     """Mantissa widths ``k_i`` and region offsets ``sigma_i`` (golden model: ``widths``).
 
     With ``P' = min(P, M + 2**K - 1)``: ``k_i = clamp(P' - d_i, 0, M)`` (0 for zero-marked
@@ -33,11 +34,6 @@ class Widths(wiring.Component):
     gain bit; a carry-save tree sums the base widths; a chain of incrementers counts the gains
     before each value (``G_i``), and the value gets its extra bit when ``G_i < L``; a chain of
     adders gives the offsets.
-
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration (policy ``significance``).
     block : int
         Group size of the prefix chains (0: plain chains, the smallest; see
         :func:`facet.rtl.prefix.prefix_sums`).
@@ -58,23 +54,22 @@ class Widths(wiring.Component):
         Exclusive prefix sums of ``k``.
     """
 
+    POLICY = "significance"
+
     def __init__(self, cfg, *, block=0, extra=0):
-        self._cfg = _check_significance(cfg, self)
-        self._block = block
-        self._extra = extra
+        self._block, self._extra = block, extra
+        super().__init__(cfg)
+
+    def ports(self, cfg):
         n, k = cfg.n, cfg.k
-        super().__init__({
+        return {
             "p": In(cfg.policy_bits),
             "delta": In(data.ArrayLayout(k, n)),
             "zero": In(data.ArrayLayout(1, n)),
             "present": In(cfg.mask_bits),
             "k": Out(data.ArrayLayout(width_bits(cfg), n)),
             "sigma": Out(data.ArrayLayout(offset_bits(cfg), n)),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()

@@ -4,10 +4,10 @@ Also the region network shared with :mod:`facet.rtl.unpack_mantissa`.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from .precision import _check_significance
+from ._common import Stage
 from .widths import offset_bits, width_bits
 
 __all__ = ["region_bits", "slot_bits", "RegionNetwork", "PackMantissa"]
@@ -141,7 +141,7 @@ class RegionNetwork:
         return x
 
 
-class PackMantissa(wiring.Component):
+class PackMantissa(Stage):
     """The mantissa region of a block (golden model: ``pack_mantissa``).
 
     Value i's t-th leading mantissa bit (t = 0 is bit M-1), for ``t < k_i``, goes to stream bit
@@ -153,11 +153,6 @@ class PackMantissa(wiring.Component):
     ``sigma_i mod S`` and one OR per spread bit (the fine part), then ``bitlength(N-1)``
     slot-level AND-OR stages (the coarse part). ``S = 2**bitlength(M-1)``. Only the
     ``min(N*M, B-H)`` region bits that can be reached are wired to ``o``.
-
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration (policy ``significance``).
 
     Members
     -------
@@ -171,19 +166,16 @@ class PackMantissa(wiring.Component):
         The mantissa region at the top of a B-bit block word, stream bit ``j`` on bit ``j``.
     """
 
-    def __init__(self, cfg):
-        self._cfg = _check_significance(cfg, self)
+    POLICY = "significance"
+
+    def ports(self, cfg):
         n, mb = cfg.n, cfg.fmt.man_bits
-        super().__init__({
+        return {
             "man": In(data.ArrayLayout(mb, n)),
             "k": In(data.ArrayLayout(width_bits(cfg), n)),
             "sigma": In(data.ArrayLayout(offset_bits(cfg), n)),
             "o": Out(cfg.budget),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()

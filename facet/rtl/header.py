@@ -1,25 +1,19 @@
 """Stage ``header``: read the base and the presence mask of a packed block."""
 
 from amaranth.hdl import Module
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config
+from ._common import Stage
 
 __all__ = ["Header"]
 
 
-class Header(wiring.Component):
+class Header(Stage):
     """Parse the header of a packed block (golden model: ``header``).
 
     Pure wiring, no logic: the base is stream bits ``[0, E)`` and the presence mask stream bits
     ``[E, E+P)`` (``P = cfg.mask_bits``: all the planes for the ``plane`` policy, the zero, delta
     and sign planes for ``significance``).
-
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
 
     Members
     -------
@@ -31,17 +25,12 @@ class Header(wiring.Component):
         Presence mask, bit ``j`` for plane ``j``.
     """
 
-    def __init__(self, cfg):
-        self._cfg = check_config(cfg)
-        super().__init__({
+    def ports(self, cfg):
+        return {
             "i": In(cfg.budget),
             "base": Out(cfg.fmt.exp_bits),
             "present": Out(cfg.mask_bits),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()

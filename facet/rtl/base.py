@@ -1,15 +1,15 @@
 """Stage ``base``: the block base, its largest exponent field."""
 
 from amaranth.hdl import Cat, Module, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config
+from ._common import Stage
 
 __all__ = ["Base"]
 
 
-class Base(wiring.Component):
+class Base(Stage):
     """The largest of the block's N exponent fields (golden model: ``base``).
 
     Structure: a bit-serial maximum, MSB first, over the exponent bit columns. ``cand`` is the
@@ -21,11 +21,6 @@ class Base(wiring.Component):
     is logic depth, about E * (log2(N) + 2) gates, the longest path of the encoder; the
     encoder's third register stage (``stages=3``) goes right after this stage.
 
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
-
     Members
     -------
     exp : ``In(data.ArrayLayout(E, N))``
@@ -34,16 +29,11 @@ class Base(wiring.Component):
         Their maximum.
     """
 
-    def __init__(self, cfg):
-        self._cfg = check_config(cfg)
-        super().__init__({
+    def ports(self, cfg):
+        return {
             "exp": In(data.ArrayLayout(cfg.fmt.exp_bits, cfg.n)),
             "base": Out(cfg.fmt.exp_bits),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()

@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Const, Module
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._common import check_config
+from ._common import Stage, check_config
 from .network import compact, compaction_control
 
 __all__ = ["slot_widths", "Pack"]
@@ -16,7 +16,7 @@ def slot_widths(cfg):
     return [cfg.n] * cfg.full_slots + ([cfg.partial_elems] if cfg.partial_elems else [])
 
 
-class Pack(wiring.Component):
+class Pack(Stage):
     """Concatenate the header and the present planes, cut at B bits (golden model: ``pack``).
 
     The header (base, presence mask, and a zero-width policy field for ``plane``) is wiring.
@@ -36,11 +36,6 @@ class Pack(wiring.Component):
     zero, delta and sign planes for ``significance`` (whose mantissa region is packed by its own
     stage, as in the golden model).
 
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
-
     Members
     -------
     base : ``In(E)``
@@ -55,8 +50,7 @@ class Pack(wiring.Component):
         The packed block, stream bit ``j`` on bit ``j``.
     """
 
-    def __init__(self, cfg):
-        self._cfg = check_config(cfg)
+    def ports(self, cfg):
         members = {
             "base": In(cfg.fmt.exp_bits),
             "present": In(cfg.mask_bits),
@@ -65,11 +59,7 @@ class Pack(wiring.Component):
         }
         if cfg.policy_bits:
             members["policy"] = In(cfg.policy_bits)
-        super().__init__(members)
-
-    @property
-    def cfg(self):
-        return self._cfg
+        return members
 
     def elaborate(self, platform):
         m = Module()

@@ -1,15 +1,15 @@
 """Stage ``reconstruct``: rebuild raw values from the base and the planes."""
 
 from amaranth.hdl import Cat, Module, Mux, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ._common import any_bits, check_config, decrement
+from ._common import Stage, any_bits, decrement
 
 __all__ = ["Reconstruct"]
 
 
-class Reconstruct(wiring.Component):
+class Reconstruct(Stage):
     """Rebuild raw values (golden model: ``reconstruct``).
 
     Per element ``e = base - d``; a zero mark or ``e <= 0`` gives ±0 (sign kept); ``e == 2**E-1``
@@ -25,11 +25,6 @@ class Reconstruct(wiring.Component):
     against 2591 for a full (E+1)-bit subtractor per element with ``e <= 0`` from its sign and
     a zero test.
 
-    Parameters
-    ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
-
     Members
     -------
     base : ``In(E)``
@@ -42,19 +37,14 @@ class Reconstruct(wiring.Component):
         The raw values, value ``i`` in element ``i``.
     """
 
-    def __init__(self, cfg):
-        self._cfg = check_config(cfg)
+    def ports(self, cfg):
         fmt, n = cfg.fmt, cfg.n
-        super().__init__({
+        return {
             "base": In(fmt.exp_bits),
             "words": In(data.ArrayLayout(n, cfg.num_planes)),
             "fill": In(data.ArrayLayout(fmt.man_bits, n)),
             "o": Out(data.ArrayLayout(fmt.width, n)),
-        })
-
-    @property
-    def cfg(self):
-        return self._cfg
+        }
 
     def elaborate(self, platform):
         m = Module()
