@@ -44,7 +44,8 @@ def _cmd_gen(args):
     cfg = _config(args)
     out = Path(args.output or f"gen/{cfg.name}_s{args.stages}")
     info = generate(cfg, args.stages, out)
-    print(f"wrote {out}/: facet_encoder.v, facet_decoder.v, facet_encoder.il, facet_decoder.il, config.json")
+    print(f"wrote {out}/: facet_{{encoder,decoder}}.v (Verilog), .il (RTLIL), .vlt (Verilator waivers"
+          f" of the generator's warnings), config.json")
     print(json.dumps({k: info[k] for k in info if k in ("latency", "ports")}, indent=1))
 
 
