@@ -23,10 +23,9 @@ class Deltas(Stage):
     * the mantissa MSB is ``~zero & (man[M-1] | (exp == 2**E-1) & (man[M-2:0] != 0))``;
     * every other mantissa bit is ``man[b] & ~(zero | exp == 2**E-1)``.
 
-    Measured (yosys ``synth``, abc on the 45 nm area model, bf16 N=32 K=4): 2102 NAND2-eq,
-    against 3305 for a full E-bit subtractor per element with ``exp == 0 | d[K:] != 0``, 2371
-    for a threshold compare plus a separate ``exp == 0``, and 2677 for equality tests on the
-    upper bits.
+    Of the forms tried (``make synth``), this one synthesizes smallest; the others were a full
+    E-bit subtractor per element with ``exp == 0 | d[K:] != 0``, a threshold compare plus a
+    separate ``exp == 0``, and equality tests on the upper bits.
 
     Members
     -------

@@ -12,8 +12,7 @@ __all__ = ["Mask"]
 class Mask(Stage):
     """Presence mask of the planes (golden model: ``mask``).
 
-    One N-input OR tree per plane: P * (N-1) two-input ORs (234 NAND2-eq at bf16 N=32 K=4,
-    mapped to NOR4/NAND4 trees).
+    One N-input OR tree per plane: P * (N-1) two-input ORs, which abc maps to NOR4/NAND4 trees.
 
     Members
     -------

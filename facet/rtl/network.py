@@ -17,8 +17,7 @@ signals, computed from the presence mask by a control-only copy of the forward n
 routes the ``(valid, z)`` tags of the planes. Positions past the last slot read as zero, so
 their multiplexers reduce to ANDs, and plane ``j`` is finally ANDed with ``present_j``.
 
-Alternatives measured on bf16 N=32 K=4 (yosys + abc, 45 nm area model, NAND2-eq, data part):
-see :mod:`facet.rtl.pack` and :mod:`facet.rtl.unpack`.
+The alternatives tried are in :mod:`facet.rtl.pack` and :mod:`facet.rtl.unpack`.
 """
 
 from amaranth.hdl import Const, Mux, Signal, Value
@@ -34,9 +33,8 @@ def num_stages(num_planes):
 def absent_before(m, present, num_planes, *, name="z"):
     """``z_j``, the number of absent planes before plane ``j``, for every ``j``.
 
-    A ripple of incrementers. A Sklansky parallel prefix sum was measured too: no smaller at
-    P = 12..13 and larger at P = 27 (fp32: :class:`Pack` 3918 against 3752 NAND2-eq), with no
-    gain in logic depth after abc.
+    A ripple of incrementers: a Sklansky parallel prefix sum is no smaller at P = 12..13,
+    larger at P = 27, and gains no logic depth after abc.
     Returns a list of :class:`Value`; ``z_j`` is ``j.bit_length()`` bits wide.
     """
     z = [Const(0, 0)]

@@ -25,12 +25,10 @@ class Pack(Stage):
     pruned to the ``cfg.slots`` slots that survive the cut (the last one ``partial_elems``
     bits), then one AND per surviving bit to clear slots past the last present plane.
 
-    Measured at bf16 N=32 K=4 (yosys ``synth``, abc on the 45 nm area model, component alone):
-    log-shifter 2976 NAND2-eq (1163 2:1 muxes and 235 ANDs of data, the rest control);
-    per-slot one-hot AND-OR selection (``present_j & rank_j == s``) 3393; per-slot mux trees
-    indexed by the slot's count of absent planes before it 4943. The log-shifter is kept.
-    A variant without valid tags and final ANDs, where P virtual all-zero planes above the
-    top shift zeros into the vacated slots, was no smaller (3025).
+    The log-shifter synthesizes smaller than per-slot one-hot AND-OR selection
+    (``present_j & rank_j == s``) and than per-slot mux trees indexed by the slot's count of
+    absent planes before it. A variant without valid tags and final ANDs, where P virtual
+    all-zero planes above the top shift zeros into the vacated slots, was no smaller.
 
     The planes packed are the ``cfg.mask_bits`` first ones: all P for the ``plane`` policy, the
     zero, delta and sign planes for ``significance`` (whose mantissa region is packed by its own

@@ -45,8 +45,7 @@ class Precision(Stage):
 
     F comparators instead of one per p. The ramp starts from an offset Q (a few zero marks)
     instead of 0; Q appears on both sides of every comparison, so the function is the same,
-    but abc maps the stage smaller: at bf16 N=32 K=3 (yosys, abc, NAND2-eq of the FreePDK45
-    area model) 2,854 with the offset and 3,282 without.
+    but abc maps the stage smaller with the offset than without.
 
     Why this form: yosys' default abc script runs ``&fraig -x``, which spends hours on
     nodes that are equal only by an arithmetic fact it must prove by SAT. The obvious

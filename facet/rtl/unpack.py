@@ -24,10 +24,8 @@ class Unpack(Stage):
     ``lo``: one-hot (or zero) M-bit vectors, bit ``K+M+1-j`` set for the present plane ``j``
     whose count of absent planes before it is ``j - full_slots`` (resp. ``j - full_slots - 1``).
 
-    Measured at bf16 N=32 K=4 (yosys ``synth``, abc on the 45 nm area model, component alone):
-    expanding log-shifter 2677 NAND2-eq with the fill logic; without it, per-plane one-hot
-    AND-OR selection (``rank_j == s``) 3507 and per-plane mux trees indexed by ``rank_j`` 4516.
-    The log-shifter is kept.
+    The expanding log-shifter synthesizes smaller than per-plane one-hot AND-OR selection
+    (``rank_j == s``) and than per-plane mux trees indexed by ``rank_j``.
 
     The planes unpacked are the ``cfg.mask_bits`` first ones: all P for the ``plane`` policy,
     the zero, delta and sign planes for ``significance`` (then ``fill`` is 0, as in the model).
