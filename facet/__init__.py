@@ -3,8 +3,8 @@
 The block format is specified in docs/format.md; :mod:`facet.model` implements it bit for bit.
 """
 
-from .config import Config, FORMATS, DEFAULT_K
+from .config import Config, FORMATS, DEFAULT_K, POLICIES
 from .model import encode, decode, lossless_bits, canonical, to_bits, to_float
 
-__all__ = ["Config", "FORMATS", "DEFAULT_K", "encode", "decode", "lossless_bits", "canonical",
+__all__ = ["Config", "FORMATS", "POLICIES", "DEFAULT_K", "encode", "decode", "lossless_bits", "canonical",
            "to_bits", "to_float"]

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from .config import Config, FORMATS, BLOCK_SIZES, POLICIES
+from .config import Config, FORMATS, BLOCK_SIZES, POLICIES, HARDWARE_POLICIES
 
 
 def _add_config_args(p, block=32):
@@ -123,7 +123,7 @@ def main(argv=None):
             p.add_argument("-o", "--output", default=None, help="work directory (default build/synth/<config>)")
         else:
             p.add_argument("--bits", type=int, default=8)
-            p.add_argument("--policy", default="plane", choices=POLICIES)
+            p.add_argument("--policy", default="plane", choices=HARDWARE_POLICIES)
             p.add_argument("--formats", default="bf16,fp16,fp32")
             p.add_argument("--blocks", default="8,16,32,64")
         p.add_argument("--stages", type=int, default=1)

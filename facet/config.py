@@ -5,7 +5,7 @@ and the golden model, the RTL and the tools read it from a :class:`Config`.
 """
 
 from dataclasses import dataclass, field
-__all__ = ["Format", "FORMATS", "POLICIES", "DEFAULT_K", "Config"]
+__all__ = ["Format", "FORMATS", "POLICIES", "HARDWARE_POLICIES", "DEFAULT_K", "Config"]
 
 
 @dataclass(frozen=True)
@@ -42,23 +42,48 @@ FORMATS = {
 }
 
 BLOCK_SIZES = (8, 16, 32, 64)
-POLICIES = ("plane", "significance")
+POLICIES = ("plane", "significance", "vlc")
+#: Policies that have RTL (facet.rtl); the others exist in the model only.
+HARDWARE_POLICIES = ("plane", "significance")
 
-#: Preferred number of delta planes, measured on MiniLM activations (docs/format.md, section 6).
+#: Preferred number of delta planes, measured on MiniLM activations (docs/format.md, section 9).
 DEFAULT_K = 3
+
+#: `vlc` header fields (docs/format.md, section 10): the significance depth D and the code mode.
+VLC_DEPTH_BITS = 2 + 2
+VLC_MODE_BITS = 2
+#: Window offsets o of the `vlc` code modes 0, 1, 2; mode 3 is offset 0 with special values.
+VLC_OFFSETS = (0, 2, 5)
 
 
 def _policy_bits(fmt, k, policy):
     """Width of the header's policy-specific field."""
     if policy == "plane":
         return 0
+    if policy == "vlc":
+        return VLC_DEPTH_BITS + VLC_MODE_BITS
     # significance: the precision P, 0 <= P <= M + 2**K - 1
     return ((fmt.man_bits + (1 << k)) - 1).bit_length()
 
 
 def _mask_bits(fmt, k, policy):
     """Planes with a presence bit: all P for `plane`, zero/delta/sign for `significance`."""
+    if policy == "vlc":
+        return 0
     return k + 2 + (fmt.man_bits if policy == "plane" else 0)
+
+
+def _rate(bits, n, width):
+    """Validate T and return it as an int when it is whole; B = N*T must be whole bytes."""
+    if isinstance(bits, bool) or not isinstance(bits, (int, float)):
+        raise ValueError(f"bits per value T must be a number, not {bits!r}")
+    if not 1 <= bits <= width:
+        raise ValueError(f"bits per value T must be in 1..{width}, not {bits!r}")
+    budget = bits * n
+    if budget != int(budget) or int(budget) % 8:
+        raise ValueError(f"bits per value T = {bits!r} at N = {n} gives a budget of {budget:g} bits, "
+                         "not a whole number of bytes")
+    return int(bits) if float(bits).is_integer() else float(bits)
 
 
 @dataclass(frozen=True)
@@ -71,13 +96,15 @@ class Config:
         Value format: ``"bf16"``, ``"fp16"`` or ``"fp32"``.
     block : int
         Values per block, N: 8, 16, 32 or 64.
-    bits : int
-        Target bits per value, T. The block budget is ``B = N * T`` bits.
+    bits : int or float
+        Target bits per value, T. The block budget is ``B = N * T`` bits, which must be a whole
+        number of bytes: T = 4.5 is valid at N = 32 (B = 144), not at N = 8.
     k : int or None
-        Number of exponent-delta bit-planes, K (``1 <= K <= E``). ``None`` picks
-        ``min(DEFAULT_K, largest K that fits)`` (3).
+        Number of exponent-delta bit-planes, K (``1 <= K <= E``), for `plane` and
+        `significance`. ``None`` picks ``min(DEFAULT_K, largest K that fits)`` (3). `vlc` has no
+        delta planes and takes only ``None``.
     policy : str
-        Truncation policy: ``"plane"`` or ``"significance"`` (docs/format.md).
+        ``"plane"``, ``"significance"`` or ``"vlc"`` (docs/format.md).
 
     Raises
     ------
@@ -88,29 +115,33 @@ class Config:
 
     format: str = "bf16"
     block: int = 32
-    bits: int = 8
+    bits: int | float = 8
     k: int | None = None
     policy: str = "plane"
     fmt: Format = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        if self.format not in FORMATS:
+        if not isinstance(self.format, str) or self.format not in FORMATS:
             raise ValueError(f"format must be one of {sorted(FORMATS)}, not {self.format!r}")
         fmt = FORMATS[self.format]
         object.__setattr__(self, "fmt", fmt)
         if not isinstance(self.block, int) or self.block not in BLOCK_SIZES:
             raise ValueError(f"block size N must be one of {BLOCK_SIZES}, not {self.block!r}")
-        if not isinstance(self.bits, int) or not 1 <= self.bits <= fmt.width:
-            raise ValueError(f"bits per value T must be an integer in 1..{fmt.width} for "
-                             f"{self.format}, not {self.bits!r}")
-        if self.policy not in POLICIES:
+        object.__setattr__(self, "bits", _rate(self.bits, self.block, fmt.width))
+        if not isinstance(self.policy, str) or self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {POLICIES}, not {self.policy!r}")
+        if self.policy == "vlc":
+            if self.k is not None:
+                raise ValueError(f"policy vlc has no delta planes; K must be None, not {self.k!r}")
+            if not self._fits(None):
+                raise ValueError(self._fit_message(None))
+            return
         if self.k is None:
             fitting = [k for k in range(1, fmt.exp_bits + 1) if self._fits(k)]
             if not fitting:
                 raise ValueError(self._fit_message(1) + "; no K fits, raise T")
             object.__setattr__(self, "k", min(DEFAULT_K, max(fitting)))
-        elif not isinstance(self.k, int) or not 1 <= self.k <= fmt.exp_bits:
+        elif isinstance(self.k, bool) or not isinstance(self.k, int) or not 1 <= self.k <= fmt.exp_bits:
             raise ValueError(f"delta planes K must be an integer in 1..{fmt.exp_bits} for "
                              f"{self.format}, not {self.k!r}")
         elif not self._fits(self.k):
@@ -125,6 +156,9 @@ class Config:
         return fmt.exp_bits + _mask_bits(fmt, k, self.policy) + _policy_bits(fmt, k, self.policy)
 
     def _fixed_bits(self, k):
+        if self.policy == "vlc":
+            # header + the worst block at depth 0: 3 bits a value (docs/format.md, section 10)
+            return self._header_bits(k) + 3 * self.block
         # header + zero plane + K delta planes + sign plane + first mantissa plane
         return self._header_bits(k) + self.block * (k + 3)
 
@@ -132,10 +166,14 @@ class Config:
         return self._fixed_bits(k) <= self.block * self.bits
 
     def _fit_message(self, k):
-        return (f"config {self.format} N={self.block} T={self.bits} K={k} does not fit: header "
+        if self.policy == "vlc":
+            return (f"config {self.format} N={self.block} T={self.bits:g} vlc does not fit: header "
+                    f"({self._header_bits(k)} bits) + 3 bits a value ({3 * self.block} bits) = "
+                    f"{self._fixed_bits(k)} bits exceeds the budget B = N*T = {self.budget} bits")
+        return (f"config {self.format} N={self.block} T={self.bits:g} K={k} does not fit: header "
                 f"({self._header_bits(k)} bits) + zero, {k} delta, sign and first mantissa planes "
                 f"({k + 3} x {self.block} bits) = {self._fixed_bits(k)} bits exceeds the budget "
-                f"B = N*T = {self.block * self.bits} bits")
+                f"B = N*T = {self.budget} bits")
 
     # -- derived layout ---------------------------------------------------------------------
 
@@ -146,7 +184,7 @@ class Config:
     @property
     def budget(self):
         """B, the fixed size of a compressed block in bits."""
-        return self.block * self.bits
+        return int(self.block * self.bits)
 
     @property
     def budget_bytes(self):
@@ -154,7 +192,7 @@ class Config:
 
     @property
     def num_planes(self):
-        """P = 1 zero + K delta + 1 sign + M mantissa planes."""
+        """P = 1 zero + K delta + 1 sign + M mantissa planes (`plane` and `significance`)."""
         return self.k + self.fmt.man_bits + 2
 
     @property
@@ -212,10 +250,24 @@ class Config:
         return min(self.full_slots - self.k - 2, self.fmt.man_bits)
 
     @property
+    def max_depth(self):
+        """Largest significance depth D of the vlc policy: values further below the block
+        maximum are flushed to zero."""
+        return (1 << VLC_DEPTH_BITS) - 1
+
+    @property
     def name(self):
-        return f"{self.format}_n{self.block}_t{self.bits}_k{self.k}_{self.policy}"
+        if self.policy == "vlc":
+            return f"{self.format}_n{self.block}_t{self.bits:g}_{self.policy}"
+        return f"{self.format}_n{self.block}_t{self.bits:g}_k{self.k}_{self.policy}"
 
     def to_dict(self):
+        if self.policy == "vlc":
+            fmt = self.fmt
+            return {"format": self.format, "exp_bits": fmt.exp_bits, "man_bits": fmt.man_bits,
+                    "block": self.block, "bits": self.bits, "k": None, "policy": self.policy,
+                    "budget_bits": self.budget, "header_bits": self.header_bits,
+                    "max_depth": self.max_depth, "offsets": list(VLC_OFFSETS)}
         return {
             "format": self.format, "exp_bits": self.fmt.exp_bits, "man_bits": self.fmt.man_bits,
             "block": self.block, "bits": self.bits, "k": self.k, "policy": self.policy,

@@ -223,8 +223,12 @@ def lossless_bits(values, cfg: Config):
     """Each block's untruncated size in bits.
 
     ``plane``: header plus N bits per present plane. ``significance``: header, N bits per
-    present zero/delta/sign plane, and M bits per value that is not zero-marked.
+    present zero/delta/sign plane, and M bits per value that is not zero-marked. ``vlc``:
+    see :func:`facet.vlc.lossless_bits`.
     """
+    if cfg.policy == "vlc":
+        from . import vlc
+        return vlc.lossless_bits(values, cfg)
     raw = to_bits(values, cfg)
     sign, exp, man = fields(raw, cfg)
     delta, zero, man = deltas(exp, man, base(exp, cfg), cfg)
@@ -237,6 +241,9 @@ def lossless_bits(values, cfg: Config):
 
 def encode(values, cfg: Config):
     """Compress ``values`` into ``(blocks, B/8)`` uint8 packed blocks."""
+    if cfg.policy == "vlc":
+        from . import vlc
+        return vlc.encode(values, cfg)
     sign, exp, man = fields(to_bits(values, cfg), cfg)
     b = base(exp, cfg)
     delta, zero, man = deltas(exp, man, b, cfg)
@@ -414,6 +421,9 @@ def decode(blocks, cfg: Config):
     if blocks.size % cfg.budget_bytes:
         raise ValueError(f"{blocks.size} bytes are not a whole number of {cfg.budget_bytes}-byte blocks")
     blocks = blocks.reshape(-1, cfg.budget_bytes)
+    if cfg.policy == "vlc":
+        from . import vlc
+        return vlc.decode(blocks, cfg)
     b, present = header(blocks, cfg)
     words, fill = unpack(blocks, present, cfg)
     if cfg.policy == "significance":
@@ -430,6 +440,9 @@ def decode(blocks, cfg: Config):
 
 def canonical(values, cfg: Config):
     """What a lossless round trip returns: the input after the flush and NaN rules."""
+    if cfg.policy == "vlc":
+        from . import vlc
+        return vlc.canonical(values, cfg)
     raw = to_bits(values, cfg)
     fmt = cfg.fmt
     sign, exp, man = fields(raw, cfg)

@@ -1,7 +1,7 @@
 """The configs the regression runs: the fast subset and the full sweep, for both truncation
 policies (``plane`` and ``significance``)."""
 
-from facet.config import BLOCK_SIZES, FORMATS, POLICIES, Config
+from facet.config import BLOCK_SIZES, FORMATS, HARDWARE_POLICIES as POLICIES, Config
 
 __all__ = ["FAST_CONFIGS", "SWEEP_BITS", "POLICIES", "sweep", "spec_id", "case_id"]
 

@@ -18,7 +18,7 @@ NP_SIGNED = {16: np.int16, 32: np.int32}
 def _configs():
     """Every valid config over formats x N x T x policy, at the default K and at K = 1."""
     out = []
-    for policy in POLICIES:
+    for policy in ft.POLICIES:
         for fmt in FORMATS.values():
             for n in BLOCK_SIZES:
                 for t in range(1, fmt.width + 1):
@@ -95,7 +95,7 @@ def test_matches_model_on_adversarial_raw(cfg):
     _check(cfg, adversarial_raw(cfg, 97, seed=hash(cfg.name) % 2**32))
 
 
-@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("policy", list(ft.POLICIES))
 def test_decodes_random_bytes_like_the_model(policy):
     """Every byte string decodes to defined values, the same ones as the model's."""
     rng = np.random.default_rng(1)
@@ -105,7 +105,7 @@ def test_decodes_random_bytes_like_the_model(policy):
         np.testing.assert_array_equal(got, facet.decode(blocks, cfg).astype(np.int64), err_msg=cfg.name)
 
 
-@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("policy", list(ft.POLICIES))
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_float_input_padded_and_cut_back(fmt, policy):
     """Float tensors of any shape, lengths not a multiple of N: rounded and padded like the

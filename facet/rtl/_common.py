@@ -4,7 +4,7 @@ bit-twiddling."""
 from amaranth.hdl import Cat, Const, Value
 from amaranth.lib import wiring
 
-from facet.config import Config
+from facet.config import HARDWARE_POLICIES, Config
 
 __all__ = ["Stage", "check_config", "check_stages", "any_bits", "equals_const", "decrement"]
 
@@ -23,6 +23,9 @@ def check_config(cfg):
     """
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a facet.config.Config, not {cfg!r}")
+    if cfg.policy not in HARDWARE_POLICIES:
+        raise ValueError(f"policy {cfg.policy} has no hardware yet; the RTL implements "
+                         f"{', '.join(HARDWARE_POLICIES)}")
     return cfg
 
 
