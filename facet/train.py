@@ -129,9 +129,17 @@ def parse_method(name, fmt="bf16", block=32):
     """Storage spec of a method name: ``fp32``, ``bf16``, ``POLICY:T`` (facet on ``fmt``
     blocks of ``block`` values) or a baseline name. Raises ValueError on an invalid one."""
     if ":" in name:
+        from facet.torch import POLICIES as TORCH_POLICIES
         policy, t = name.split(":", 1)
-        bits = float(t)
-        return Config(fmt, block, int(bits) if bits.is_integer() else bits, policy=policy)
+        try:
+            bits = float(t)
+        except ValueError:
+            raise ValueError(f"bad rate in method {name!r}: {t!r} is not a number") from None
+        cfg = Config(fmt, block, int(bits) if bits.is_integer() else bits, policy=policy)
+        if policy not in TORCH_POLICIES:
+            raise ValueError(f"policy {policy!r} has no torch implementation; "
+                             f"available: {', '.join(TORCH_POLICIES)}")
+        return cfg
     if name in ("fp32", "bf16") or name in baselines.BASELINES:
         return name
     raise ValueError(f"unknown method {name!r}; expected fp32, bf16, POLICY:T with POLICY in "

@@ -16,13 +16,18 @@ NP_SIGNED = {16: np.int16, 32: np.int32}
 
 
 def _configs():
-    """Every valid config over formats x N x T x policy, at the default K and at K = 1."""
+    """Every valid config over formats x N x T x policy, at the default K and at K = 1.
+
+    T runs over the integers and the halves: a fractional T only changes the budget B,
+    which the codec reads from the config, never from T.
+    """
     out = []
     for policy in ft.POLICIES:
         for fmt in FORMATS.values():
             for n in BLOCK_SIZES:
-                for t in range(1, fmt.width + 1):
-                    for k in (None, 1):
+                for t in [x / 2 for x in range(2, 2 * fmt.width + 1)]:
+                    t = int(t) if t.is_integer() else t
+                    for k in (None, 1) if isinstance(t, int) else (None,):
                         try:
                             cfg = facet.Config(fmt.name, n, t, k, policy)
                         except ValueError:
