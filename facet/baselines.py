@@ -16,6 +16,9 @@ name               format                                                     bi
 ``mxfp6-e2m3``     OCP MX v1.0, FP6 E2M3 elements                             6.25
 ``mxfp6-e3m2``     OCP MX v1.0, FP6 E3M2 elements                             6.25
 ``mxfp4``          OCP MX v1.0, FP4 E2M1 elements                             4.25
+``mxint8``         OCP MX v1.0 MXINT8, 8-bit two's complement elements        8.25
+``nvfp4``          NVIDIA NVFP4: 16-value blocks, E2M1 elements, UE4M3 block  4.5
+                   scale, fp32 tensor scale (not counted)
 =================  =========================================================  ============
 
 All of the small float formats go through one rounding routine, :func:`round_to_format`.
@@ -29,7 +32,8 @@ import numpy as np
 
 __all__ = [
     "FloatFormat", "ELEMENT_FORMATS", "BF16", "round_to_format", "bf16_round", "fp8_cast",
-    "mx_encode", "mx_quantize", "bits_per_value", "BASELINES",
+    "mx_encode", "mx_quantize", "mxint8_encode", "mxint8_quantize", "nvfp4_encode",
+    "nvfp4_quantize", "bits_per_value", "BASELINES",
 ]
 
 
@@ -252,6 +256,30 @@ def _to_blocks(x, block, axis):
     return padded.reshape(*moved.shape[:-1], -1, block)
 
 
+def _shared_scales(blocks, emax):
+    """E8M0 scales ``2**(floor(log2(amax)) - emax)`` of ``(..., blocks, block)`` float64 values.
+
+    ``amax`` is the block's largest finite magnitude; the exponent is clamped to [-127, 127],
+    ``X = 1`` for an all-zero block and ``X = NaN`` for a block holding a NaN or an Inf.
+    """
+    mag = np.abs(blocks)
+    finite = np.isfinite(mag)
+    amax = np.where(finite, mag, 0.0).max(axis=-1)
+    _, e = np.frexp(amax)  # exact, unlike log2
+    exp = np.clip(e - 1 - emax, E8M0_EMIN, E8M0_EMAX)
+    exp = np.where(amax > 0, exp, 0)
+    scales = np.ldexp(1.0, exp)
+    scales[~finite.all(axis=-1)] = np.nan
+    return scales
+
+
+def _from_blocks(values, x, axis):
+    """Inverse of :func:`_to_blocks` for decoded ``values``: float32 of the shape of ``x``."""
+    flat = values.reshape(*values.shape[:-2], -1)
+    n = x.shape[axis]
+    return np.moveaxis(flat[..., :n], -1, axis).astype(np.float32)
+
+
 def mx_encode(x, elem="fp8_e4m3", block=32, axis=-1):
     """Encode to OCP Microscaling (MX v1.0) blocks: one shared scale per ``block`` values.
 
@@ -287,14 +315,7 @@ def mx_encode(x, elem="fp8_e4m3", block=32, axis=-1):
     """
     fmt = _element_format(elem)
     blocks = _as_f64(_to_blocks(_as_f32(x), block, axis))
-    mag = np.abs(blocks)
-    finite = np.isfinite(mag)
-    amax = np.where(finite, mag, 0.0).max(axis=-1)
-    _, e = np.frexp(amax)
-    exp = np.clip(e - 1 - fmt.emax, E8M0_EMIN, E8M0_EMAX)
-    exp = np.where(amax > 0, exp, 0)
-    scales = np.ldexp(1.0, exp)
-    scales[~finite.all(axis=-1)] = np.nan
+    scales = _shared_scales(blocks, fmt.emax)
     elements = round_to_format(blocks / scales[..., None], fmt)
     return scales, elements
 
@@ -326,14 +347,161 @@ def mx_quantize(x, elem="fp8_e4m3", block=32, axis=-1):
     """
     x = _as_f32(x)
     scales, elements = mx_encode(x, elem, block, axis)
-    values = (elements * scales[..., None]).reshape(*elements.shape[:-2], -1)
-    n = x.shape[axis]
-    return np.moveaxis(values[..., :n], -1, axis).astype(np.float32)
+    return _from_blocks(elements * scales[..., None], x, axis)
+
+
+# -- MXINT8 -------------------------------------------------------------------------------
+
+#: MXINT8 elements: two's complement with an implicit scale of 2**-6 (1 integer, 6 fraction
+#: bits), so the element exponent emax is 0.
+MXINT8_FRACTION_BITS = 6
+MXINT8_MAX_CODE = 127
+
+
+def mxint8_encode(x, block=32, axis=-1):
+    """Encode to OCP MX v1.0 MXINT8: an E8M0 scale and ``block`` 8-bit integers.
+
+    Parameters
+    ----------
+    x : array_like
+        Values, converted to float32.
+    block : int
+        Values per block along ``axis`` (32 in the spec). The tail is padded with zeros.
+    axis : int
+        Axis along which consecutive values form a block.
+
+    Returns
+    -------
+    scales : numpy.ndarray
+        float64, shape ``(..., blocks)``: ``X = 2**floor(log2(amax))`` (element emax 0),
+        exponent clamped to [-127, 127], ``X = 1`` for an all-zero block, NaN for a block
+        holding a NaN or an Inf, as in :func:`mx_encode`.
+    elements : numpy.ndarray
+        float64, shape ``(..., blocks, block)``: the element values
+        ``clip(round_half_even(x / X * 64), -127, 127) / 64``. NaN throughout a NaN block.
+
+    Notes
+    -----
+    The saturation is symmetric, to ``±127/64``: the code -128 (-2.0) is never produced,
+    which is what the spec recommends so that negation stays exact. The block maximum lies
+    in ``[1, 2) * X``, so it can round up to 128 and is clamped to 127.
+    """
+    blocks = _as_f64(_to_blocks(_as_f32(x), block, axis))
+    scales = _shared_scales(blocks, 0)
+    one = 1 << MXINT8_FRACTION_BITS
+    # X is a power of two, so x / X * 64 is exact and rint rounds it half to even.
+    with np.errstate(invalid="ignore"):
+        codes = np.clip(np.rint(blocks / scales[..., None] * one), -MXINT8_MAX_CODE, MXINT8_MAX_CODE)
+    return scales, codes / one
+
+
+def mxint8_quantize(x, block=32, axis=-1):
+    """Quantize to OCP MX v1.0 MXINT8 and back.
+
+    Parameters
+    ----------
+    x : array_like
+        Values, converted to float32.
+    block : int
+        Values per shared scale along ``axis`` (32 in the spec).
+    axis : int
+        Axis along which consecutive values form a block.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of the shape of ``x``; see :func:`mxint8_encode` for the encoding,
+        including the symmetric saturation to ``±127/64 * X``. A block holding a NaN or an
+        Inf decodes to NaN throughout.
+    """
+    x = _as_f32(x)
+    scales, elements = mxint8_encode(x, block, axis)
+    return _from_blocks(elements * scales[..., None], x, axis)
+
+
+# -- NVFP4 --------------------------------------------------------------------------------
+
+NVFP4_BLOCK = 16
+_E4M3 = ELEMENT_FORMATS["fp8_e4m3"]
+_E2M1 = ELEMENT_FORMATS["fp4_e2m1"]
+_F32_MIN_SUBNORMAL = math.ldexp(1.0, -149)
+
+
+def nvfp4_encode(x, axis=-1):
+    """Encode to NVIDIA NVFP4: an fp32 tensor scale, a UE4M3 scale per 16 values, E2M1 elements.
+
+    Parameters
+    ----------
+    x : array_like
+        Values, converted to float32.
+    axis : int
+        Axis along which 16 consecutive values form a block. The tail is padded with zeros.
+
+    Returns
+    -------
+    tensor_scale : float
+        ``s_t = amax / (6 * 448)`` rounded to float32, with ``amax`` the tensor's largest
+        finite magnitude (``s_t = 1`` if it is 0), so that the largest block scale is about
+        448, the top of E4M3. It is kept at least the smallest float32 subnormal.
+    block_scales : numpy.ndarray
+        float64, shape ``(..., blocks)``: ``s_b = E4M3(amax_block / 6 / s_t)``, rounded to
+        nearest even and saturated at 448; NaN for a block holding a NaN or an Inf.
+    elements : numpy.ndarray
+        float64, shape ``(..., blocks, 16)``: ``E2M1(x / (s_b * s_t))``, nearest even,
+        saturating to ±6. A block whose scale rounds to 0 has zero elements; a NaN block
+        has NaN elements.
+
+    Notes
+    -----
+    Decoding is ``element * s_b * s_t``. Non-finite values follow the MX convention of
+    :func:`mx_encode`: they do not enter ``amax`` and their block decodes to NaN.
+    """
+    x = _as_f32(x)
+    blocks = _as_f64(_to_blocks(x, NVFP4_BLOCK, axis))
+    mag = np.abs(blocks)
+    finite = np.isfinite(mag)
+    fmag = np.where(finite, mag, 0.0)
+    amax = float(fmag.max()) if fmag.size else 0.0
+    s_t = float(np.float32(amax / (_E2M1.max_normal * _E4M3.max_normal))) if amax > 0 else 1.0
+    s_t = max(s_t, _F32_MIN_SUBNORMAL)
+    s_b = round_to_format(fmag.max(axis=-1) / _E2M1.max_normal / s_t, _E4M3)
+    scale = s_b * s_t  # exact: 4 significant bits times 24
+    with np.errstate(invalid="ignore", divide="ignore"):
+        elements = round_to_format(blocks / np.where(scale > 0, scale, 1.0)[..., None], _E2M1)
+    elements = np.where((scale > 0)[..., None], elements, 0.0)
+    bad = ~finite.all(axis=-1)
+    s_b[bad] = np.nan
+    elements[bad] = np.nan
+    return s_t, s_b, elements
+
+
+def nvfp4_quantize(x, axis=-1):
+    """Quantize to NVIDIA NVFP4 and back.
+
+    Parameters
+    ----------
+    x : array_like
+        Values, converted to float32.
+    axis : int
+        Axis along which 16 consecutive values form a block.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of the shape of ``x``; see :func:`nvfp4_encode`. A block holding a
+        NaN or an Inf decodes to NaN throughout.
+    """
+    x = _as_f32(x)
+    s_t, s_b, elements = nvfp4_encode(x, axis)
+    return _from_blocks(elements * (s_b * s_t)[..., None], x, axis)
 
 
 # -- registry -----------------------------------------------------------------------------
 
-_ELEMENT_BITS = {"bf16": 16, "fp8": 8, "mxfp8": 8, "mxfp6": 6, "mxfp4": 4}
+#: Family -> (element bits, block-scale bits, fixed block size or None for the caller's).
+_STORAGE = {"bf16": (16, 0, None), "fp8": (8, 0, None), "mxfp8": (8, 8, None),
+            "mxfp6": (6, 8, None), "mxfp4": (4, 8, None), "mxint8": (8, 8, None),
+            "nvfp4": (4, 8, NVFP4_BLOCK)}
 
 BASELINES = {
     "bf16": bf16_round,
@@ -346,6 +514,8 @@ BASELINES = {
     "mxfp6-e2m3": functools.partial(mx_quantize, elem="fp6_e2m3"),
     "mxfp6-e3m2": functools.partial(mx_quantize, elem="fp6_e3m2"),
     "mxfp4": functools.partial(mx_quantize, elem="fp4_e2m1"),
+    "mxint8": mxint8_quantize,
+    "nvfp4": nvfp4_quantize,
 }
 """Baseline name -> fake quantizer of one float32 array."""
 
@@ -357,15 +527,16 @@ def bits_per_value(method, block=32):
     ----------
     method : str
         A key of :data:`BASELINES`, or a family name: ``"bf16"``, ``"fp8"``, ``"mxfp8"``,
-        ``"mxfp6"`` or ``"mxfp4"``.
+        ``"mxfp6"``, ``"mxfp4"``, ``"mxint8"`` or ``"nvfp4"``.
     block : int
-        MX block size; each block adds one 8-bit E8M0 scale.
+        MX block size; each block adds one 8-bit E8M0 scale. NVFP4 always has blocks of 16
+        with one 8-bit UE4M3 scale each.
 
     Returns
     -------
     float
-        Bits per value. The per-tensor scale of ``fp8-*-scaled`` is one float per tensor and
-        is not counted.
+        Bits per value. Per-tensor scales (``fp8-*-scaled``, the fp32 scale of ``nvfp4``) are
+        one float per tensor and are not counted.
 
     Raises
     ------
@@ -373,10 +544,8 @@ def bits_per_value(method, block=32):
         On an unknown method.
     """
     family = method.split("-")[0] if method in BASELINES else method
-    if family not in _ELEMENT_BITS:
+    if family not in _STORAGE:
         raise ValueError(f"unknown baseline {method!r}; expected one of {sorted(BASELINES)} "
-                         f"or a family in {sorted(_ELEMENT_BITS)}")
-    bits = float(_ELEMENT_BITS[family])
-    if family.startswith("mx"):
-        bits += 8 / block
-    return bits
+                         f"or a family in {sorted(_STORAGE)}")
+    elem, scale, fixed = _STORAGE[family]
+    return float(elem + (scale / (fixed or block) if scale else 0))

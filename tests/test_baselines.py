@@ -1,11 +1,13 @@
 """Baseline quantizers against references built by a different route.
 
 The small float formats are checked against tables of every representable value, decoded
-from bit fields, searched with ``np.searchsorted``; bf16 against integer RNE on the bits.
+from bit fields, searched with ``np.searchsorted``, and against the casts of ``ml_dtypes``;
+bf16 against integer RNE on the bits and against ``ml_dtypes.bfloat16``.
 """
 
 import functools
 
+import ml_dtypes
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -13,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from facet.baselines import (
     BASELINES, BF16, ELEMENT_FORMATS, bf16_round, bits_per_value, fp8_cast, mx_encode,
-    mx_quantize, round_to_format,
+    mx_quantize, mxint8_encode, mxint8_quantize, nvfp4_encode, nvfp4_quantize, round_to_format,
 )
 
 RNG_SEED = 20240611
@@ -352,10 +354,14 @@ def test_mx_other_block_size():
 def test_bits_per_value():
     expected = {"bf16": 16, "fp8-e4m3": 8, "fp8-e5m2": 8, "fp8-e4m3-scaled": 8,
                 "fp8-e5m2-scaled": 8, "mxfp8-e4m3": 8.25, "mxfp8-e5m2": 8.25,
-                "mxfp6-e2m3": 6.25, "mxfp6-e3m2": 6.25, "mxfp4": 4.25}
+                "mxfp6-e2m3": 6.25, "mxfp6-e3m2": 6.25, "mxfp4": 4.25, "mxint8": 8.25,
+                "nvfp4": 4.5}
     assert {name: bits_per_value(name) for name in BASELINES} == expected
-    assert [bits_per_value(f) for f in ("bf16", "fp8", "mxfp8", "mxfp6", "mxfp4")] == \
-        [16, 8, 8.25, 6.25, 4.25]
+    assert [bits_per_value(f) for f in ("bf16", "fp8", "mxfp8", "mxfp6", "mxfp4", "mxint8",
+                                        "nvfp4")] == [16, 8, 8.25, 6.25, 4.25, 8.25, 4.5]
+    # The MX scale is shared by `block` values; NVFP4's block is fixed at 16.
+    assert bits_per_value("mxint8", block=16) == 8.5
+    assert bits_per_value("nvfp4", block=64) == 4.5
     with pytest.raises(ValueError, match="unknown baseline"):
         bits_per_value("int8")
 
@@ -371,3 +377,237 @@ def test_registry_shapes_and_error_order():
         err[name] = float(np.sqrt(np.mean((out - x) ** 2)))
     assert err["bf16"] < err["mxfp8-e4m3"] < err["mxfp6-e2m3"] < err["mxfp4"]
     assert err["mxfp8-e4m3"] < err["mxfp8-e5m2"]
+    assert err["mxint8"] < err["mxfp8-e4m3"] and err["nvfp4"] < err["mxfp4"]
+
+
+# -- ml_dtypes as an oracle ---------------------------------------------------------------
+
+ML_DTYPES = {"fp8_e4m3": ml_dtypes.float8_e4m3fn, "fp8_e5m2": ml_dtypes.float8_e5m2,
+             "fp6_e2m3": ml_dtypes.float6_e2m3fn, "fp6_e3m2": ml_dtypes.float6_e3m2fn,
+             "fp4_e2m1": ml_dtypes.float4_e2m1fn}
+
+
+def ml_round(x, name):
+    """``x`` cast to the ml_dtypes type of ``name`` and back, as float64."""
+    with np.errstate(invalid="ignore"):  # signalling NaNs among raw bit patterns
+        return np.asarray(x, np.float32).astype(ML_DTYPES[name]).astype(np.float64)
+
+
+def oracle_inputs(name, seed):
+    """Ties and their neighbours, every float16, 200k raw float32 bit patterns."""
+    every_f16 = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+    raw = np.random.default_rng(seed).integers(0, 2**32, 200_000, dtype=np.uint64)
+    x = np.concatenate([probe_values(name, np.random.default_rng(seed)), every_f16,
+                        raw.astype(np.uint32).view(np.float32)])
+    x[np.isnan(x)] = np.nan  # quiet NaNs: casts of signalling ones warn
+    return x
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENT_FORMATS))
+def test_rounding_matches_ml_dtypes(name):
+    x = oracle_inputs(name, RNG_SEED + 20)
+    fmt = ELEMENT_FORMATS[name]
+    if fmt.has_nan:
+        # The FP8 casts of ml_dtypes overflow (to NaN in E4M3, to Inf in E5M2): saturate=False.
+        assert_same(round_to_format(x, name, saturate=False), ml_round(x, name))
+        # Saturating: values past the top clamp to it, which the oracle sees as a clipped input.
+        finite = x[np.isfinite(x)]
+        clipped = np.clip(finite, -fmt.max_normal, fmt.max_normal)
+        assert_same(round_to_format(finite, name), ml_round(clipped, name))
+    else:
+        # FP6 and FP4 have no NaN or Inf; ml_dtypes saturates their casts, as we do.
+        x = x[~np.isnan(x)]
+        assert_same(round_to_format(x, name), ml_round(x, name))
+    # The ties really are there: some inputs lie exactly halfway between two values.
+    vals, _ = table(name)
+    mids = (vals[:-1] + vals[1:]) / 2
+    assert np.isin(mids, x.astype(np.float64)).sum() > len(mids) // 2
+
+
+def test_bf16_matches_ml_dtypes():
+    x = oracle_inputs("fp8_e4m3", RNG_SEED + 21)
+    assert_same(bf16_round(x), x.astype(ml_dtypes.bfloat16).astype(np.float32))
+
+
+# -- MXINT8 -------------------------------------------------------------------------------
+
+INT8_TABLE = np.arange(-127, 128) / 64.0  # every element value, 2**-6 apart
+
+
+def int8_reference(x):
+    """Nearest of INT8_TABLE by table search, ties to the even code, saturating."""
+    x = np.clip(np.asarray(x, np.float64), INT8_TABLE[0], INT8_TABLE[-1])
+    hi = np.clip(np.searchsorted(INT8_TABLE, x), 1, len(INT8_TABLE) - 1)
+    lo = hi - 1
+    dlo, dhi = x - INT8_TABLE[lo], INT8_TABLE[hi] - x
+    even_lo = (lo - 127) % 2 == 0
+    pick = np.where(dlo < dhi, lo, np.where(dhi < dlo, hi, np.where(even_lo, lo, hi)))
+    return np.copysign(INT8_TABLE[pick], x)
+
+
+def test_mxint8_scale_and_elements():
+    rng = np.random.default_rng(RNG_SEED + 22)
+    x = (rng.standard_normal((256, 32)) * 2.0 ** rng.integers(-40, 40, (256, 1))).astype(np.float32)
+    # Some blocks of whole and half codes at X = 1 or 2: exact values and ties.
+    x[:8] = np.round(rng.uniform(-1.5, 1.5, (8, 32)) * 128) / 128
+    scales, elements = mxint8_encode(x)
+    amax = np.abs(x).max(axis=-1).astype(np.float64)
+    assert_same(scales[:, 0], 2.0 ** np.floor(np.log2(amax)))
+    assert_same(elements, int8_reference(x[:, None] / scales[..., None]))
+    assert np.abs(elements).max() <= 127 / 64
+    out = mxint8_quantize(x)
+    assert out.dtype == np.float32 and out.shape == x.shape
+    assert_same(out, (elements * scales[..., None]).reshape(x.shape).astype(np.float32))
+
+
+def test_mxint8_hand_worked():
+    x = np.zeros(32, np.float32)
+    x[:6] = [3, 1, 0.1, -3.99, 0.046875, 0.078125]
+    # amax 3.99: floor(log2) = 1 and emax 0, so X = 2 and codes are x / 2 * 64 = 32 x.
+    # 3 -> 96 and 1 -> 32 are exact; 0.1 -> 3.2 -> 3; -3.99 -> -127.68 -> -128, clamped to
+    # -127; 0.046875 -> 1.5 and 0.078125 -> 2.5 are ties and go to the even code 2.
+    scales, elements = mxint8_encode(x)
+    assert scales.tolist() == [2.0]
+    assert_same(elements[0, :6] * 64, np.float64([96, 32, 3, -127, 2, 2]))
+    assert_same(mxint8_quantize(x)[:6], np.float32([3, 1, 3 / 32, -127 / 32, 1 / 16, 1 / 16]))
+
+
+def test_mxint8_symmetric_saturation():
+    # amax in [1, 2): X = 1, and 1.999 * 64 = 127.9 rounds to 128, clamped to 127 on both sides.
+    x = np.zeros(32, np.float32)
+    x[:4] = [1.999, -1.999, 1.0, -1.9921875]
+    assert_same(mxint8_quantize(x)[:4], np.float32([127, -127, 64, -127]) / 64)
+    # -2 is a power of two: X = 2 and -2 / 2 * 64 = -64, no saturation; -128 is never used.
+    x[0] = -2
+    out = mxint8_quantize(x)
+    assert out[0] == -2 and (np.abs(mxint8_encode(x)[1]) * 64 <= 127).all()
+
+
+def test_mxint8_zero_block_and_scale_clamp():
+    x = np.zeros((2, 32), np.float32)
+    x[0, 5] = -0.0
+    scales, _ = mxint8_encode(x)
+    assert (scales == 1).all()
+    assert_same(mxint8_quantize(x), x)
+    y = np.zeros(32, np.float32)
+    y[0], y[1] = 2.0**-130, 2.0**-140
+    # floor(log2 amax) = -130 clamps to -127: 2**-130 is code 8 and 2**-140 is below code 1/2.
+    scales, _ = mxint8_encode(y)
+    assert scales.tolist() == [2.0**-127]
+    assert_same(mxint8_quantize(y)[:2], np.float32([2.0**-130, 0]))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_mxint8_nonfinite_poisons_only_its_block(bad):
+    rng = np.random.default_rng(RNG_SEED + 23)
+    x = rng.standard_normal(96).astype(np.float32)
+    x[70] = bad
+    scales, _ = mxint8_encode(x)
+    assert np.isnan(scales[2]) and np.isfinite(scales[:2]).all()
+    out = mxint8_quantize(x)
+    assert np.isnan(out[64:]).all()
+    assert_same(out[:64], mxint8_quantize(x[:64]))
+
+
+def test_mxint8_axis_and_padding():
+    rng = np.random.default_rng(RNG_SEED + 24)
+    x = rng.standard_normal((3, 40, 2)).astype(np.float32)
+    x[:, 32:] *= 1000
+    out = mxint8_quantize(x, axis=1)
+    ref = np.moveaxis(mxint8_quantize(np.moveaxis(x, 1, -1)), -1, 1)
+    assert_same(out, ref)
+    assert_same(out[:, 32:], mxint8_quantize(x[:, 32:], axis=1))
+
+
+# -- NVFP4 --------------------------------------------------------------------------------
+
+def test_nvfp4_hand_worked():
+    x = np.zeros(32, np.float32)
+    x[:2] = [2688, 1000]
+    x[16:20] = [10, 2.4375, -4.0625, 0.5]
+    # Tensor amax 2688 = 6 * 448, so s_t = 1.
+    # Block 0: s_b = E4M3(2688 / 6) = 448; 2688 / 448 = 6; 1000 / 448 = 2.23 -> 2, i.e. 896.
+    # Block 1: 10 / 6 = 1.667 -> E4M3 (quantum 1/8 in [1, 2)) 13/8 = 1.625. Elements:
+    # 10 / 1.625 = 6.15 saturates to 6; 2.4375 = 1.5 * 1.625 is exact; -4.0625 = -2.5 * 1.625
+    # is a tie between 2 and 3 and goes to 2 (even mantissa); 0.5 / 1.625 = 0.31 -> 0.5.
+    s_t, s_b, elements = nvfp4_encode(x)
+    assert s_t == 1.0 and s_b.tolist() == [448, 1.625]
+    assert_same(elements[0, :2], np.float64([6, 2]))
+    assert_same(elements[1, :4], np.float64([6, 1.5, -2, 0.5]))
+    out = nvfp4_quantize(x)
+    assert_same(out[:2], np.float32([2688, 896]))
+    assert_same(out[16:20], np.float32([9.75, 2.4375, -3.25, 0.8125]))
+    assert_same(out[20:], np.zeros(12, np.float32))
+
+
+def test_nvfp4_tensor_scale_is_float32():
+    x = np.float32([1.0, -0.3, 0.7] + [0] * 13)
+    s_t, s_b, _ = nvfp4_encode(x)
+    assert s_t == float(np.float32(1.0 / 2688)) and s_t != 1.0 / 2688
+    # amax / 6 / s_t is 448 up to the float32 rounding of s_t; E4M3 rounds it to 448.
+    assert s_b.tolist() == [448]
+
+
+def test_nvfp4_block_scale_rounds_to_zero():
+    x = np.zeros(48, np.float32)
+    x[0] = 2688                       # s_t = 1
+    x[16:18] = [0.005, -0.001]        # 0.005 / 6 < 2**-10, half the smallest E4M3: s_b = 0
+    x[32:34] = [6 * 2.0**-9, 0.004]   # s_b = 2**-9, the smallest E4M3 subnormal
+    s_t, s_b, elements = nvfp4_encode(x)
+    assert s_b.tolist() == [448, 0, 2.0**-9]
+    assert (elements[1] == 0).all()
+    out = nvfp4_quantize(x)
+    assert (out[16:32] == 0).all()
+    # 0.004 / 2**-9 = 2.05 -> 2.
+    assert_same(out[32:34], np.float32([6 * 2.0**-9, 2 * 2.0**-9]))
+
+
+def test_nvfp4_zero_tensor_and_saturation():
+    x = np.zeros((2, 32), np.float32)
+    s_t, s_b, _ = nvfp4_encode(x)
+    assert s_t == 1.0 and (s_b == 0).all()
+    assert (nvfp4_quantize(x) == 0).all()
+    rng = np.random.default_rng(RNG_SEED + 25)
+    y = (rng.standard_normal(4096) * 1e5).astype(np.float32)
+    s_t, s_b, elements = nvfp4_encode(y)
+    assert s_b.max() == 448 and np.abs(elements).max() == 6
+    # The largest magnitude maps to 6 * 448 * s_t: within one E2M1 step of itself.
+    assert abs(np.abs(nvfp4_quantize(y)).max() - np.abs(y).max()) <= np.abs(y).max() / 6
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nvfp4_nonfinite_poisons_only_its_block(bad):
+    rng = np.random.default_rng(RNG_SEED + 26)
+    base = rng.standard_normal(64).astype(np.float32)
+    base[40] = 0
+    x = base.copy()
+    x[40] = bad
+    s_t, s_b, _ = nvfp4_encode(x)
+    assert np.isfinite(s_t) and np.isnan(s_b[2]) and np.isfinite(np.delete(s_b, 2)).all()
+    out, ref = nvfp4_quantize(x), nvfp4_quantize(base)
+    assert np.isnan(out[32:48]).all()
+    keep = np.r_[0:32, 48:64]
+    assert_same(out[keep], ref[keep])
+
+
+def test_nvfp4_matches_ml_dtypes():
+    rng = np.random.default_rng(RNG_SEED + 27)
+    x = (rng.standard_normal((512, 16)) * 2.0 ** rng.integers(-12, 4, (512, 1))).astype(np.float32)
+    s_t, s_b, elements = nvfp4_encode(x)
+    amax = np.abs(x).max(axis=-1).astype(np.float64)
+    want_sb = ml_round(np.minimum(amax / 6 / s_t, 448), "fp8_e4m3")
+    assert_same(s_b[:, 0], want_sb)
+    scale = (s_b * s_t)[:, 0]
+    ok = scale > 0
+    assert ok.sum() > 400
+    want = ml_round(x[ok] / scale[ok, None], "fp4_e2m1")
+    assert_same(elements[ok, 0], want)
+    assert_same(nvfp4_quantize(x)[ok], (want * scale[ok, None]).astype(np.float32))
+
+
+def test_nvfp4_axis_and_padding():
+    rng = np.random.default_rng(RNG_SEED + 28)
+    x = rng.standard_normal((3, 20, 2)).astype(np.float32)
+    out = nvfp4_quantize(x, axis=1)
+    assert out.shape == x.shape
+    assert_same(out, np.moveaxis(nvfp4_quantize(np.moveaxis(x, 1, -1)), -1, 1))
