@@ -181,7 +181,7 @@ def depth(hist, cfg: Config):
     present[:, 0] = True
     ok &= present[:, None, :]
     # Largest D first, then the smallest cost, then the lowest mode.
-    key = np.where(ok, (np.arange(DEPTHS) << 40) - (total << 3) - np.arange(MODES)[:, None], -1)
+    key = np.where(ok, (np.arange(DEPTHS) << 40) - (total << 3) - np.arange(MODES)[:, None], -(1 << 62))
     best = key.reshape(nb, -1).argmax(axis=1)
     mode, d = np.divmod(best, DEPTHS)
     codes_only = cfg.header_bits + hist @ _code_table(cfg.fmt.man_bits).reshape(MODES * DEPTHS, NCLASS).T

@@ -1,0 +1,210 @@
+"""The `vlc` policy (docs/format.md, section 10): worked example, fit rule, round trips,
+stability, specials, error bound, foreign blocks."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import facet
+from facet import vlc
+from facet.config import BLOCK_SIZES, FORMATS, Config
+from facet.model import fields, to_bits, to_float
+
+EXAMPLE = np.array([0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8], np.uint16)
+
+
+def _configs():
+    """A spread of valid configs: every format and N, whole and fractional T."""
+    out = []
+    for fmt in FORMATS:
+        for n in BLOCK_SIZES:
+            for t in (4, 4.5, 5, 6, 8, 10, 12, 16):
+                try:
+                    out.append(Config(fmt, n, t, policy="vlc"))
+                except ValueError:
+                    pass
+    return out
+
+
+CONFIGS = _configs()
+
+
+def _activations(cfg, nblocks, seed):
+    """Heavy-tailed activation-like values with outlier blocks, zeros and tiny values."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((nblocks, cfg.n)) * np.exp(rng.standard_normal((nblocks, 1)))
+    x[rng.random((nblocks, cfg.n)) < 0.02] *= 50.0
+    x[rng.random((nblocks, cfg.n)) < 0.05] = 0.0
+    x[rng.random((nblocks, cfg.n)) < 0.02] *= 1e-6
+    return x.astype(np.float32).reshape(-1)
+
+
+def _adversarial(cfg, nblocks, seed):
+    """Raw bit patterns: random, specials, subnormals and wide exponent spreads."""
+    fmt = cfg.fmt
+    rng = np.random.default_rng(seed)
+    raw = rng.integers(0, 1 << fmt.width, (nblocks, cfg.n), dtype=np.uint64)
+    pick = rng.random((nblocks, cfg.n))
+    raw[pick < 0.05] = fmt.exp_max << fmt.man_bits                       # +Inf
+    raw[(pick >= 0.05) & (pick < 0.08)] |= fmt.exp_max << fmt.man_bits     # Inf or NaN
+    raw[(pick >= 0.08) & (pick < 0.12)] &= (1 << fmt.man_bits) - 1          # zero or subnormal
+    return raw.astype(fmt.dtype).reshape(-1)
+
+
+def test_worked_example():
+    cfg = Config("bf16", 8, 8, policy="vlc")
+    blocks = facet.encode(EXAMPLE, cfg)
+    assert blocks.tobytes() == bytes.fromhex("80039f4c2a020903")
+    assert int.from_bytes(blocks.tobytes(), "little") == 0x0309022A4C9F0380
+    out = facet.decode(blocks, cfg)
+    assert out.tolist() == [0x3F82, 0xBF44, 0x3ED0, 0x4042, 0x0000, 0x0000, 0x4022, 0xBFAC]
+
+
+def test_worked_example_stages():
+    cfg = Config("bf16", 8, 8, policy="vlc")
+    sign, exp, man = fields(EXAMPLE.reshape(1, -1), cfg)
+    b = vlc.base(exp, cfg)
+    cls = vlc.classes(exp, man, b, cfg)
+    assert b.tolist() == [128]
+    assert cls.tolist() == [[1, 2, 3, 0, vlc.ZERO, 11, 0, 1]]
+    d, mode, cost = vlc.depth(vlc._histogram(cls), cfg)
+    assert (d.tolist(), mode.tolist(), cost.tolist()) == ([3], [0], [39])
+    p, left = vlc.precision(vlc._histogram(cls), d, cost, cfg)
+    assert (p.tolist(), left.tolist()) == ([5], [2])
+    assert vlc.widths(cls, d, p, left, cfg).tolist() == [[5, 4, 2, 5, 0, 0, 5, 4]]
+    code, length = vlc.codewords(cls, d, mode)
+    words = [format(int(c), f"0{int(n)}b") for c, n in zip(code[0], length[0])]
+    assert words == ["00", "01", "101", "100", "11", "11", "100", "00"]
+
+
+def test_code_tables_are_prefix_free_and_complete():
+    """Every (mode, depth) code is prefix-free and fills its code space (Kraft sum 1)."""
+    for mode in range(vlc.MODES):
+        for d in range(vlc.DEPTHS):
+            book = vlc.codebook(mode, d)
+            words = sorted(book.values())
+            assert all(not b.startswith(a) for a, b in zip(words, words[1:])), (mode, d)
+            kraft = sum(2.0 ** -len(w) for w in words)
+            escapes = mode in (1, 2) and d >= (2, 5)[mode - 1]
+            # Mode 2's escape has room for 8 distances and uses 5.
+            assert kraft == 1.0 or (escapes and mode == 2 and kraft < 1.0), (mode, d, kraft)
+
+
+def test_fit_rule():
+    """Exactly the configs with H + 3N <= B are valid, for whole and fractional T."""
+    for fmt in FORMATS.values():
+        for n in BLOCK_SIZES:
+            for eighths in range(8, 8 * fmt.width + 1):
+                t = eighths / 8
+                if (n * eighths) % 64:
+                    with pytest.raises(ValueError, match="whole number of bytes"):
+                        Config(fmt.name, n, t, policy="vlc")
+                elif fmt.exp_bits + 6 + 3 * n <= n * t:
+                    cfg = Config(fmt.name, n, t, policy="vlc")
+                    assert cfg.budget == n * t and cfg.header_bits == fmt.exp_bits + 6
+                else:
+                    with pytest.raises(ValueError, match="does not fit"):
+                        Config(fmt.name, n, t, policy="vlc")
+
+
+def test_rates_of_the_reference_block_size():
+    for t in (4, 4.5, 6, 8):
+        assert Config("bf16", 32, t, policy="vlc").budget == 32 * t
+    assert Config("bf16", 32, 4.5, policy="vlc").name == "bf16_n32_t4.5_vlc"
+    with pytest.raises(ValueError, match="K must be None"):
+        Config("bf16", 32, 8, 3, "vlc")
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name)
+def test_stable_and_fixed_size(cfg):
+    """encode(decode(encode(x))) == encode(x), on activations and on adversarial bit patterns."""
+    for data in (_activations(cfg, 64, 1), _adversarial(cfg, 64, 2)):
+        blocks = facet.encode(data, cfg)
+        assert blocks.shape == (len(data) // cfg.n, cfg.budget_bytes) and blocks.dtype == np.uint8
+        again = facet.encode(facet.decode(blocks, cfg), cfg)
+        np.testing.assert_array_equal(again, blocks)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name)
+def test_lossless_blocks_round_trip(cfg):
+    """A block whose lossless size fits decodes to canonical(x) exactly; the lossless size
+    is the cost of the encoder's choice when it fits."""
+    rng = np.random.default_rng(3)
+    fmt = cfg.fmt
+    # A zero share from none to all per block, so that blocks of every size occur.
+    exp = fmt.bias + rng.integers(-3, 3, (256, cfg.n))
+    man = rng.integers(0, 1 << fmt.man_bits, (256, cfg.n))
+    raw = (rng.integers(0, 2, (256, cfg.n)) << (fmt.width - 1)) | (exp << fmt.man_bits) | man
+    raw[rng.random((256, cfg.n)) < np.linspace(0, 1, 256)[:, None]] = 0
+    raw = raw.astype(fmt.dtype).reshape(-1)
+    fits = facet.lossless_bits(raw, cfg) <= cfg.budget
+    out = facet.decode(facet.encode(raw, cfg), cfg).reshape(-1, cfg.n)
+    canon = facet.canonical(raw, cfg).reshape(-1, cfg.n)
+    np.testing.assert_array_equal(out[fits], canon[fits])
+    assert fits.any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(CONFIGS), st.integers(0, 2**32 - 1))
+def test_error_bound(cfg, seed):
+    """Every kept value keeps its exponent and errs by at most half its last kept bit;
+    values coded as ZERO decode to +0."""
+    raw = to_bits(_activations(cfg, 16, seed), cfg)
+    sign, exp, man = fields(raw, cfg)
+    b = vlc.base(exp, cfg)
+    cls = vlc.classes(exp, man, b, cfg)
+    hist = vlc._histogram(cls)
+    d, mode, cost = vlc.depth(hist, cfg)
+    p, left = vlc.precision(hist, d, cost, cfg)
+    k = vlc.widths(cls, d, p, left, cfg)
+    out = facet.decode(facet.encode(raw, cfg), cfg).reshape(raw.shape)
+    x, y = to_float(raw, cfg.format).astype(np.float64), to_float(out, cfg.format).astype(np.float64)
+    kept = (cls < vlc.DEPTHS) & (cls <= d[:, None])
+    _, e_out, _ = fields(out, cfg)
+    np.testing.assert_array_equal(e_out[kept], exp[kept])
+    ulp = np.ldexp(1.0, exp - cfg.fmt.bias - k)     # weight of the last kept bit (x 2)
+    assert np.all(np.abs(y - x)[kept] <= ulp[kept] / 2)
+    zero = ~kept & (cls == vlc.ZERO)
+    assert np.all(out[zero] == 0)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("special", [np.nan, -np.inf])
+def test_specials_do_not_wipe_out_the_block(fmt, special):
+    """A block with one special keeps its finite values to within one bit of the accuracy
+    the same block gets without it; the special comes back."""
+    cfg = Config(fmt, 32, 8, policy="vlc")
+    rng = np.random.default_rng(11)
+    vals = (1.0 + rng.random(32)).astype(np.float32)
+    plain = to_float(facet.decode(facet.encode(vals, cfg), cfg), fmt)
+    vals[5] = special
+    out = to_float(facet.decode(facet.encode(vals, cfg), cfg), fmt)
+    assert np.array_equal(out[5], special, equal_nan=True)
+    x = np.delete(to_float(to_bits(vals, cfg), fmt), 5)
+    err, ref = np.abs(np.delete(out, 5) - x), np.abs(np.delete(plain, 5) - x)
+    assert err.max() <= 2 * ref.max() and err.max() <= 2.0 ** -5
+
+
+@pytest.mark.parametrize("cfg", [Config("bf16", 32, 4, policy="vlc"), Config("bf16", 8, 5, policy="vlc"),
+                                 Config("fp16", 16, 4, policy="vlc"), Config("fp32", 64, 4, policy="vlc")],
+                         ids=lambda c: c.name)
+def test_all_specials_fit(cfg):
+    """The fit rule's worst case: a block of nothing but Inf and NaN of both signs."""
+    fmt = cfg.fmt
+    rng = np.random.default_rng(5)
+    raw = (fmt.exp_max << fmt.man_bits) | rng.integers(0, 2, cfg.n) * (1 << (fmt.man_bits - 1))
+    raw |= rng.integers(0, 2, cfg.n) << (fmt.width - 1)
+    raw = raw.astype(fmt.dtype)
+    out = facet.decode(facet.encode(raw, cfg), cfg)
+    np.testing.assert_array_equal(out, facet.canonical(raw, cfg))
+
+
+@pytest.mark.parametrize("cfg", CONFIGS[::3], ids=lambda c: c.name)
+def test_every_byte_string_decodes(cfg):
+    rng = np.random.default_rng(7)
+    blocks = rng.integers(0, 256, (512, cfg.budget_bytes), dtype=np.uint8)
+    out = facet.decode(blocks, cfg)
+    assert out.shape == (512 * cfg.n,) and out.dtype == np.dtype(cfg.fmt.dtype)
+    # Decoding is a function of the bytes: the same bytes in another batch decode the same.
+    np.testing.assert_array_equal(facet.decode(blocks[::-1], cfg).reshape(512, -1)[::-1],
+                                  out.reshape(512, -1))
