@@ -15,7 +15,7 @@ CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(or $(POLICY),plane)
 JOBS    ?= 2
 comma   := ,
 
-.PHONY: setup test regress bench data eval verilog synth synth-sweep lint clean train
+.PHONY: setup test regress bench data eval verilog synth synth-sweep lint clean train report
 
 setup: $(VENV)/.installed
 
@@ -63,3 +63,7 @@ synth-sweep: setup
 
 clean:
 	rm -rf build sim_build gen/*/ .pytest_cache .hypothesis
+
+# README tables from the reports the commands above write (facet/report.py).
+report: setup
+	$(PY) -m facet.report

@@ -18,7 +18,7 @@ import functools
 
 import numpy as np
 
-from .config import Config
+from .config import FORMATS, Config
 
 __all__ = [
     "to_bits", "to_float", "fields", "base", "deltas", "planes", "mask", "pack",
@@ -31,6 +31,12 @@ _WORD = {8: np.dtype("<u1"), 16: np.dtype("<u2"), 32: np.dtype("<u4"), 64: np.dt
 
 # -- input conversion ---------------------------------------------------------------------
 
+def _check(cfg):
+    if not isinstance(cfg, Config):
+        raise ValueError(f"cfg must be a facet.Config, not {type(cfg).__name__}")
+    return cfg
+
+
 def to_bits(values, cfg: Config):
     """Raw bit patterns of ``values`` in the config's format, as a ``(blocks, N)`` array.
 
@@ -38,7 +44,7 @@ def to_bits(values, cfg: Config):
     bit patterns. Float input is converted to float32 and then rounded to nearest even to
     the format (fp16 and bf16 overflow to Inf; NaN stays NaN).
     """
-    fmt = cfg.fmt
+    fmt = _check(cfg).fmt
     values = np.asarray(values)
     if values.size % cfg.n:
         raise ValueError(f"{values.size} values are not a whole number of blocks of N={cfg.n}; "
@@ -70,7 +76,11 @@ def _bf16_rne(f32):
 
 
 def to_float(raw, fmt):
-    """float32 values of raw bit patterns of format name ``fmt``."""
+    """float32 values of raw bit patterns of ``fmt``: a :class:`Config` or a format name."""
+    if isinstance(fmt, Config):
+        fmt = fmt.format
+    if not isinstance(fmt, str) or fmt not in FORMATS:
+        raise ValueError(f"fmt must be a facet.Config or one of {sorted(FORMATS)}, not {fmt!r}")
     raw = np.asarray(raw)
     if fmt == "fp32":
         return raw.astype(np.uint32).view(np.float32)
@@ -226,7 +236,7 @@ def lossless_bits(values, cfg: Config):
     present zero/delta/sign plane, and M bits per value that is not zero-marked. ``vlc``:
     see :func:`facet.vlc.lossless_bits`.
     """
-    if cfg.policy == "vlc":
+    if _check(cfg).policy == "vlc":
         from . import vlc
         return vlc.lossless_bits(values, cfg)
     raw = to_bits(values, cfg)
@@ -241,7 +251,7 @@ def lossless_bits(values, cfg: Config):
 
 def encode(values, cfg: Config):
     """Compress ``values`` into ``(blocks, B/8)`` uint8 packed blocks."""
-    if cfg.policy == "vlc":
+    if _check(cfg).policy == "vlc":
         from . import vlc
         return vlc.encode(values, cfg)
     sign, exp, man = fields(to_bits(values, cfg), cfg)
@@ -415,6 +425,7 @@ def decode(blocks, cfg: Config):
     ``blocks`` is a ``(blocks, B/8)`` uint8 array, or anything of whole B/8-byte blocks.
     Every byte string decodes to defined values.
     """
+    _check(cfg)
     blocks = np.asarray(blocks)
     if blocks.dtype != np.uint8:
         raise ValueError(f"packed blocks must be uint8, not {blocks.dtype}")
@@ -440,7 +451,7 @@ def decode(blocks, cfg: Config):
 
 def canonical(values, cfg: Config):
     """What a lossless round trip returns: the input after the flush and NaN rules."""
-    if cfg.policy == "vlc":
+    if _check(cfg).policy == "vlc":
         from . import vlc
         return vlc.canonical(values, cfg)
     raw = to_bits(values, cfg)

@@ -1,0 +1,65 @@
+"""Copy measured tables into README.md (`make report`).
+
+Each table the README shows is a Markdown file that a command writes under ``build/``. This
+module copies the newest of them to ``docs/reports/<name>.md`` (committed, so that a clean
+clone has the figures it shows) and puts each one into README.md between the markers
+``<!-- report:<name> -->`` and ``<!-- /report:<name> -->``. ``tests/test_report.py`` checks that
+the README and ``docs/reports/`` agree, so no figure is typed twice by hand.
+"""
+
+import argparse
+import re
+import shutil
+import sys
+from pathlib import Path
+
+__all__ = ["SOURCES", "sections", "render", "main"]
+
+#: Report name -> the file under build/ that the command in the comment writes.
+SOURCES = {
+    "rd": "build/eval/rd/summary.md",          # make rd
+    "bench": "build/bench.md",                 # make bench
+}
+
+_MARK = re.compile(r"(<!-- report:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /report:(?P=name) -->)", re.S)
+
+
+def sections(text):
+    """``{name: body}`` of every marked section of a README text."""
+    return {m["name"]: m["body"] for m in _MARK.finditer(text)}
+
+
+def render(text, reports):
+    """``text`` with every marked section replaced by ``reports[name]`` where given."""
+    def sub(m):
+        body = reports.get(m["name"], m["body"])
+        return m.group(1) + body.rstrip("\n") + "\n" + m.group(4)
+    return _MARK.sub(sub, text)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m facet.report", description=__doc__)
+    ap.add_argument("--root", default=".", help="repository root (default: .)")
+    args = ap.parse_args(argv)
+    root = Path(args.root)
+    reports_dir = root / "docs" / "reports"
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    for name, src in SOURCES.items():
+        if (root / src).is_file():
+            shutil.copyfile(root / src, reports_dir / f"{name}.md")
+            print(f"{src} -> docs/reports/{name}.md")
+    reports = {p.stem: p.read_text() for p in reports_dir.glob("*.md")}
+    readme = root / "README.md"
+    text = readme.read_text()
+    missing = sorted(set(sections(text)) - set(reports))
+    if missing:
+        print(f"facet report: error: no report for README section(s) {', '.join(missing)}; "
+              f"run the commands in facet/report.py SOURCES first", file=sys.stderr)
+        return 2
+    readme.write_text(render(text, reports))
+    print("README.md updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
