@@ -110,20 +110,22 @@ def _makeflags(extra):
     try:
         yield
     finally:
-        os.environ.pop("MAKEFLAGS", None) if old is None else os.environ.update(MAKEFLAGS=old)
+        if old is None:
+            os.environ.pop("MAKEFLAGS", None)
+        else:
+            os.environ["MAKEFLAGS"] = old
 
 
 def _build_key(cfg, stages, sim, waves):
-    """Hash of everything a build is a function of: the sources of ``facet`` (the generator,
-    with ``facet.rtl``) and of the wrapper, the Amaranth version, the config, the stages and
-    the simulator's settings. An equal key reuses the build without generating anything."""
+    """Hash of everything a build is a function of: the generator's sources (``facet.rtl``,
+    ``facet.generate``, ``facet.config``) and the wrapper's, the Amaranth version, the config,
+    the stages and the simulator's settings. An equal key reuses the build as it is."""
     import facet
-    import facet.rtl
 
+    pkg = Path(facet.__file__).parent
     digest = hashlib.sha256()
-    for d in sorted({Path(facet.__file__).parent, Path(facet.rtl.__file__).parent}):
-        for path in sorted(d.rglob("*.py")):
-            digest.update(str(path.relative_to(d)).encode() + path.read_bytes())
+    for path in sorted([*(pkg / "rtl").rglob("*.py"), pkg / "generate.py", pkg / "config.py"]):
+        digest.update(str(path.relative_to(pkg)).encode() + path.read_bytes())
     digest.update(Path(__file__).with_name("wrapper.py").read_bytes())
     digest.update(json.dumps([importlib.metadata.version("amaranth"), cfg.name, stages, sim, waves,
                               _build_args(sim, waves), simulator_version(sim),
