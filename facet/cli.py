@@ -7,11 +7,13 @@ from pathlib import Path
 
 from .config import Config, FORMATS, BLOCK_SIZES, POLICIES, HARDWARE_POLICIES
 
+RD_OUT = "build/eval/rd"
 
-def _add_config_args(p, block=32):
+
+def _add_config_args(p, block=32, bits_type=int):
     p.add_argument("--format", default="bf16", choices=sorted(FORMATS), help="value format (default bf16)")
     p.add_argument("--block", type=int, default=block, choices=BLOCK_SIZES, help="values per block N")
-    p.add_argument("--bits", type=int, default=8, help="target bits per value T (default 8)")
+    p.add_argument("--bits", type=bits_type, default=8, help="target bits per value T (default 8)")
     p.add_argument("-K", dest="k", type=int, default=None,
                    help="exponent-delta planes (default: min(3, largest that fits))")
     p.add_argument("--policy", default="plane", help=f"truncation policy: {', '.join(POLICIES)}"
@@ -22,21 +24,77 @@ def _config(args, k=None):
     return Config(args.format, args.block, args.bits, k if k is not None else args.k, args.policy)
 
 
+def _bits_arg(text):
+    """T from the command line: an int when whole, else a float such as 4.5."""
+    try:
+        t = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    return int(t) if t.is_integer() else t
+
+
 def _cmd_eval(args):
     from . import eval as ev
-    tensors = ev.load_tensors(args.path)
-    ks = args.k_list or [args.k]
-    policies = args.policy.split(",")
-    cfgs = [Config(args.format, args.block, args.bits, k, pol) for pol in policies for k in ks]
+    # Everything that can be wrong with the arguments is checked before the long part.
+    if args.json:
+        ev.check_output_path(args.json, "--json")
+    if args.out is not None:
+        ev.check_output_path(args.out, "--out", directory=True)
+    policies = [p for p in (args.policy or ",".join(POLICIES)).split(",") if p]
+    for pol in policies:
+        if pol not in POLICIES:
+            raise ValueError(f"--policy: unknown policy {pol!r}; choose from {', '.join(POLICIES)}")
     baselines = None if args.baselines is None else [b for b in args.baselines.split(",") if b]
+    ev.baseline_names(baselines)
+    if args.rd:
+        if args.k_list:
+            raise ValueError("--k-list does not apply to --rd (use -K)")
+    else:
+        ks = args.k_list or [args.k]
+        cfgs = []
+        for pol in policies:
+            for k in ks:
+                try:
+                    cfgs.append(Config(args.format, args.block, args.bits, k, pol))
+                except ValueError as e:
+                    if args.policy is not None:  # a policy asked for by name must fit
+                        raise
+                    print(f"skipped {pol}: {e}", file=sys.stderr)
+        if not cfgs:
+            raise ValueError(f"no policy has a config at {args.format} N={args.block} T={args.bits:g}")
+    skipped = []
+    tensors = ev.load_tensors(args.path, skipped)
+    values = sum(t.size for t in tensors.values())
+    for name, reason in skipped:
+        print(f"{args.path}: skipped {name}: {reason}", file=sys.stderr)
+    if args.rd:
+        _eval_rd(args, ev, tensors, policies, baselines)
+        return
     rows = ev.evaluate(tensors, cfgs, baselines, by_class=not args.per_tensor)
-    print(f"{args.path}: {len(tensors)} tensors, {sum(t.size for t in tensors.values()):,} values; "
-          f"{', '.join(c.name for c in cfgs)}")
+    print(f"{args.path}: {len(tensors)} tensors, {values:,} values; {', '.join(c.name for c in cfgs)}")
     print(ev.format_table(rows))
     print(f"\nrelative L2 error (reference: the float32 input)\n{ev.format_summary(rows)}")
     if args.json:
         ev.dump_json(rows, args.json)
         print(f"wrote {args.json}")
+
+
+def _eval_rd(args, ev, tensors, policies, baselines):
+    out = Path(args.out or RD_OUT)
+    result = ev.run_rd(tensors, args.format, args.block, policies, baselines, args.k,
+                       progress=not args.no_progress, path=args.path)
+    files = ev.write_rd(result, out)
+    if args.json:
+        ev.dump_json(result, args.json)
+        files.append(Path(args.json))
+    s = result["settings"]
+    print(f"{args.path}: {s['values']:,} values; {args.format} N={args.block}; policies "
+          f"{', '.join(policies)} at T = {min(ev.RD_BITS):g}..{max(ev.RD_BITS):g}; "
+          f"{len(result['rows'])} runs in {result['sweep_seconds']:.1f} s")
+    for r in result["rejected"]:
+        print(f"rejected {r['policy']} T={r['bits']:g}: {r['reason']}")
+    print(ev.format_rd_summary(result["summary"]))
+    print("wrote " + ", ".join(str(f) for f in files))
 
 
 def _cmd_gen(args):
@@ -99,13 +157,18 @@ def main(argv=None):
 
     p = sub.add_parser("eval", help="accuracy of facet and baselines on a .npy/.npz of activations")
     p.add_argument("path")
-    _add_config_args(p)
-    p.set_defaults(policy="plane,significance")
+    _add_config_args(p, bits_type=_bits_arg)
+    p.set_defaults(policy=None)
+    p.add_argument("--policies", dest="policy", help="the same as --policy (default: all policies)")
     p.add_argument("--k-list", type=lambda s: [int(v) for v in s.split(",")], default=None,
                    help="evaluate several K, e.g. 2,3,4")
     p.add_argument("--baselines", default=None, help="comma-separated baseline names (default: all)")
     p.add_argument("--per-tensor", action="store_true", help="one row per tensor, not per class")
     p.add_argument("--json", default=None, help="also write the rows as JSON to this path")
+    p.add_argument("--rd", action="store_true",
+                   help="rate-distortion sweep over T = 4..12 in half bits, every policy and baseline")
+    p.add_argument("--out", default=None, help=f"--rd output directory (default {RD_OUT}/)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("gen", help="generate Verilog and RTLIL for one config")
