@@ -15,9 +15,9 @@ import functools
 
 import numpy as np
 
-from .bitfield import get_fields, put_fields
+from .bitfield import get_fields, join_factor, join_fields, put_fields, split_fields, _words
 from .config import VLC_OFFSETS, Config
-from .model import fields, to_bits
+from .model import _codes_to_words, fields, to_bits
 
 __all__ = ["base", "classes", "depth", "precision", "widths", "codewords", "pack", "header",
            "unpack_classes", "unpack_fields", "reconstruct", "encode", "decode",
@@ -128,6 +128,48 @@ def _cost_table(m):
     return length.astype(np.int64) + signed + mant[None], sig
 
 
+@functools.lru_cache(maxsize=None)
+def _code_lookup():
+    """Flat tables for one-index lookups: codes and lengths by
+    ``(mode * DEPTHS + d) * NCLASS + class``, and the decoder trie as global states
+    ``tree * nodes + node`` (leaves step to themselves), with the class of each state."""
+    code, length, child, leaf = _tables()
+    trees, nodes = leaf.shape
+    state = np.arange(trees * nodes).reshape(trees, nodes)
+    nxt = child.astype(np.int64) + (np.arange(trees) * nodes)[:, None, None]
+    nxt = np.where((leaf >= 0)[:, :, None], state[:, :, None], nxt)
+    return (code.reshape(-1).astype(np.uint16), length.reshape(-1),
+            nxt.reshape(-1).astype(np.int16), leaf.reshape(-1), nodes)
+
+
+@functools.lru_cache(maxsize=None)
+def _cost_lookup(m):
+    """The encoder costs and the code costs side by side, as one float matrix (exact: small
+    integers), and the mantissa bits ``clip(u + s, 0, M)`` of a value ``s`` binades below
+    the depth at precision ``D + u``, ``u = -1 .. M``."""
+    table, _ = _cost_table(m)
+    costs = np.concatenate([table.reshape(MODES * DEPTHS, NCLASS),
+                            _code_table(m).reshape(MODES * DEPTHS, NCLASS)]).T.astype(np.float64)
+    ramp = np.clip(np.arange(-1, m + 1)[None, :] + np.arange(DEPTHS)[:, None], 0, m).astype(np.float64)
+    return costs, ramp
+
+
+@functools.lru_cache(maxsize=None)
+def _byte_tables():
+    """pext and pdep of one byte, indexed by ``mask << 8 | data``, and byte popcounts."""
+    mask = np.arange(256)[:, None]
+    data = np.arange(256)[None, :]
+    ext = np.zeros((256, 256), np.int64)
+    dep = np.zeros((256, 256), np.int64)
+    rank = np.zeros((256, 1), np.int64)
+    for b in range(8):
+        on = (mask >> b) & 1
+        ext |= ((data >> b) & 1 & on) << rank
+        dep |= ((data >> rank) & 1 & on) << b
+        rank = rank + on
+    return ext.astype(np.uint8).reshape(-1), dep.astype(np.uint8).reshape(-1), rank[:, 0].astype(np.uint8)
+
+
 # -- encoder stages -----------------------------------------------------------------------
 
 def base(exp, cfg: Config):
@@ -135,8 +177,7 @@ def base(exp, cfg: Config):
 
     Inf and NaN are left out, so they never lower the precision of their neighbours.
     """
-    finite = (exp > 0) & (exp < cfg.fmt.exp_max)
-    return np.where(finite, exp, 0).max(axis=1)
+    return np.where(exp < cfg.fmt.exp_max, exp, 0).max(axis=1)
 
 
 def classes(exp, man, base_, cfg: Config):
@@ -145,18 +186,26 @@ def classes(exp, man, base_, cfg: Config):
     Zeros, subnormals and values more than ``cfg.max_depth`` binades below the base are ZERO.
     """
     fmt = cfg.fmt
-    dist = base_[:, None] - exp
-    finite = (exp > 0) & (exp < fmt.exp_max)
-    cls = np.where(finite & (dist <= cfg.max_depth), dist, ZERO)
+    dist = base_[:, None].astype(np.int16) - exp.astype(np.int16)
+    cls = np.where((exp > 0) & (dist <= cfg.max_depth), dist, ZERO).astype(np.uint8)
     special = exp == fmt.exp_max
-    cls = np.where(special, np.where(man != 0, NAN, INF), cls)
-    return cls.astype(np.uint8)
+    cls[special] = np.where(man[special] != 0, NAN, INF)
+    return cls
 
 
 def _histogram(cls):
     nb = cls.shape[0]
-    idx = (np.arange(nb, dtype=np.int64)[:, None] * NCLASS + cls).ravel()
+    idx = (np.arange(0, nb * NCLASS, NCLASS, dtype=np.intp)[:, None] + cls).ravel()
     return np.bincount(idx, minlength=nb * NCLASS).reshape(nb, NCLASS)
+
+
+def _costs(hist, cfg):
+    """Header plus class costs at every (mode, depth): ``(with mantissas at D - 1, codes and
+    signs only)``, each of shape (blocks, MODES, DEPTHS)."""
+    costs, _ = _cost_lookup(cfg.fmt.man_bits)
+    both = (hist.astype(np.float64) @ costs).astype(np.int32) + cfg.header_bits
+    both = both.reshape(-1, 2, MODES, DEPTHS)
+    return both[:, 0], both[:, 1]
 
 
 def depth(hist, cfg: Config):
@@ -170,22 +219,21 @@ def depth(hist, cfg: Config):
     Returns ``(d, mode, cost)``, cost being the header and class codes plus sign bits.
     """
     nb = hist.shape[0]
-    table, _ = _cost_table(cfg.fmt.man_bits)
-    total = cfg.header_bits + hist @ table.reshape(MODES * DEPTHS, NCLASS).T  # (nb, modes*depths)
-    total = total.reshape(nb, MODES, DEPTHS)
+    total, codes_only = _costs(hist, cfg)
     special = (hist[:, INF] + hist[:, NAN]) > 0
     offsets = np.array(VLC_OFFSETS + (0,))
-    ok = (total <= cfg.budget) & (offsets[None, :, None] <= np.arange(DEPTHS))
-    ok &= np.where(special[:, None], np.arange(MODES) == 3, np.arange(MODES) < 3)[:, :, None]
+    allowed = offsets[:, None] <= np.arange(DEPTHS)                         # (modes, depths)
+    ok = (total <= cfg.budget) & np.where(special[:, None, None], allowed & (np.arange(MODES) == 3)[:, None],
+                                          allowed & (np.arange(MODES) < 3)[:, None])
     present = hist[:, :DEPTHS] > 0
     present[:, 0] = True
     ok &= present[:, None, :]
     # Largest D first, then the smallest cost, then the lowest mode.
-    key = np.where(ok, (np.arange(DEPTHS) << 40) - (total << 3) - np.arange(MODES)[:, None], -(1 << 62))
+    key = (np.arange(DEPTHS, dtype=np.int32) << 20) - (total << 2) - np.arange(MODES, dtype=np.int32)[:, None]
+    key = np.where(ok, key, np.int32(-(1 << 30)))
     best = key.reshape(nb, -1).argmax(axis=1)
     mode, d = np.divmod(best, DEPTHS)
-    codes_only = cfg.header_bits + hist @ _code_table(cfg.fmt.man_bits).reshape(MODES * DEPTHS, NCLASS).T
-    cost = codes_only.reshape(nb, MODES, DEPTHS)[np.arange(nb), mode, d]
+    cost = codes_only.reshape(nb, -1)[np.arange(nb), best].astype(np.int64)
     return d, mode, cost
 
 
@@ -204,16 +252,16 @@ def precision(hist, d, cost, cfg: Config):
     A value at distance t <= D keeps clamp(P - t, 0, M) mantissa bits. Returns ``(p, left)``,
     ``left`` being the bits the block has over at P.
     """
-    m = cfg.fmt.man_bits
-    dist = np.arange(DEPTHS)
-    sig = dist[None, :] <= d[:, None]
-    p = d[:, None] - 1 + np.arange(m + 2)[None, :]                         # (nb, M+2)
-    kept = np.clip(p[:, :, None] - dist[None, None, :], 0, m) * sig[:, None, :]
-    total = cost[:, None] + (kept * hist[:, None, :DEPTHS]).sum(axis=2)
-    fits = total <= cfg.budget
-    t = fits.sum(axis=1) - 1   # total grows with P, so the fitting P form a prefix
-    t = np.maximum(t, 0)
-    return d - 1 + t, cfg.budget - total[np.arange(len(d)), t]
+    _, ramp = _cost_lookup(cfg.fmt.man_bits)
+    nb = len(d)
+    # Count values by how far they lie below D (s = D - t), so one table serves every D.
+    s = np.arange(DEPTHS)
+    src = d[:, None] - s
+    below = np.take_along_axis(hist[:, :DEPTHS], np.maximum(src, 0), axis=1)
+    below = np.where(src >= 0, below, 0).astype(np.float64)
+    total = cost[:, None] + (below @ ramp).astype(np.int64)                # P = D - 1 .. D + M
+    t = np.maximum((total <= cfg.budget).sum(axis=1) - 1, 0)   # total grows with P: a prefix fits
+    return d - 1 + t, cfg.budget - total[np.arange(nb), t]
 
 
 def widths(cls, d, p, left, cfg: Config):
@@ -221,21 +269,49 @@ def widths(cls, d, p, left, cfg: Config):
     t_i <= D, then one more for each of the first ``left`` values that can take one (in
     element order: distance at most P and fewer than M bits)."""
     m = cfg.fmt.man_bits
-    sig = (cls < DEPTHS) & (cls <= d[:, None])
-    k = np.where(sig, np.clip(p[:, None] - cls.astype(np.int64), 0, m), 0)
-    gain = sig & (cls <= p[:, None]) & (k < m)
-    before = np.cumsum(gain, axis=1) - gain
-    return k + (gain & (before < np.maximum(left, 0)[:, None]))
+    c = cls.astype(np.int8)
+    sig = (cls < DEPTHS) & (c <= d.astype(np.int8)[:, None])
+    k = np.where(sig, np.clip(p.astype(np.int8)[:, None] - c, 0, m), 0).astype(np.uint8)
+    gain = sig & (c <= p.astype(np.int8)[:, None]) & (k < m)
+    before = np.cumsum(gain, axis=1, dtype=np.uint8) - gain
+    k += gain & (before < np.clip(left, 0, 255).astype(np.uint8)[:, None])
+    return k
 
 
 def codewords(cls, d, mode):
     """Each value's codeword and its length."""
-    code, length, _, _ = _tables()
-    return code[mode[:, None], d[:, None], cls], length[mode[:, None], d[:, None], cls]
+    code, length, _, _, _ = _code_lookup()
+    idx = ((mode * DEPTHS + d) * NCLASS).astype(np.int32)[:, None] + cls
+    return code[idx], length[idx]
 
 
 def _signed(cls, d):
-    return ((cls < DEPTHS) & (cls <= d[:, None])) | (cls == INF) | (cls == NAN)
+    return ((cls < DEPTHS) & (cls <= d[:, None].astype(np.int8))) | (cls == INF) | (cls == NAN)
+
+
+def _plane_fields(code, length, cfg):
+    """The class region as fields: plane t holds bit t (first bit first) of every codeword
+    longer than t, in element order. Returns ``(value, width)`` of the planes, lowest first."""
+    nb, n = code.shape
+    lmax = int(length.max(initial=0))
+    if lmax == 0:
+        return np.zeros((nb, 0), np.uint64), np.zeros((nb, 0), np.uint64)
+    # Left-aligned codes and length masks, transposed to plane words (plane t = bit lmax-1-t).
+    cdt = np.dtype(np.uint16 if lmax <= 16 else np.uint32)
+    shift = (lmax - length).astype(cdt)
+    left = code.astype(cdt) << shift
+    act = ((np.ones(1, np.uint32) << length.astype(np.uint32)) - 1).astype(cdt) << shift
+    data = _codes_to_words(left, lmax, n)[:, ::-1]
+    live = _codes_to_words(act, lmax, n)[:, ::-1]
+    # pext of each plane word by its live mask, a byte at a time.
+    ext, _, pop = _byte_tables()
+    db = np.ascontiguousarray(data).view(np.uint8).reshape(nb, lmax, n // 8)
+    mb = np.ascontiguousarray(live).view(np.uint8).reshape(nb, lmax, n // 8)
+    part = ext[(mb.astype(np.uint16) << 8) | db].astype(np.uint64)
+    cnt = pop[mb]
+    off = np.cumsum(cnt, axis=2, dtype=np.uint8) - cnt
+    value = np.bitwise_or.reduce(part << off.astype(np.uint64), axis=2)
+    return value, cnt.sum(axis=2, dtype=np.uint64)
 
 
 def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
@@ -243,33 +319,30 @@ def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
     above its k_i leading mantissa bits) from bit B - 1 down, value 0 at the top."""
     nb, n = code.shape
     fmt = cfg.fmt
-    e = fmt.exp_bits
+    e, m = fmt.exp_bits, fmt.man_bits
     hdr = base_.astype(np.uint64) | (d.astype(np.uint64) << np.uint64(e)) \
         | (mode.astype(np.uint64) << np.uint64(e + 4))
-    pos, val, wid = [np.zeros((nb, 1), np.int64)], [hdr[:, None]], [np.full((nb, 1), cfg.header_bits)]
-    off = np.full(nb, cfg.header_bits, np.int64)
-    ln = length.astype(np.int64)
-    code = code.astype(np.uint64)
-    for t in range(int(ln.max(initial=0))):
-        # Plane t: bit t (first bit first) of every codeword longer than t, in element order.
-        active = ln > t
-        bit = (code >> np.maximum(ln - 1 - t, 0).astype(np.uint64)) & active
-        rank = np.cumsum(active, axis=1, dtype=np.int64) - active
-        plane = (bit << rank.astype(np.uint64)).sum(axis=1, dtype=np.uint64)
-        cnt = active.sum(axis=1)
-        pos.append(off[:, None].copy())
-        val.append(plane[:, None])
-        wid.append(cnt[:, None])
-        off += cnt
-    m = fmt.man_bits
-    width = np.where(signed, 1 + k, 0)
-    field = (sign.astype(np.uint64) << k.astype(np.uint64)) | (man.astype(np.uint64) >> (m - k).astype(np.uint64))
-    top = np.cumsum(width, axis=1, dtype=np.int64)          # sigma_i + width_i
-    pos.append(cfg.budget - top)
-    val.append(np.where(signed, field, 0))
-    wid.append(width)
-    return put_fields(nb, cfg.budget, np.concatenate(pos, axis=1), np.concatenate(val, axis=1),
-                      np.concatenate(wid, axis=1))
+    # Adjacent planes joined into fields of at most 64 bits.
+    pval, pwid = _plane_fields(code, length, cfg)
+    c = join_factor(n, pval.shape[1] or 1)
+    pad = -pval.shape[1] % c
+    if pad:
+        pval = np.concatenate([pval, np.zeros((nb, pad), np.uint64)], axis=1)
+        pwid = np.concatenate([pwid, np.zeros((nb, pad), np.uint64)], axis=1)
+    start = np.cumsum(pwid, axis=1, dtype=np.int64) - pwid.astype(np.int64) + cfg.header_bits
+    pval, pjw = join_fields(pval, pwid, c, upper_first=False)
+    ppos = start[:, ::c]
+    # Value fields, value 0 at the top: sign above the k_i leading mantissa bits.
+    k8 = k.astype(np.uint8)
+    width = np.where(signed, k8 + np.uint8(1), np.uint8(0))
+    field = (sign.astype(np.uint32) << k8) | (man.astype(np.uint32) >> (np.uint8(m) - k8))
+    field = np.where(signed, field, np.uint32(0))
+    top = np.cumsum(width, axis=1, dtype=np.int16)
+    c = join_factor(m + 1, n)
+    fval, _ = join_fields(field, width, c, upper_first=True)
+    fpos = cfg.budget - top[:, c - 1::c]
+    return put_fields(nb, cfg.budget, np.concatenate([np.zeros((nb, 1), np.int64), ppos, fpos], axis=1),
+                      np.concatenate([hdr[:, None], pval, fval], axis=1))
 
 
 def _analyse(raw, cfg):
@@ -299,8 +372,8 @@ def lossless_bits(values, cfg: Config):
     hist = _histogram(cls)
     present = hist[:, :DEPTHS] > 0
     dmax = np.where(present.any(axis=1), DEPTHS - 1 - present[:, ::-1].argmax(axis=1), 0)
-    code_bits = cfg.header_bits + hist @ _code_table(cfg.fmt.man_bits).reshape(MODES * DEPTHS, NCLASS).T
-    code_bits = code_bits.reshape(-1, MODES, DEPTHS)[np.arange(len(dmax)), :, dmax]   # (nb, modes)
+    _, code_bits = _costs(hist, cfg)
+    code_bits = code_bits[np.arange(len(dmax)), :, dmax].astype(np.int64)   # (nb, modes)
     special = (hist[:, INF] + hist[:, NAN]) > 0
     offsets = np.array(VLC_OFFSETS + (0,))
     ok = (offsets[None, :] <= dmax[:, None]) & np.where(special[:, None], np.arange(MODES) == 3,
@@ -332,37 +405,63 @@ def header(blocks, cfg: Config):
             (hdr >> np.uint64(e + 4)).astype(np.int64) & 3)
 
 
+#: Planes the class walk reads over whole blocks before it follows only the unfinished values.
+_DENSE_PLANES = 2
+
+
 def unpack_classes(blocks, d, mode, cfg: Config, words=None):
     """Walk every value's codeword through the block's code, one plane at a time.
 
     Returns ``(cls, end)``: each value's class and the stream bit after the class region.
     """
-    _, _, child, leaf = _tables()
+    _, _, nxt, leaf, nodes = _code_lookup()
+    _, dep, pop = _byte_tables()
     nb, n = len(blocks), cfg.n
-    tree = (mode * DEPTHS + d)[:, None]
-    node = np.zeros((nb, n), np.int64)
+    words = _words(blocks, 3) if words is None else words
+    state = np.broadcast_to(((mode * DEPTHS + d) * nodes).astype(np.int16)[:, None], (nb, n)).copy()
     active = np.ones((nb, n), bool)
     off = np.full(nb, cfg.header_bits, np.int64)
-    for _ in range(child.shape[1]):
-        cnt = active.sum(axis=1)
-        if not cnt.any():
-            break
+    for _ in range(_DENSE_PLANES):
+        # Plane bits go, in element order, to the values still inside their codeword (pdep).
+        ab = np.packbits(active, axis=1, bitorder="little")
+        cnt = pop[ab]
+        plane = get_fields(blocks, off[:, None], np.minimum(cnt.sum(axis=1, dtype=np.int64), 64)[:, None], words)
+        start = (np.cumsum(cnt, axis=1, dtype=np.uint8) - cnt).astype(np.uint64)
+        data = ((plane >> start) & np.uint64(0xFF)).astype(np.uint16)
+        bits = np.unpackbits(dep[(ab.astype(np.uint16) << 8) | data], axis=1, bitorder="little")
+        state = nxt[2 * state.astype(np.int32) + bits]
+        off += cnt.sum(axis=1, dtype=np.int64)
+        active = leaf[state] < 0
+    # The rest follows the unfinished values only, as flat indices in element order.
+    flat = state.reshape(-1)
+    idx = np.flatnonzero(active)
+    while idx.size:
+        blk = idx // n
+        cnt = np.bincount(blk, minlength=nb)
         plane = get_fields(blocks, off[:, None], np.minimum(cnt, 64)[:, None], words)[:, 0]
-        rank = np.cumsum(active, axis=1, dtype=np.int64) - active
-        bit = ((plane[:, None] >> rank.astype(np.uint64)) & np.uint64(1)).astype(np.int64)
-        node = np.where(active, child[tree, node, bit], node)
-        active = leaf[tree, node] < 0
+        first = np.cumsum(cnt) - cnt
+        rank = (np.arange(idx.size) - first[blk]).astype(np.uint64)
+        bit = ((plane[blk] >> rank) & np.uint64(1)).astype(np.int32)
+        st = nxt[2 * flat[idx].astype(np.int32) + bit]
+        flat[idx] = st
         off += cnt
-    return leaf[tree, node].astype(np.uint8), off
+        idx = idx[leaf[st] < 0]
+    return leaf[flat].reshape(nb, n).astype(np.uint8), off
 
 
 def unpack_fields(blocks, signed, k, cfg: Config, words=None):
     """Each value's sign and its k_i kept mantissa bits, from the top of the block down."""
-    width = np.where(signed, 1 + k, 0)
+    m = cfg.fmt.man_bits
+    k8 = k.astype(np.uint8)
+    width = np.where(signed, k8 + np.uint8(1), np.uint8(0))
     top = np.cumsum(width, axis=1, dtype=np.int64)
-    field = get_fields(blocks, cfg.budget - top, width, words)
-    sign = (field >> k.astype(np.uint64)) & np.uint64(1)
-    kept = field & ((np.uint64(1) << k.astype(np.uint64)) - np.uint64(1))
+    c = join_factor(m + 1, cfg.n)
+    cw = width.reshape(len(width), -1, c).sum(axis=2, dtype=np.int64)
+    chunk = get_fields(blocks, cfg.budget - top[:, c - 1::c], cw, words)
+    field = split_fields(chunk, width, c, upper_first=True)
+    k64 = k8.astype(np.uint64)
+    sign = (field >> k64) & np.uint64(1)
+    kept = field & ((np.uint64(1) << k64) - np.uint64(1))
     return np.where(signed, sign, 0).astype(np.uint8), kept
 
 
@@ -373,28 +472,27 @@ def reconstruct(base_, cls, d, k, sign, kept, cfg: Config):
     fmt = cfg.fmt
     m = fmt.man_bits
     out = np.dtype(fmt.dtype)
-    dist = cls.astype(np.int64)
-    sig = (dist < DEPTHS) & (dist <= d[:, None])
-    e = base_[:, None] - dist
-    k = k.astype(np.uint64)
-    man = (kept << (np.uint64(m) - k)) | np.where(k < m, np.uint64(1) << (np.uint64(m - 1) - np.minimum(k, m - 1)), 0)
-    mag = (e.astype(np.uint64) << np.uint64(m)) | man
-    mag = np.where(sig & (e >= 1) & (e < fmt.exp_max), mag, 0)
-    mag = np.where(dist == INF, fmt.exp_max << m, mag)
-    mag = np.where(dist == NAN, (fmt.exp_max << m) | (1 << (m - 1)), mag)
-    return ((sign.astype(np.uint64) << np.uint64(fmt.width - 1)) | mag).astype(out)
+    k = k.astype(np.uint8)
+    sig = (cls < DEPTHS) & (cls <= d.astype(np.int16)[:, None])
+    e = base_.astype(np.int16)[:, None] - cls
+    man = (kept.astype(np.uint32) << (np.uint8(m) - k)) | np.where(
+        k < m, np.uint32(1) << (np.uint8(m - 1) - np.minimum(k, np.uint8(m - 1))), np.uint32(0))
+    mag = (e.astype(np.uint32) << np.uint32(m)) | man
+    mag = np.where(sig & (e >= 1) & (e < fmt.exp_max), mag, np.uint32(0))
+    mag = np.where(cls == INF, np.uint32(fmt.exp_max << m), mag)
+    mag = np.where(cls == NAN, np.uint32((fmt.exp_max << m) | (1 << (m - 1))), mag)
+    return ((sign.astype(np.uint32) << np.uint32(fmt.width - 1)) | mag).astype(out)
 
 
 def decode(blocks, cfg: Config):
     """Decompress ``(blocks, B/8)`` uint8 blocks into raw values, shape ``(blocks * N,)``."""
-    from .bitfield import _words
     words = _words(blocks, 3)
     b, d, mode = header(blocks, cfg)
     mode = np.where(np.array(VLC_OFFSETS + (0,))[mode] > d, 0, mode)
     cls, _ = unpack_classes(blocks, d, mode, cfg, words)
     hist = _histogram(cls)
-    cost = (cfg.header_bits + hist @ _code_table(cfg.fmt.man_bits).reshape(MODES * DEPTHS, NCLASS).T)
-    cost = cost.reshape(-1, MODES, DEPTHS)[np.arange(len(d)), mode, d]
+    _, cost = _costs(hist, cfg)
+    cost = cost.reshape(len(d), -1)[np.arange(len(d)), mode * DEPTHS + d].astype(np.int64)
     p, left = precision(hist, d, cost, cfg)
     k = widths(cls, d, p, left, cfg)
     sign, kept = unpack_fields(blocks, _signed(cls, d), k, cfg, words)
