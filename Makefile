@@ -15,7 +15,7 @@ CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(or $(POLICY),plane)
 JOBS    ?= 2
 comma   := ,
 
-.PHONY: setup test regress bench data eval verilog synth synth-sweep lint clean train report
+.PHONY: setup test regress bench data eval rd verilog synth synth-sweep lint clean train report
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,10 @@ data: setup
 
 eval: setup
 	$(FACET) eval data/minilm_acts.npz --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG)
+
+# Rate-distortion curves, every policy and baseline: build/eval/rd/summary.{json,md}, rd_*.png.
+rd: setup
+	$(FACET) eval data/minilm_acts.npz --rd
 
 # A small GPT trained under every activation storage method: build/train/results.json, loss.png.
 train: setup
