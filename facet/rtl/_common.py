@@ -6,7 +6,8 @@ from amaranth.lib import wiring
 
 from facet.config import HARDWARE_POLICIES, Config
 
-__all__ = ["Stage", "check_config", "check_stages", "any_bits", "equals_const", "decrement"]
+__all__ = ["Stage", "drive", "check_config", "check_stages", "any_bits", "equals_const",
+           "decrement"]
 
 
 def check_config(cfg):
@@ -74,6 +75,11 @@ class Stage(wiring.Component):
     def ports(self, cfg):
         """The signature members (``{name: In(...) | Out(...)}``) for ``cfg``."""
         raise NotImplementedError
+
+
+def drive(m, component, **values):
+    """Drive the input members of a submodule ``component`` of ``m``: ``member=value``."""
+    m.d.comb += [getattr(component, name).eq(value) for name, value in values.items()]
 
 
 def check_stages(stages, cuts):

@@ -4,6 +4,7 @@ from amaranth.hdl import Cat, Signal, unsigned
 from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
+from ._common import drive
 from .header import Header
 from .pipeline import Codec
 from .reconstruct import Reconstruct
@@ -60,11 +61,9 @@ class FacetDecoder(Codec):
         blk = self.i.payload
         if "input" in cuts:
             blk, = pipe.register(blk)
-        m.d.comb += [
-            header.i.eq(blk),
-            unpack.i.eq(blk[cfg.header_bits:cfg.header_bits + len(unpack.i)]),
-            unpack.present.eq(header.present),
-        ]
+        drive(m, header, i=blk)
+        drive(m, unpack, i=blk[cfg.header_bits:cfg.header_bits + len(unpack.i)],
+              present=header.present)
         b, words, fill = header.base, unpack.words, unpack.fill
         if cfg.policy == "significance":
             words, fill = self._significance(m, blk, header, unpack)
@@ -81,11 +80,7 @@ class FacetDecoder(Codec):
             fill = Signal.like(unpack.fill, name="fill")
             for i in range(cfg.n):
                 m.d.comb += fill[i].eq(hi if i >= r else lo)
-        m.d.comb += [
-            reconstruct.base.eq(b),
-            reconstruct.words.eq(words),
-            reconstruct.fill.eq(fill),
-        ]
+        drive(m, reconstruct, base=b, words=words, fill=fill)
         out = reconstruct.o
         if "output" in cuts:
             out, = pipe.register(out)
@@ -104,14 +99,9 @@ class FacetDecoder(Codec):
                 widths.zero[i].eq(planes[0][i]),
                 widths.delta[i].eq(Cat(*(planes[k - t][i] for t in range(k)))),
             ]
-        m.d.comb += [
-            widths.p.eq(blk[p_at:p_at + cfg.policy_bits]),
-            widths.present.eq(header.present),
-            unpack_mantissa.i.eq(blk[cfg.budget - len(unpack_mantissa.i):]),
-            unpack_mantissa.k.eq(widths.k),
-            unpack_mantissa.sigma.eq(widths.sigma),
-            unpack_mantissa.present.eq(header.present),
-        ]
+        drive(m, widths, p=blk[p_at:p_at + cfg.policy_bits], present=header.present)
+        drive(m, unpack_mantissa, i=blk[cfg.budget - len(unpack_mantissa.i):], k=widths.k,
+              sigma=widths.sigma, present=header.present)
         words = Signal(data.ArrayLayout(n, cfg.num_planes), name="words")
         m.d.comb += words.as_value()[:n * cfg.mask_bits].eq(planes.as_value())
         for t in range(mb):  # mantissa plane t holds mantissa bit M-1-t

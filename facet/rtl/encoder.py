@@ -4,6 +4,7 @@ from amaranth.hdl import Signal, unsigned
 from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
+from ._common import drive
 from .base import Base
 from .deltas import Deltas
 from .fields import Fields
@@ -66,23 +67,14 @@ class FacetEncoder(Codec):
         m.submodules.mask = mask = Mask(cfg)
         m.submodules.pack = pack = Pack(cfg)
 
-        m.d.comb += [
-            fields.i.eq(self.i.payload),
-            base.exp.eq(fields.exp),
-        ]
+        drive(m, fields, i=self.i.payload)
+        drive(m, base, exp=fields.exp)
         sign, exp, man, b = fields.sign, fields.exp, fields.man, base.base
         if "base" in cuts:
             sign, exp, man, b = pipe.register(sign, exp, man, b)
-        m.d.comb += [
-            deltas.exp.eq(exp),
-            deltas.man.eq(man),
-            deltas.base.eq(b),
-            planes.sign.eq(sign),
-            planes.delta.eq(deltas.delta),
-            planes.zero.eq(deltas.zero),
-            planes.man.eq(deltas.man_out),
-            mask.words.eq(planes.words),
-        ]
+        drive(m, deltas, exp=exp, man=man, base=b)
+        drive(m, planes, sign=sign, delta=deltas.delta, zero=deltas.zero, man=deltas.man_out)
+        drive(m, mask, words=planes.words)
         nm = cfg.mask_bits
         words = Signal(data.ArrayLayout(cfg.n, nm), name="packed_words")
         m.d.comb += words.eq(planes.words.as_value()[:cfg.n * nm])
@@ -94,29 +86,16 @@ class FacetEncoder(Codec):
                 b, words, present, delta, zero, man_out = pipe.register(b, words, present, delta, zero, man_out)
         elif "mask" in cuts:
             b, words, present = pipe.register(b, words, present)
-        m.d.comb += [
-            pack.base.eq(b),
-            pack.present.eq(present),
-            pack.words.eq(words),
-        ]
+        drive(m, pack, base=b, present=present, words=words)
         out = pack.o
         if sig:
             m.submodules.precision = precision = Precision(cfg)
             m.submodules.widths = widths = Widths(cfg)
             m.submodules.pack_mantissa = pack_mantissa = PackMantissa(cfg)
-            m.d.comb += [
-                precision.delta.eq(delta),
-                precision.zero.eq(zero),
-                precision.present.eq(present),
-                pack.policy.eq(precision.p),
-                widths.p.eq(precision.p),
-                widths.delta.eq(delta),
-                widths.zero.eq(zero),
-                widths.present.eq(present),
-                pack_mantissa.man.eq(man_out),
-                pack_mantissa.k.eq(widths.k),
-                pack_mantissa.sigma.eq(widths.sigma),
-            ]
+            drive(m, precision, delta=delta, zero=zero, present=present)
+            drive(m, pack, policy=precision.p)
+            drive(m, widths, p=precision.p, delta=delta, zero=zero, present=present)
+            drive(m, pack_mantissa, man=man_out, k=widths.k, sigma=widths.sigma)
             # The two regions never overlap (docs/format.md section 8).
             out = pack.o | pack_mantissa.o
         if "output" in cuts:
