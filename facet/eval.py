@@ -435,8 +435,9 @@ def write_rd(result, out):
     written = [out / "summary.json", out / "summary.md"]
     dump_json(result, written[0])
     s = result["settings"]
-    head = (f"# Rate-distortion summary\n\n{s['path']}: {s['values']:,} values, {s['format']}, "
-            f"N = {s['block']}; sweep of {len(result['rows'])} runs in {result['sweep_seconds']:.0f} s.\n\n")
+    # No title: the file is also pasted under a README heading (facet/report.py).
+    head = (f"Rate-distortion on {s['path']} ({s['values']:,} values, {s['format']}, "
+            f"N = {s['block']}): {len(result['rows'])} runs in {result['sweep_seconds']:.0f} s.\n\n")
     written[1].write_text(head + format_rd_summary(result["summary"]))
     for c in dict.fromkeys(r["tensor"] for r in result["rows"]):
         p = out / f"rd_{re.sub(r'[^A-Za-z0-9_.-]', '_', c)}.png"
