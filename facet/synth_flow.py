@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from .config import Config
-from .synth import DEFAULT_ADDERS, format_table, synthesize
+from .synth import DEFAULT_ADDERS, DEFAULT_LIBERTY, format_table, synthesize
 
 __all__ = ["synth_config", "synth_policies", "synth_sweep"]
 
@@ -29,7 +29,8 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
 
     out = Path(outdir or OUT / f"{cfg.name}_s{stages}")
     info = generate(cfg, stages, out / "rtl")
-    adders = adders or (None if liberty else DEFAULT_ADDERS)
+    if adders is None and Path(liberty or DEFAULT_LIBERTY).resolve() == DEFAULT_LIBERTY:
+        adders = DEFAULT_ADDERS
     report = {"config": cfg.to_dict(), "stages": stages, "latency": info["latency"]}
     for part in ("encoder", "decoder"):
         if not quiet:
