@@ -18,6 +18,7 @@ import functools
 
 import numpy as np
 
+from .bitfield import get_fields, join_factor, join_fields, put_fields, split_fields
 from .config import FORMATS, Config
 
 __all__ = [
@@ -274,6 +275,14 @@ def _mantissa_room(present, cfg):
     return cfg.budget - cfg.header_bits - cfg.n * present.sum(axis=1)
 
 
+@functools.lru_cache(maxsize=None)
+def _ramp_table(m, nd, pmax):
+    """Mantissa bits ``clamp(P - d, 0, M)`` of a value with delta d at every precision P,
+    shape (2**K, Pmax + 1), as floats: the histogram products are exact small integers."""
+    p = np.arange(pmax + 1)
+    return np.clip(p[None, :] - np.arange(nd)[:, None], 0, m).astype(np.float64)
+
+
 def precision(delta, zero, present, cfg: Config):
     """The largest precision P whose mantissa widths fit in what the block has left.
 
@@ -282,11 +291,10 @@ def precision(delta, zero, present, cfg: Config):
     """
     nb = delta.shape[0]
     m, nd = cfg.fmt.man_bits, 1 << cfg.k
-    idx = (np.arange(nb)[:, None] * nd + delta)[~zero]
-    hist = np.bincount(idx, minlength=nb * nd).reshape(nb, nd)
-    p = np.arange(cfg.max_precision + 1)
-    per_value = np.clip(p[None, :] - np.arange(nd)[:, None], 0, m)  # (2**K, Pmax + 1)
-    total = hist @ per_value
+    # Zero-marked values count in an extra bin that the product leaves out.
+    idx = np.where(zero, nd, delta) + np.arange(0, nb * (nd + 1), nd + 1, dtype=np.intp)[:, None]
+    hist = np.bincount(idx.ravel(), minlength=nb * (nd + 1)).reshape(nb, nd + 1)[:, :nd]
+    total = hist.astype(np.float64) @ _ramp_table(m, nd, cfg.max_precision)
     return (total <= _mantissa_room(present, cfg)[:, None]).sum(axis=1) - 1
 
 
@@ -297,34 +305,38 @@ def widths(p, delta, zero, present, cfg: Config):
     values that would gain a bit at P + 1, in element order.
     """
     m = cfg.fmt.man_bits
-    p = np.minimum(p, cfg.max_precision)[:, None]
-    k = np.where(zero, 0, np.clip(p - delta, 0, m))
+    p = np.minimum(p, cfg.max_precision).astype(np.int16)[:, None]
+    ahead = p - delta.astype(np.int16)                      # P - d_i
+    k = np.where(zero, np.int16(0), np.clip(ahead, 0, m).astype(np.int16))
     left = np.maximum(_mantissa_room(present, cfg) - k.sum(axis=1), 0)
-    gains = ~zero & (delta <= p) & (p - delta < m)
-    before = np.cumsum(gains, axis=1) - gains
+    gains = ~zero & (ahead >= 0) & (ahead < m)
+    before = np.cumsum(gains, axis=1, dtype=np.int16) - gains
     return k + (gains & (before < left[:, None]))
 
 
 def _mantissa_slots(k, cfg):
-    """Per value and mantissa bit (MSB first): kept?, and its stream bit."""
-    m = cfg.fmt.man_bits
-    start = np.cumsum(k, axis=1) - k                       # sigma_i
-    t = np.arange(m)
-    kept = t[None, None, :] < k[:, :, None]                # (nb, N, M)
-    position = cfg.budget - 1 - (start[:, :, None] + t)    # grows down from the top of the block
-    return kept, position
+    """Each value's field, joined in runs of adjacent values: ``(factor, pos, width)``.
+
+    Value i's k_i leading mantissa bits form one field at stream bits
+    ``[B - sigma_i - k_i, B - sigma_i)``, its MSB on top; value i + 1's field lies directly
+    below it, so ``factor`` adjacent fields join into one of at most 64 bits, placed at
+    ``pos`` with ``width`` bits.
+    """
+    c = join_factor(cfg.fmt.man_bits, cfg.n)
+    top = np.cumsum(k, axis=1, dtype=np.int64)            # sigma_i + k_i
+    width = top[:, c - 1::c] - np.concatenate([np.zeros((len(k), 1), np.int64), top[:, c - 1:-1:c]], axis=1)
+    return c, cfg.budget - top[:, c - 1::c], width
 
 
 def pack_mantissa(man, k, cfg: Config):
     """The mantissa region: value i's k_i leading mantissa bits at stream bits
     ``B - 1 - (sigma_i + t)``, ``sigma_i = k_0 + ... + k_(i-1)``, as packed block bytes."""
-    nb, m = man.shape[0], cfg.fmt.man_bits
-    kept, position = _mantissa_slots(k, cfg)
-    bit = ((man[:, :, None] >> (m - 1 - np.arange(m))) & 1).astype(bool)
-    rows, vals, ts = np.nonzero(kept & bit)
-    bits = np.zeros((nb, cfg.budget), bool)
-    bits[rows, position[rows, vals, ts]] = True
-    return np.packbits(bits, axis=1, bitorder="little")
+    m = cfg.fmt.man_bits
+    k8 = k.astype(np.uint8)
+    field = man.astype(np.uint32) >> (np.uint8(m) - k8)    # the k_i leading bits, MSB on top
+    c, pos, _ = _mantissa_slots(k8, cfg)
+    value, _ = join_fields(field, k8, c, upper_first=True)
+    return put_fields(len(man), cfg.budget, pos, value)
 
 
 def precision_field(blocks, cfg: Config):
@@ -343,15 +355,15 @@ def unpack_mantissa(blocks, k, present, cfg: Config):
     Returns ``(man, fill)``: the mantissas with cut bits 0, and each value's first cut bit.
     """
     m = cfg.fmt.man_bits
-    bits = np.unpackbits(blocks, axis=1, bitorder="little")
-    kept, position = _mantissa_slots(k, cfg)
-    room = _mantissa_room(present, cfg)
-    inside = kept & (cfg.budget - 1 - position < room[:, None, None])
-    got = np.take_along_axis(bits, np.clip(position, 0, cfg.budget - 1).reshape(len(bits), -1), axis=1)
-    got = got.reshape(kept.shape) & inside
-    weight = (1 << (m - 1 - np.arange(m))).astype(np.uint32)
-    man = (got * weight).sum(axis=2, dtype=np.uint32)
-    fill = np.where(k < m, np.uint32(1) << np.maximum(m - 1 - k, 0).astype(np.uint32), 0).astype(np.uint32)
+    k8 = k.astype(np.uint8)
+    c, pos, width = _mantissa_slots(k8, cfg)
+    chunk = get_fields(blocks, pos, width)
+    # Bits at distance R or more from the top (below stream bit B - R) read as 0.
+    cut = np.clip(cfg.budget - _mantissa_room(present, cfg)[:, None] - pos, 0, 64).astype(np.uint64)
+    chunk = np.where(cut >= 64, np.uint64(0), chunk & ~((np.uint64(1) << np.minimum(cut, np.uint64(63))) - np.uint64(1)))
+    field = split_fields(chunk, k8, c, upper_first=True)
+    man = field.astype(np.uint32) << (np.uint8(m) - k8)
+    fill = np.where(k8 < m, np.uint32(1) << (np.uint8(m - 1) - np.minimum(k8, np.uint8(m - 1))), np.uint32(0))
     return man, fill
 
 
