@@ -75,9 +75,13 @@ def main(argv=None):
                 torch_results.append({"name": c.name, **r})
                 rows.append([c.name, "torch", f"{r['encode_values_per_s'] / 1e6:.1f}",
                              f"{r['decode_values_per_s'] / 1e6:.1f}"])
-    print(tabulate(rows, headers=["config", "codec", "encode M values/s", "decode M values/s"],
-                   tablefmt="github"))
+    table = tabulate(rows, headers=["config", "codec", "encode M values/s", "decode M values/s"],
+                     tablefmt="github")
+    print(table)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).with_suffix(".md").write_text(
+        f"{args.values:,} activation-like values ({args.format}), best of {args.repeat}, one core "
+        f"(`make bench`):\n\n{table}\n")
     Path(args.json).write_text(json.dumps({"numpy": results, "torch": torch_results}, indent=1))
     print(f"wrote {args.json}")
 
