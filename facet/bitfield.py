@@ -17,18 +17,6 @@ __all__ = ["put_fields", "get_fields", "join_fields", "split_fields", "join_fact
 _U = np.uint64
 
 
-def _pieces(pos, value):
-    """Split each field into the three 32-bit words it can touch: ``(word, (lo, mid, hi))``."""
-    word = (pos >> 5).astype(np.int64)
-    sh = (pos & 31).astype(_U)
-    value = value.astype(_U, copy=False)
-    lo = (value << sh) & _U(0xFFFFFFFF)
-    # value >> (32 - sh) >> 32 is value >> (64 - sh) without a shift by 64 when sh == 0.
-    mid = value >> (_U(32) - sh)
-    hi = mid >> _U(32)
-    return word, (lo, mid & _U(0xFFFFFFFF), hi)
-
-
 def put_fields(nblocks, nbits, pos, value, width=None):
     """Blocks holding ``value`` at stream bit ``pos``, all other bits zero.
 
@@ -50,17 +38,19 @@ def put_fields(nblocks, nbits, pos, value, width=None):
     if width is not None:
         width = np.asarray(width).astype(_U)
         value = np.where(width >= _U(64), value, value & ((_U(1) << np.minimum(width, _U(63))) - _U(1)))
-    nw = (nbits + 31) // 32 + 3
-    pos = np.asarray(pos)
-    word, parts = _pieces(pos, value)
-    word += (np.arange(nblocks, dtype=np.int64) * nw)[:, None]
-    np.clip(word, 0, nblocks * nw - 3, out=word)
-    idx = np.concatenate([word.ravel(), word.ravel() + 1, word.ravel() + 2])
-    weights = np.concatenate([p.ravel() for p in parts]).astype(np.float64)
-    # Disjoint fields: the sum of their pieces is their OR, exact in float64 (< 2**53).
-    out = np.bincount(idx, weights=weights, minlength=nblocks * nw)
-    words = out.astype(np.uint32).reshape(nblocks, nw)
-    return words.view(np.uint8)[:, :nbits // 8].copy()
+    nw = nbits // 64 + 2
+    pos = np.clip(np.asarray(pos), 0, nbits).astype(np.int64)  # an empty field may sit at B
+    word = (pos >> 6) + (np.arange(nblocks, dtype=np.int64) * nw)[:, None]
+    sh = (pos & 63).astype(_U)
+    lo = value << sh
+    hi = (value >> (_U(63) - sh)) >> _U(1)     # value >> (64 - sh), 0 when sh == 0
+    out = np.zeros(nblocks * nw, _U)
+    # One field per block in each column, so no word is written twice within a column.
+    for j in range(value.shape[1]):
+        w = word[:, j]
+        out[w] |= lo[:, j]
+        out[w + 1] |= hi[:, j]
+    return out.reshape(nblocks, nw).view(np.uint8)[:, :nbits // 8].copy()
 
 
 def _words(blocks, extra):
@@ -114,46 +104,55 @@ def join_factor(max_width, n):
     return c
 
 
-def join_fields(value, width, factor, upper_first=True):
+def _uint(bits):
+    """Narrowest unsigned dtype of at least ``bits`` bits."""
+    return np.dtype(next(f"<u{w}" for w in (1, 2, 4, 8) if bits <= 8 * w or w == 8))
+
+
+def join_fields(value, width, factor, upper_first=True, max_width=64):
     """Join each run of ``factor`` adjacent fields into one field.
 
     Columns ``j`` and ``j + 1`` are adjacent: with ``upper_first`` field ``j`` lies directly
     above field ``j + 1`` (its LSB at the MSB side of field ``j + 1``), otherwise directly
     below it. Joined fields sit where the lowest field of their run sits. ``value`` must be
-    masked to ``width`` and the joined widths at most 64.
+    masked to ``width``, fields at most ``max_width`` bits wide and the joined widths at most
+    64 (see :func:`join_factor`); the joins run in the narrowest dtype that holds them.
 
     Returns ``(value, width)`` of shape ``(blocks, k / factor)``.
     """
-    value = value.astype(_U, copy=False)
-    width = width.astype(_U, copy=False)
+    width = width.astype(np.uint8)
+    mw = max_width
     while factor > 1:
-        a, b = value[:, 0::2], value[:, 1::2]
+        mw *= 2
+        dt = _uint(mw)
+        a, b = value[:, 0::2].astype(dt), value[:, 1::2].astype(dt)
         wa, wb = width[:, 0::2], width[:, 1::2]
-        if upper_first:
-            value = (a << wb) | b
-        else:
-            value = (b << wa) | a
+        value = (a << wb) | b if upper_first else (b << wa) | a
         width = wa + wb
         factor //= 2
     return value, width
 
 
-def split_fields(value, width, factor, upper_first=True):
-    """Inverse of :func:`join_fields`: ``width`` holds the widths of the original fields."""
-    width = width.astype(_U, copy=False)
-    pyramid = [width]
+def split_fields(value, width, factor, upper_first=True, max_width=64):
+    """Inverse of :func:`join_fields`: ``width`` holds the widths of the original fields.
+
+    Returns the fields as uint64.
+    """
+    pyramid = [width.astype(np.uint8)]
     f = factor
     while f > 1:
         pyramid.append(pyramid[-1][:, 0::2] + pyramid[-1][:, 1::2])
         f //= 2
-    value = value.astype(_U, copy=False)
+    mw = max_width * factor
     for level in range(len(pyramid) - 2, -1, -1):
+        mw //= 2
+        dt = _uint(mw)
         w = pyramid[level]
-        wa, wb = w[:, 0::2], w[:, 1::2]
-        lw = wb if upper_first else wa      # width of the lower field of each pair
-        low = value & ((_U(1) << lw) - _U(1))  # each half is at most 32 bits wide
-        high = value >> lw
-        out = np.empty((value.shape[0], 2 * value.shape[1]), _U)
+        lw = w[:, 1::2] if upper_first else w[:, 0::2]   # width of the lower field of each pair
+        # Each half is at most 32 bits wide, so neither shift reaches the word size.
+        low = (value & ((np.ones(1, value.dtype) << lw) - 1)).astype(dt)
+        high = (value >> lw).astype(dt)
+        out = np.empty((value.shape[0], 2 * value.shape[1]), dt)
         out[:, 0::2], out[:, 1::2] = (high, low) if upper_first else (low, high)
         value = out
-    return value
+    return value.astype(_U, copy=False)

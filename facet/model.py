@@ -335,7 +335,7 @@ def pack_mantissa(man, k, cfg: Config):
     k8 = k.astype(np.uint8)
     field = man.astype(np.uint32) >> (np.uint8(m) - k8)    # the k_i leading bits, MSB on top
     c, pos, _ = _mantissa_slots(k8, cfg)
-    value, _ = join_fields(field, k8, c, upper_first=True)
+    value, _ = join_fields(field, k8, c, upper_first=True, max_width=m)
     return put_fields(len(man), cfg.budget, pos, value)
 
 
@@ -361,7 +361,7 @@ def unpack_mantissa(blocks, k, present, cfg: Config):
     # Bits at distance R or more from the top (below stream bit B - R) read as 0.
     cut = np.clip(cfg.budget - _mantissa_room(present, cfg)[:, None] - pos, 0, 64).astype(np.uint64)
     chunk = np.where(cut >= 64, np.uint64(0), chunk & ~((np.uint64(1) << np.minimum(cut, np.uint64(63))) - np.uint64(1)))
-    field = split_fields(chunk, k8, c, upper_first=True)
+    field = split_fields(chunk, k8, c, upper_first=True, max_width=m)
     man = field.astype(np.uint32) << (np.uint8(m) - k8)
     fill = np.where(k8 < m, np.uint32(1) << (np.uint8(m - 1) - np.minimum(k8, np.uint8(m - 1))), np.uint32(0))
     return man, fill

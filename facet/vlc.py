@@ -144,14 +144,15 @@ def _code_lookup():
 
 @functools.lru_cache(maxsize=None)
 def _cost_lookup(m):
-    """The encoder costs and the code costs side by side, as one float matrix (exact: small
-    integers), and the mantissa bits ``clip(u + s, 0, M)`` of a value ``s`` binades below
-    the depth at precision ``D + u``, ``u = -1 .. M``."""
+    """The encoder costs as a float matrix (exact: small integers) of shape
+    (NCLASS, MODES * DEPTHS); the code and sign costs by ``mode * DEPTHS + d``; and the
+    mantissa bits ``clip(u + s, 0, M)`` of a value ``s`` binades below the depth at precision
+    ``D + u``, ``u = -1 .. M``."""
     table, _ = _cost_table(m)
-    costs = np.concatenate([table.reshape(MODES * DEPTHS, NCLASS),
-                            _code_table(m).reshape(MODES * DEPTHS, NCLASS)]).T.astype(np.float64)
+    costs = table.reshape(MODES * DEPTHS, NCLASS).T.astype(np.float32)
+    codes = _code_table(m).reshape(MODES * DEPTHS, NCLASS)
     ramp = np.clip(np.arange(-1, m + 1)[None, :] + np.arange(DEPTHS)[:, None], 0, m).astype(np.float64)
-    return costs, ramp
+    return costs, codes, ramp
 
 
 @functools.lru_cache(maxsize=None)
@@ -199,13 +200,12 @@ def _histogram(cls):
     return np.bincount(idx, minlength=nb * NCLASS).reshape(nb, NCLASS)
 
 
-def _costs(hist, cfg):
-    """Header plus class costs at every (mode, depth): ``(with mantissas at D - 1, codes and
-    signs only)``, each of shape (blocks, MODES, DEPTHS)."""
-    costs, _ = _cost_lookup(cfg.fmt.man_bits)
-    both = (hist.astype(np.float64) @ costs).astype(np.int32) + cfg.header_bits
-    both = both.reshape(-1, 2, MODES, DEPTHS)
-    return both[:, 0], both[:, 1]
+def _code_cost(hist, tree, cfg):
+    """Header plus class codes and sign bits of each block under code ``tree``
+    (``mode * DEPTHS + d``); ``tree`` may have a trailing axis of several codes."""
+    _, codes, _ = _cost_lookup(cfg.fmt.man_bits)
+    h = hist if np.ndim(tree) == 1 else hist[:, None, :]
+    return cfg.header_bits + (codes[tree] * h).sum(axis=-1)
 
 
 def depth(hist, cfg: Config):
@@ -219,21 +219,24 @@ def depth(hist, cfg: Config):
     Returns ``(d, mode, cost)``, cost being the header and class codes plus sign bits.
     """
     nb = hist.shape[0]
-    total, codes_only = _costs(hist, cfg)
+    costs, _, _ = _cost_lookup(cfg.fmt.man_bits)
+    total = hist.astype(np.float32) @ costs                               # (nb, modes * depths)
     special = (hist[:, INF] + hist[:, NAN]) > 0
     offsets = np.array(VLC_OFFSETS + (0,))
     allowed = offsets[:, None] <= np.arange(DEPTHS)                         # (modes, depths)
-    ok = (total <= cfg.budget) & np.where(special[:, None, None], allowed & (np.arange(MODES) == 3)[:, None],
-                                          allowed & (np.arange(MODES) < 3)[:, None])
+    allowed = np.stack([allowed & (np.arange(MODES) < 3)[:, None], allowed & (np.arange(MODES) == 3)[:, None]])
     present = hist[:, :DEPTHS] > 0
     present[:, 0] = True
-    ok &= present[:, None, :]
-    # Largest D first, then the smallest cost, then the lowest mode.
-    key = (np.arange(DEPTHS, dtype=np.int32) << 20) - (total << 2) - np.arange(MODES, dtype=np.int32)[:, None]
-    key = np.where(ok, key, np.int32(-(1 << 30)))
-    best = key.reshape(nb, -1).argmax(axis=1)
+    ok = (total <= cfg.budget - cfg.header_bits) & allowed.reshape(2, -1)[special.astype(np.intp)]
+    ok = ok.reshape(nb, MODES, DEPTHS) & present[:, None, :]
+    # Largest D first, then the smallest cost, then the lowest mode: D * 2**14 dominates
+    # 4 * cost + mode, since a cost that fits is at most B <= 2048 (exact in float32).
+    d_, m_ = np.meshgrid(np.arange(DEPTHS), np.arange(MODES))
+    rank = (d_ * 2.0 ** 14 - 4 * cfg.header_bits - m_).astype(np.float32).reshape(-1)
+    key = np.where(ok.reshape(nb, -1), rank - 4 * total, np.float32(-np.inf))
+    best = key.argmax(axis=1)
     mode, d = np.divmod(best, DEPTHS)
-    cost = codes_only.reshape(nb, -1)[np.arange(nb), best].astype(np.int64)
+    cost = _code_cost(hist, best, cfg)
     return d, mode, cost
 
 
@@ -252,7 +255,7 @@ def precision(hist, d, cost, cfg: Config):
     A value at distance t <= D keeps clamp(P - t, 0, M) mantissa bits. Returns ``(p, left)``,
     ``left`` being the bits the block has over at P.
     """
-    _, ramp = _cost_lookup(cfg.fmt.man_bits)
+    _, _, ramp = _cost_lookup(cfg.fmt.man_bits)
     nb = len(d)
     # Count values by how far they lie below D (s = D - t), so one table serves every D.
     s = np.arange(DEPTHS)
@@ -291,27 +294,29 @@ def _signed(cls, d):
 
 def _plane_fields(code, length, cfg):
     """The class region as fields: plane t holds bit t (first bit first) of every codeword
-    longer than t, in element order. Returns ``(value, width)`` of the planes, lowest first."""
+    longer than t, in element order. Returns ``(value, width)`` of the planes, highest plane
+    first (plane ``L - 1 - j`` in column j, L a multiple of 8)."""
     nb, n = code.shape
-    lmax = int(length.max(initial=0))
+    lmax = -(-int(length.max(initial=0)) // 8) * 8
     if lmax == 0:
-        return np.zeros((nb, 0), np.uint64), np.zeros((nb, 0), np.uint64)
-    # Left-aligned codes and length masks, transposed to plane words (plane t = bit lmax-1-t).
+        return np.zeros((nb, 0), np.uint64), np.zeros((nb, 0), np.uint8)
+    # Left-aligned codes and length masks, transposed to plane words (column j = bit j).
     cdt = np.dtype(np.uint16 if lmax <= 16 else np.uint32)
     shift = (lmax - length).astype(cdt)
     left = code.astype(cdt) << shift
     act = ((np.ones(1, np.uint32) << length.astype(np.uint32)) - 1).astype(cdt) << shift
-    data = _codes_to_words(left, lmax, n)[:, ::-1]
-    live = _codes_to_words(act, lmax, n)[:, ::-1]
+    db = _codes_to_words(left, lmax, n).view(np.uint8).reshape(nb, lmax, n // 8)
+    mb = _codes_to_words(act, lmax, n).view(np.uint8).reshape(nb, lmax, n // 8)
     # pext of each plane word by its live mask, a byte at a time.
     ext, _, pop = _byte_tables()
-    db = np.ascontiguousarray(data).view(np.uint8).reshape(nb, lmax, n // 8)
-    mb = np.ascontiguousarray(live).view(np.uint8).reshape(nb, lmax, n // 8)
-    part = ext[(mb.astype(np.uint16) << 8) | db].astype(np.uint64)
-    cnt = pop[mb]
-    off = np.cumsum(cnt, axis=2, dtype=np.uint8) - cnt
-    value = np.bitwise_or.reduce(part << off.astype(np.uint64), axis=2)
-    return value, cnt.sum(axis=2, dtype=np.uint64)
+    idx = (mb.astype(np.uint16) << 8) | db
+    wdt = np.dtype(f"<u{max(n // 8, 2)}")
+    value = ext[idx[..., 0]].astype(wdt)
+    width = pop[mb[..., 0]]
+    for j in range(1, n // 8):
+        value |= ext[idx[..., j]].astype(wdt) << width
+        width += pop[mb[..., j]]
+    return value, width
 
 
 def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
@@ -322,16 +327,12 @@ def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
     e, m = fmt.exp_bits, fmt.man_bits
     hdr = base_.astype(np.uint64) | (d.astype(np.uint64) << np.uint64(e)) \
         | (mode.astype(np.uint64) << np.uint64(e + 4))
-    # Adjacent planes joined into fields of at most 64 bits.
+    # Adjacent planes joined into fields of at most 64 bits, highest plane first.
     pval, pwid = _plane_fields(code, length, cfg)
-    c = join_factor(n, pval.shape[1] or 1)
-    pad = -pval.shape[1] % c
-    if pad:
-        pval = np.concatenate([pval, np.zeros((nb, pad), np.uint64)], axis=1)
-        pwid = np.concatenate([pwid, np.zeros((nb, pad), np.uint64)], axis=1)
-    start = np.cumsum(pwid, axis=1, dtype=np.int64) - pwid.astype(np.int64) + cfg.header_bits
-    pval, pjw = join_fields(pval, pwid, c, upper_first=False)
-    ppos = start[:, ::c]
+    c = join_factor(n, max(pval.shape[1], 1))
+    ppos = cfg.header_bits + pwid.sum(axis=1, dtype=np.int64)[:, None] - np.cumsum(pwid, axis=1, dtype=np.int64)
+    pval, _ = join_fields(pval, pwid, c, upper_first=True, max_width=n)
+    ppos = ppos[:, c - 1::c]
     # Value fields, value 0 at the top: sign above the k_i leading mantissa bits.
     k8 = k.astype(np.uint8)
     width = np.where(signed, k8 + np.uint8(1), np.uint8(0))
@@ -339,7 +340,7 @@ def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
     field = np.where(signed, field, np.uint32(0))
     top = np.cumsum(width, axis=1, dtype=np.int16)
     c = join_factor(m + 1, n)
-    fval, _ = join_fields(field, width, c, upper_first=True)
+    fval, _ = join_fields(field, width, c, upper_first=True, max_width=m + 1)
     fpos = cfg.budget - top[:, c - 1::c]
     return put_fields(nb, cfg.budget, np.concatenate([np.zeros((nb, 1), np.int64), ppos, fpos], axis=1),
                       np.concatenate([hdr[:, None], pval, fval], axis=1))
@@ -372,8 +373,7 @@ def lossless_bits(values, cfg: Config):
     hist = _histogram(cls)
     present = hist[:, :DEPTHS] > 0
     dmax = np.where(present.any(axis=1), DEPTHS - 1 - present[:, ::-1].argmax(axis=1), 0)
-    _, code_bits = _costs(hist, cfg)
-    code_bits = code_bits[np.arange(len(dmax)), :, dmax].astype(np.int64)   # (nb, modes)
+    code_bits = _code_cost(hist, dmax[:, None] + np.arange(0, MODES * DEPTHS, DEPTHS), cfg)  # (nb, modes)
     special = (hist[:, INF] + hist[:, NAN]) > 0
     offsets = np.array(VLC_OFFSETS + (0,))
     ok = (offsets[None, :] <= dmax[:, None]) & np.where(special[:, None], np.arange(MODES) == 3,
@@ -458,7 +458,7 @@ def unpack_fields(blocks, signed, k, cfg: Config, words=None):
     c = join_factor(m + 1, cfg.n)
     cw = width.reshape(len(width), -1, c).sum(axis=2, dtype=np.int64)
     chunk = get_fields(blocks, cfg.budget - top[:, c - 1::c], cw, words)
-    field = split_fields(chunk, width, c, upper_first=True)
+    field = split_fields(chunk, width, c, upper_first=True, max_width=m + 1)
     k64 = k8.astype(np.uint64)
     sign = (field >> k64) & np.uint64(1)
     kept = field & ((np.uint64(1) << k64) - np.uint64(1))
@@ -491,8 +491,7 @@ def decode(blocks, cfg: Config):
     mode = np.where(np.array(VLC_OFFSETS + (0,))[mode] > d, 0, mode)
     cls, _ = unpack_classes(blocks, d, mode, cfg, words)
     hist = _histogram(cls)
-    _, cost = _costs(hist, cfg)
-    cost = cost.reshape(len(d), -1)[np.arange(len(d)), mode * DEPTHS + d].astype(np.int64)
+    cost = _code_cost(hist, mode * DEPTHS + d, cfg)
     p, left = precision(hist, d, cost, cfg)
     k = widths(cls, d, p, left, cfg)
     sign, kept = unpack_fields(blocks, _signed(cls, d), k, cfg, words)
