@@ -156,3 +156,5 @@ class Significance:
         widths = self.widths(p, delta, zero, present, cfg)
         man, fill = self.unpack_mantissa(blocks, widths, present, cfg)
         return st.reconstruct(b, (code << m) | man, fill, cfg)
+
+from . import vlc  # noqa: E402,F401  (registers the `vlc` policy)
