@@ -40,16 +40,23 @@ def put_fields(nblocks, nbits, pos, value, width=None):
         value = np.where(width >= _U(64), value, value & ((_U(1) << np.minimum(width, _U(63))) - _U(1)))
     nw = nbits // 64 + 2
     pos = np.clip(np.asarray(pos), 0, nbits).astype(np.int64)  # an empty field may sit at B
-    word = (pos >> 6) + (np.arange(nblocks, dtype=np.int64) * nw)[:, None]
-    sh = (pos & 63).astype(_U)
+    word = ((pos >> 6) + (np.arange(nblocks, dtype=np.int64) * nw)[:, None]).reshape(-1)
+    sh = (pos & 63).astype(_U).reshape(-1)
+    value = value.reshape(-1)
     lo = value << sh
     hi = (value >> (_U(63) - sh)) >> _U(1)     # value >> (64 - sh), 0 when sh == 0
+    if word.size > 1 and not (word[1:] >= word[:-1]).all():
+        order = np.argsort(word, kind="stable")
+        word, lo, hi = word[order], lo[order], hi[order]
+    # Fields sorted by word. Disjoint pieces OR by adding, so each run of equal words sums
+    # to the difference of a running sum at its ends (exact modulo 2**64).
     out = np.zeros(nblocks * nw, _U)
-    # One field per block in each column, so no word is written twice within a column.
-    for j in range(value.shape[1]):
-        w = word[:, j]
-        out[w] |= lo[:, j]
-        out[w + 1] |= hi[:, j]
+    if word.size:
+        last = np.flatnonzero(np.concatenate([word[1:] != word[:-1], [True]]))
+        for piece, shift in ((lo, 0), (hi, 1)):
+            run = np.cumsum(piece, dtype=_U)[last]
+            run[1:] -= run[:-1].copy()
+            out[word[last] + shift] |= run
     return out.reshape(nblocks, nw).view(np.uint8)[:, :nbits // 8].copy()
 
 
@@ -133,10 +140,11 @@ def join_fields(value, width, factor, upper_first=True, max_width=64):
     return value, width
 
 
-def split_fields(value, width, factor, upper_first=True, max_width=64):
+def split_fields(value, width, factor, upper_first=True, max_width=64, narrow=False):
     """Inverse of :func:`join_fields`: ``width`` holds the widths of the original fields.
 
-    Returns the fields as uint64.
+    Returns the fields as uint64, or with ``narrow`` in the narrowest dtype that holds
+    ``max_width`` bits.
     """
     pyramid = [width.astype(np.uint8)]
     f = factor
@@ -155,4 +163,4 @@ def split_fields(value, width, factor, upper_first=True, max_width=64):
         out = np.empty((value.shape[0], 2 * value.shape[1]), dt)
         out[:, 0::2], out[:, 1::2] = (high, low) if upper_first else (low, high)
         value = out
-    return value.astype(_U, copy=False)
+    return value if narrow else value.astype(_U, copy=False)

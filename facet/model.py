@@ -336,7 +336,7 @@ def pack_mantissa(man, k, cfg: Config):
     field = man.astype(np.uint32) >> (np.uint8(m) - k8)    # the k_i leading bits, MSB on top
     c, pos, _ = _mantissa_slots(k8, cfg)
     value, _ = join_fields(field, k8, c, upper_first=True, max_width=m)
-    return put_fields(len(man), cfg.budget, pos, value)
+    return put_fields(len(man), cfg.budget, pos[:, ::-1], value[:, ::-1])  # in stream order
 
 
 def precision_field(blocks, cfg: Config):

@@ -131,28 +131,42 @@ def _cost_table(m):
 @functools.lru_cache(maxsize=None)
 def _code_lookup():
     """Flat tables for one-index lookups: codes and lengths by
-    ``(mode * DEPTHS + d) * NCLASS + class``, and the decoder trie as global states
-    ``tree * nodes + node`` (leaves step to themselves), with the class of each state."""
+    ``(mode * DEPTHS + d) * NCLASS + class``, and the decoder trie over doubled global
+    states ``2 * (tree * nodes + node)``: ``step[state + bit]`` is the next state (leaves
+    step to themselves), ``leaf[state]`` the class of a leaf (-1 inside the tree)."""
     code, length, child, leaf = _tables()
     trees, nodes = leaf.shape
     state = np.arange(trees * nodes).reshape(trees, nodes)
     nxt = child.astype(np.int64) + (np.arange(trees) * nodes)[:, None, None]
     nxt = np.where((leaf >= 0)[:, :, None], state[:, :, None], nxt)
     return (code.reshape(-1).astype(np.uint16), length.reshape(-1),
-            nxt.reshape(-1).astype(np.int16), leaf.reshape(-1), nodes)
+            (2 * nxt).reshape(-1).astype(np.int32), np.repeat(leaf.reshape(-1), 2), nodes)
+
+
+#: A penalty no fitting cost reaches, small enough to keep every key exact in float32.
+_BIG = float(1 << 21)
 
 
 @functools.lru_cache(maxsize=None)
-def _cost_lookup(m):
-    """The encoder costs as a float matrix (exact: small integers) of shape
-    (NCLASS, MODES * DEPTHS); the code and sign costs by ``mode * DEPTHS + d``; and the
-    mantissa bits ``clip(u + s, 0, M)`` of a value ``s`` binades below the depth at precision
+def _cost_lookup(m, header_bits):
+    """Tables of the depth search, one column per ``mode * DEPTHS + d``, as float32 (exact:
+    small integers). The key of a column is ``D * 2**14 - 4 * cost - mode`` (cost: header,
+    codes and signs, mantissas at D - 1), less ``_BIG`` for each rule it breaks. Returns
+    ``(codes4, mant4, rank, codes, ramp)``: -4 x the code and sign bits of each class, -4 x
+    the mantissa bits of each distance at each D, the rest of the key for blocks without
+    and with Inf/NaN (2, columns), the code and sign bits as integers, and the mantissa
+    bits ``clip(u + s, 0, M)`` of a value ``s`` binades below the depth at precision
     ``D + u``, ``u = -1 .. M``."""
-    table, _ = _cost_table(m)
-    costs = table.reshape(MODES * DEPTHS, NCLASS).T.astype(np.float32)
     codes = _code_table(m).reshape(MODES * DEPTHS, NCLASS)
+    t, dd = np.arange(DEPTHS)[:, None], np.arange(DEPTHS)[None, :]
+    mant = np.where(t <= dd, np.clip(dd - 1 - t, 0, m), 0)                  # (distance, D)
+    mode, d = np.divmod(np.arange(MODES * DEPTHS), DEPTHS)
+    offsets = np.array(VLC_OFFSETS + (0,))[mode]
+    rank = d * 2.0 ** 14 - 4 * header_bits - mode - _BIG * (offsets > d)
+    rank = np.stack([rank - _BIG * (mode == 3), rank - _BIG * (mode < 3)])
     ramp = np.clip(np.arange(-1, m + 1)[None, :] + np.arange(DEPTHS)[:, None], 0, m).astype(np.float64)
-    return costs, codes, ramp
+    return ((-4 * codes.T).astype(np.float32), (-4 * mant).astype(np.float32), rank.astype(np.float32),
+            codes, ramp)
 
 
 @functools.lru_cache(maxsize=None)
@@ -203,7 +217,7 @@ def _histogram(cls):
 def _code_cost(hist, tree, cfg):
     """Header plus class codes and sign bits of each block under code ``tree``
     (``mode * DEPTHS + d``); ``tree`` may have a trailing axis of several codes."""
-    _, codes, _ = _cost_lookup(cfg.fmt.man_bits)
+    _, _, _, codes, _ = _cost_lookup(cfg.fmt.man_bits, cfg.header_bits)
     h = hist if np.ndim(tree) == 1 else hist[:, None, :]
     return cfg.header_bits + (codes[tree] * h).sum(axis=-1)
 
@@ -219,22 +233,20 @@ def depth(hist, cfg: Config):
     Returns ``(d, mode, cost)``, cost being the header and class codes plus sign bits.
     """
     nb = hist.shape[0]
-    costs, _, _ = _cost_lookup(cfg.fmt.man_bits)
-    total = hist.astype(np.float32) @ costs                               # (nb, modes * depths)
-    special = (hist[:, INF] + hist[:, NAN]) > 0
-    offsets = np.array(VLC_OFFSETS + (0,))
-    allowed = offsets[:, None] <= np.arange(DEPTHS)                         # (modes, depths)
-    allowed = np.stack([allowed & (np.arange(MODES) < 3)[:, None], allowed & (np.arange(MODES) == 3)[:, None]])
-    present = hist[:, :DEPTHS] > 0
-    present[:, 0] = True
-    ok = (total <= cfg.budget - cfg.header_bits) & allowed.reshape(2, -1)[special.astype(np.intp)]
-    ok = ok.reshape(nb, MODES, DEPTHS) & present[:, None, :]
+    codes4, mant4, rank, _, _ = _cost_lookup(cfg.fmt.man_bits, cfg.header_bits)
+    h = hist.astype(np.float32)
+    key = (h @ codes4).reshape(nb, MODES, DEPTHS)
+    key += (h[:, :DEPTHS] @ mant4)[:, None, :]                             # -4 x cost without H
+    fits = key >= -4 * (cfg.budget - cfg.header_bits)
     # Largest D first, then the smallest cost, then the lowest mode: D * 2**14 dominates
-    # 4 * cost + mode, since a cost that fits is at most B <= 2048 (exact in float32).
-    d_, m_ = np.meshgrid(np.arange(DEPTHS), np.arange(MODES))
-    rank = (d_ * 2.0 ** 14 - 4 * cfg.header_bits - m_).astype(np.float32).reshape(-1)
-    key = np.where(ok.reshape(nb, -1), rank - 4 * total, np.float32(-np.inf))
-    best = key.argmax(axis=1)
+    # 4 * cost + mode, since a cost that fits is at most B <= 2048. A column that breaks a
+    # rule sits _BIG or more below every column that does not.
+    special = (hist[:, INF] + hist[:, NAN]) > 0
+    key += rank[special.astype(np.intp)].reshape(nb, MODES, DEPTHS)
+    absent = hist[:, :DEPTHS] == 0
+    absent[:, 0] = False
+    key -= (absent * np.float32(_BIG))[:, None, :]
+    best = np.where(fits, key, np.float32(-np.inf)).reshape(nb, -1).argmax(axis=1)
     mode, d = np.divmod(best, DEPTHS)
     cost = _code_cost(hist, best, cfg)
     return d, mode, cost
@@ -255,7 +267,7 @@ def precision(hist, d, cost, cfg: Config):
     A value at distance t <= D keeps clamp(P - t, 0, M) mantissa bits. Returns ``(p, left)``,
     ``left`` being the bits the block has over at P.
     """
-    _, _, ramp = _cost_lookup(cfg.fmt.man_bits)
+    _, _, _, _, ramp = _cost_lookup(cfg.fmt.man_bits, cfg.header_bits)
     nb = len(d)
     # Count values by how far they lie below D (s = D - t), so one table serves every D.
     s = np.arange(DEPTHS)
@@ -342,8 +354,9 @@ def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
     c = join_factor(m + 1, n)
     fval, _ = join_fields(field, width, c, upper_first=True, max_width=m + 1)
     fpos = cfg.budget - top[:, c - 1::c]
-    return put_fields(nb, cfg.budget, np.concatenate([np.zeros((nb, 1), np.int64), ppos, fpos], axis=1),
-                      np.concatenate([hdr[:, None], pval, fval], axis=1))
+    # In stream order, as put_fields takes them fastest.
+    return put_fields(nb, cfg.budget, np.concatenate([np.zeros((nb, 1), np.int64), ppos[:, ::-1], fpos[:, ::-1]], axis=1),
+                      np.concatenate([hdr[:, None], pval[:, ::-1], fval[:, ::-1]], axis=1))
 
 
 def _analyse(raw, cfg):
@@ -405,8 +418,9 @@ def header(blocks, cfg: Config):
             (hdr >> np.uint64(e + 4)).astype(np.int64) & 3)
 
 
-#: Planes the class walk reads over whole blocks before it follows only the unfinished values.
-_DENSE_PLANES = 2
+#: The class walk reads planes over whole blocks while more than this share of the
+#: values is still inside its codeword, and then follows only the unfinished values.
+_DENSE_SHARE = 0.25
 
 
 def unpack_classes(blocks, d, mode, cfg: Config, words=None):
@@ -414,35 +428,37 @@ def unpack_classes(blocks, d, mode, cfg: Config, words=None):
 
     Returns ``(cls, end)``: each value's class and the stream bit after the class region.
     """
-    _, _, nxt, leaf, nodes = _code_lookup()
+    _, _, step, leaf, nodes = _code_lookup()
     _, dep, pop = _byte_tables()
     nb, n = len(blocks), cfg.n
     words = _words(blocks, 3) if words is None else words
-    state = np.broadcast_to(((mode * DEPTHS + d) * nodes).astype(np.int16)[:, None], (nb, n)).copy()
+    state = np.repeat((2 * nodes * (mode * DEPTHS + d)).astype(np.int32), n).reshape(nb, n)
     active = np.ones((nb, n), bool)
     off = np.full(nb, cfg.header_bits, np.int64)
-    for _ in range(_DENSE_PLANES):
+    left = nb * n
+    while left > _DENSE_SHARE * nb * n:
         # Plane bits go, in element order, to the values still inside their codeword (pdep).
         ab = np.packbits(active, axis=1, bitorder="little")
         cnt = pop[ab]
-        plane = get_fields(blocks, off[:, None], np.minimum(cnt.sum(axis=1, dtype=np.int64), 64)[:, None], words)
+        total = cnt.sum(axis=1, dtype=np.int64)
+        plane = get_fields(blocks, off[:, None], np.minimum(total, 64)[:, None], words)
         start = (np.cumsum(cnt, axis=1, dtype=np.uint8) - cnt).astype(np.uint64)
         data = ((plane >> start) & np.uint64(0xFF)).astype(np.uint16)
-        bits = np.unpackbits(dep[(ab.astype(np.uint16) << 8) | data], axis=1, bitorder="little")
-        state = nxt[2 * state.astype(np.int32) + bits]
-        off += cnt.sum(axis=1, dtype=np.int64)
+        state = step[state + np.unpackbits(dep[(ab.astype(np.uint16) << 8) | data], axis=1, bitorder="little")]
+        off += total
         active = leaf[state] < 0
+        left = np.count_nonzero(active)
     # The rest follows the unfinished values only, as flat indices in element order.
     flat = state.reshape(-1)
     idx = np.flatnonzero(active)
+    shift = n.bit_length() - 1
     while idx.size:
-        blk = idx // n
+        blk = idx >> shift
         cnt = np.bincount(blk, minlength=nb)
         plane = get_fields(blocks, off[:, None], np.minimum(cnt, 64)[:, None], words)[:, 0]
         first = np.cumsum(cnt) - cnt
         rank = (np.arange(idx.size) - first[blk]).astype(np.uint64)
-        bit = ((plane[blk] >> rank) & np.uint64(1)).astype(np.int32)
-        st = nxt[2 * flat[idx].astype(np.int32) + bit]
+        st = step[flat[idx] + ((plane[blk] >> rank) & np.uint64(1)).astype(np.int32)]
         flat[idx] = st
         off += cnt
         idx = idx[leaf[st] < 0]
@@ -456,13 +472,11 @@ def unpack_fields(blocks, signed, k, cfg: Config, words=None):
     width = np.where(signed, k8 + np.uint8(1), np.uint8(0))
     top = np.cumsum(width, axis=1, dtype=np.int64)
     c = join_factor(m + 1, cfg.n)
-    cw = width.reshape(len(width), -1, c).sum(axis=2, dtype=np.int64)
+    cw = top[:, c - 1::c] - np.concatenate([np.zeros((len(top), 1), np.int64), top[:, c - 1:-1:c]], axis=1)
     chunk = get_fields(blocks, cfg.budget - top[:, c - 1::c], cw, words)
-    field = split_fields(chunk, width, c, upper_first=True, max_width=m + 1)
-    k64 = k8.astype(np.uint64)
-    sign = (field >> k64) & np.uint64(1)
-    kept = field & ((np.uint64(1) << k64) - np.uint64(1))
-    return np.where(signed, sign, 0).astype(np.uint8), kept
+    field = split_fields(chunk, width, c, upper_first=True, max_width=m + 1, narrow=True)
+    kept = field & ((np.ones(1, field.dtype) << k8) - 1)
+    return (field >> k8).astype(np.uint8) & signed, kept
 
 
 def reconstruct(base_, cls, d, k, sign, kept, cfg: Config):
