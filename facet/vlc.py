@@ -131,16 +131,25 @@ def _cost_table(m):
 @functools.lru_cache(maxsize=None)
 def _code_lookup():
     """Flat tables for one-index lookups: codes and lengths by
-    ``(mode * DEPTHS + d) * NCLASS + class``, and the decoder trie over doubled global
-    states ``2 * (tree * nodes + node)``: ``step[state + bit]`` is the next state (leaves
-    step to themselves), ``leaf[state]`` the class of a leaf (-1 inside the tree)."""
+    ``(mode * DEPTHS + d) * NCLASS + class``, and the decoder trie of every tree as doubled
+    states ``2 * s``: ``step[2 * s + bit]`` is the next doubled state, leaves step to
+    themselves, and ``leaf[2 * s]`` is a leaf's class. States inside a tree are numbered
+    first, so a value is still inside its codeword when its doubled state is below
+    ``2 * inner``. ``root[tree]`` is the doubled state of each tree's root."""
     code, length, child, leaf = _tables()
     trees, nodes = leaf.shape
-    state = np.arange(trees * nodes).reshape(trees, nodes)
+    flat_leaf = leaf.reshape(-1)
+    order = np.argsort(flat_leaf >= 0, kind="stable")     # inner states first
+    new = np.empty_like(order)
+    new[order] = np.arange(order.size)
     nxt = child.astype(np.int64) + (np.arange(trees) * nodes)[:, None, None]
-    nxt = np.where((leaf >= 0)[:, :, None], state[:, :, None], nxt)
-    return (code.reshape(-1).astype(np.uint16), length.reshape(-1),
-            (2 * nxt).reshape(-1).astype(np.int32), np.repeat(leaf.reshape(-1), 2), nodes)
+    state = np.arange(trees * nodes).reshape(trees, nodes)
+    nxt = np.where((leaf >= 0)[:, :, None], state[:, :, None], nxt).reshape(-1, 2)
+    step = (2 * new[nxt[order]]).reshape(-1).astype(np.int32)
+    cls = np.repeat(flat_leaf[order], 2)
+    inner = int((flat_leaf < 0).sum())
+    root = (2 * new[np.arange(trees) * nodes]).astype(np.int32)
+    return code.reshape(-1).astype(np.uint16), length.reshape(-1), step, cls, 2 * inner, root
 
 
 #: A penalty no fitting cost reaches, small enough to keep every key exact in float32.
@@ -235,18 +244,20 @@ def depth(hist, cfg: Config):
     nb = hist.shape[0]
     codes4, mant4, rank, _, _ = _cost_lookup(cfg.fmt.man_bits, cfg.header_bits)
     h = hist.astype(np.float32)
-    key = (h @ codes4).reshape(nb, MODES, DEPTHS)
-    key += (h[:, :DEPTHS] @ mant4)[:, None, :]                             # -4 x cost without H
+    key = h @ codes4
+    k3 = key.reshape(nb, MODES, DEPTHS)
+    k3 += (h[:, :DEPTHS] @ mant4)[:, None, :]                               # -4 x cost without H
     fits = key >= -4 * (cfg.budget - cfg.header_bits)
     # Largest D first, then the smallest cost, then the lowest mode: D * 2**14 dominates
     # 4 * cost + mode, since a cost that fits is at most B <= 2048. A column that breaks a
     # rule sits _BIG or more below every column that does not.
     special = (hist[:, INF] + hist[:, NAN]) > 0
-    key += rank[special.astype(np.intp)].reshape(nb, MODES, DEPTHS)
+    key += rank[special.astype(np.intp)]
     absent = hist[:, :DEPTHS] == 0
     absent[:, 0] = False
-    key -= (absent * np.float32(_BIG))[:, None, :]
-    best = np.where(fits, key, np.float32(-np.inf)).reshape(nb, -1).argmax(axis=1)
+    k3 -= (absent * np.float32(_BIG))[:, None, :]
+    np.copyto(key, np.float32(-np.inf), where=~fits)
+    best = key.argmax(axis=1)
     mode, d = np.divmod(best, DEPTHS)
     cost = _code_cost(hist, best, cfg)
     return d, mode, cost
@@ -295,7 +306,7 @@ def widths(cls, d, p, left, cfg: Config):
 
 def codewords(cls, d, mode):
     """Each value's codeword and its length."""
-    code, length, _, _, _ = _code_lookup()
+    code, length, _, _, _, _ = _code_lookup()
     idx = ((mode * DEPTHS + d) * NCLASS).astype(np.int32)[:, None] + cls
     return code[idx], length[idx]
 
@@ -428,11 +439,11 @@ def unpack_classes(blocks, d, mode, cfg: Config, words=None):
 
     Returns ``(cls, end)``: each value's class and the stream bit after the class region.
     """
-    _, _, step, leaf, nodes = _code_lookup()
+    _, _, step, leaf, inner, root = _code_lookup()
     _, dep, pop = _byte_tables()
     nb, n = len(blocks), cfg.n
     words = _words(blocks, 3) if words is None else words
-    state = np.repeat((2 * nodes * (mode * DEPTHS + d)).astype(np.int32), n).reshape(nb, n)
+    state = np.repeat(root[mode * DEPTHS + d], n).reshape(nb, n)
     active = np.ones((nb, n), bool)
     off = np.full(nb, cfg.header_bits, np.int64)
     left = nb * n
@@ -446,7 +457,7 @@ def unpack_classes(blocks, d, mode, cfg: Config, words=None):
         data = ((plane >> start) & np.uint64(0xFF)).astype(np.uint16)
         state = step[state + np.unpackbits(dep[(ab.astype(np.uint16) << 8) | data], axis=1, bitorder="little")]
         off += total
-        active = leaf[state] < 0
+        active = state < inner
         left = np.count_nonzero(active)
     # The rest follows the unfinished values only, as flat indices in element order.
     flat = state.reshape(-1)
@@ -461,7 +472,7 @@ def unpack_classes(blocks, d, mode, cfg: Config, words=None):
         st = step[flat[idx] + ((plane[blk] >> rank) & np.uint64(1)).astype(np.int32)]
         flat[idx] = st
         off += cnt
-        idx = idx[leaf[st] < 0]
+        idx = idx[st < inner]
     return leaf[flat].reshape(nb, n).astype(np.uint8), off
 
 
