@@ -18,7 +18,7 @@ from facet import vlc as model
 from facet.config import VLC_OFFSETS
 
 from . import stages as st
-from .bits import arange, header_int, words_to_bytes
+from .bits import arange, header_int, to_planes, words_to_bytes
 from .policies import register
 
 __all__ = ["base", "classes", "depth", "precision", "widths", "codewords", "pack", "header",
@@ -75,8 +75,16 @@ def _host_code():
     # Global states tree * nodes + node; a leaf steps to itself, so finished codewords stay put.
     state = torch.arange(len(tries) * nodes).reshape(len(tries), nodes, 1)
     nxt = torch.where((leaf >= 0)[:, :, None], state, nxt)
+    # pext of one byte by a mask, indexed by mask << 8 | data, and the popcount of the mask.
+    mask, byte = torch.arange(256)[:, None], torch.arange(256)[None, :]
+    ext, rank = torch.zeros(256, 256, dtype=torch.int64), torch.zeros(256, 1, dtype=torch.int64)
+    for b in range(8):
+        on = (mask >> b) & 1
+        ext |= ((byte >> b) & 1 & on) << rank
+        rank = rank + on
     return {"code": code.reshape(-1), "length": length.reshape(-1), "nxt": nxt.reshape(-1),
-            "leaf": leaf.reshape(-1), "nodes": nodes, "offsets": torch.tensor(OFFSETS)}
+            "leaf": leaf.reshape(-1), "nodes": nodes, "offsets": torch.tensor(OFFSETS),
+            "ext": ext.reshape(-1), "pop": rank.reshape(-1)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -107,7 +115,9 @@ def _code(device):
     """Code tables on ``device``: ``code`` (first bit most significant) and ``length`` by
     ``(mode * 16 + d) * 19 + class``; the decoder trie as global states
     ``(mode * 16 + d) * nodes + node``, ``nxt`` by ``2 * state + bit`` and ``leaf`` (the class
-    of a state, -1 inside a codeword); the window ``offsets`` of the four modes."""
+    of a state, -1 inside a codeword); the window ``offsets`` of the four modes; ``ext``, the
+    bits of a byte selected by a mask, packed (by ``mask << 8 | byte``), and ``pop``, the
+    popcount of a byte."""
     return _on(device, "code", _host_code())
 
 
@@ -221,12 +231,19 @@ def _put(pos, val, cfg):
 
 def _planes(code, length):
     """The class region as fields: plane p holds bit p (first bit first) of every codeword
-    longer than p, in element order. Returns ``(value, width)``, (blocks, planes) each."""
-    p = arange(int(length.max()) if length.numel() else 0, length)[None, :, None]
-    live = (length[:, None, :] > p).to(torch.int64)                           # (blocks, planes, N)
-    bit = (code[:, None, :] >> (length[:, None, :] - 1 - p).clamp(min=0)) & live
-    rank = torch.cumsum(live, dim=2) - live
-    return (bit << rank).sum(dim=2), live.sum(dim=2)
+    longer than p, in element order. Returns ``(value, width)``, (blocks, planes) each.
+
+    The left-aligned codewords and their length masks are transposed to bit-planes, and each
+    plane is compacted to its live bits (a pext) a byte at a time, through a byte table.
+    """
+    tab = _code(code.device)
+    lmax = int(length.max()) if length.numel() else 0
+    shift = lmax - length
+    data = to_planes((code << shift).to(torch.int32), lmax)                # (blocks, planes, N/8)
+    live = to_planes((((1 << length) - 1) << shift).to(torch.int32), lmax).to(torch.int64)
+    part = torch.take(tab["ext"], (live << 8) | data)
+    cnt = torch.take(tab["pop"], live)
+    return (part << (torch.cumsum(cnt, dim=2) - cnt)).sum(dim=2), cnt.sum(dim=2)
 
 
 def pack(base_, d, mode, code, length, signed, sign, man, k, cfg):
@@ -284,15 +301,26 @@ def unpack_classes(blocks, d, mode, cfg, win=None):
     off = torch.full_like(d, cfg.header_bits)
     active = torch.ones_like(state, dtype=torch.bool)
     # Every step takes each unfinished codeword one node down its trie: the tries are
-    # shallow, so the walk ends after a few planes, whatever the bytes.
-    while bool(active.any()):
+    # shallow, so the walk ends after a few planes, whatever the bytes. Most codewords end
+    # after two or three bits, so later planes follow only the blocks that have open ones.
+    rows, cur, cur_off, cur_win = None, state, off, win
+    while True:
         a = active.to(torch.int64)
-        rank = torch.cumsum(a, dim=1) - a
-        bit = _get(win, off[:, None] + rank, a, cfg)
-        state = nxt[2 * state + bit]
-        off = off + a.sum(dim=1)
-        active = leaf[state] < 0
-    return leaf[state], off
+        pos = (cur_off[:, None] + torch.cumsum(a, dim=1) - a).clamp(max=cfg.budget)
+        bit = (torch.gather(cur_win, 1, pos >> 3) >> (pos & 7)) & a
+        cur = torch.take(nxt, 2 * cur + bit)
+        cur_off = cur_off + a.sum(dim=1)
+        active = torch.take(leaf, cur) < 0
+        if rows is None:
+            state, off = cur, cur_off
+        else:
+            state[rows], off[rows] = cur, cur_off
+        open_ = active.any(dim=1)
+        if not bool(open_.any()):
+            return torch.take(leaf, state), off
+        if not bool(open_.all()):
+            rows = open_.nonzero()[:, 0] if rows is None else rows[open_]
+            cur, cur_off, cur_win, active = cur[open_], cur_off[open_], cur_win[open_], active[open_]
 
 
 def unpack_fields(win, signed, k, cfg):
