@@ -362,6 +362,7 @@ def plot(result, path, last=None):
     last = last or max(steps // 4, 1)
     fig, (ax, zoom) = plt.subplots(1, 2, figsize=(13, 5))
     k = 10  # moving average: single-batch losses are noisy
+    tail = []
     for i, r in enumerate(runs):
         y = np.asarray(r["losses"])
         smooth = np.convolve(y, np.ones(k) / k, mode="valid") if len(y) >= k else y
@@ -369,13 +370,12 @@ def plot(result, path, last=None):
         style = dict(label=r["method"], lw=1.2, ls="-" if i < 10 else "--")
         ax.plot(np.arange(len(y)), y, **style)
         zoom.plot(x, smooth, **style)
+        tail += [v for v, at in zip(smooth, x) if at >= steps - last and math.isfinite(v)]
     ax.set(xlabel="step", ylabel="training loss (per batch)", title="byte-level GPT on the stdlib sources")
     zoom.set(xlabel="step", ylabel=f"training loss ({k}-step mean)", title=f"last {last} steps",
              xlim=(steps - last, steps))
-    tail = [v for r in runs for v in np.asarray(r["losses"])[-last:] if math.isfinite(v)]
     if tail:
-        lo, hi = np.percentile(tail, [1, 90])
-        zoom.set_ylim(lo - 0.05, hi + 0.05)
+        zoom.set_ylim(min(tail) - 0.05, max(tail) + 0.05)
     zoom.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
