@@ -32,6 +32,11 @@ _NPY_MAGIC = b"\x93NUMPY"
 
 # -- input and output ---------------------------------------------------------------------
 
+def _one_line(e):
+    """An exception's text on one line: a user-facing error is one line."""
+    return " ".join(str(e).split())
+
+
 def load_tensors(path, skipped=None):
     """``{name: float32 array}`` from a .npy or .npz file.
 
@@ -90,9 +95,9 @@ def load_tensors(path, skipped=None):
     except ValueError as e:
         if "pickle" in str(e):  # an object array in a .npy
             raise ValueError(f"{path}: holds Python objects, not numbers") from None
-        raise ValueError(f"{path}: corrupt {kind} file ({e})") from None
+        raise ValueError(f"{path}: corrupt {kind} file ({_one_line(e)})") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise ValueError(f"{path}: corrupt {kind} file ({type(e).__name__}: {e})") from None
+        raise ValueError(f"{path}: corrupt {kind} file ({type(e).__name__}: {_one_line(e)})") from None
     for name, t in arrays.items():
         if t.dtype.kind != "f":
             left_out.append((name, f"{t.dtype}, not floating point"))
