@@ -136,11 +136,16 @@ def tensor_class(name):
 
 
 def _groups(tensors, by_class):
-    """``{row name: flattened values}``, pooling each class when ``by_class``."""
+    """``{row name: [flattened tensors]}``, pooling each class when ``by_class``.
+
+    Every method runs on each tensor on its own, as it would in use: blocks never straddle
+    two tensors, and per-tensor scales (NVFP4, scaled FP8) see one tensor. The error is then
+    pooled over the group.
+    """
     members = {}
     for name in tensors:
-        members.setdefault(tensor_class(name) if by_class else name, []).append(name)
-    return {g: np.concatenate([tensors[m].reshape(-1) for m in ms]) for g, ms in members.items()}
+        members.setdefault(tensor_class(name) if by_class else name, []).append(tensors[name].reshape(-1))
+    return members
 
 
 # -- metrics ------------------------------------------------------------------------------
@@ -168,29 +173,34 @@ def metrics(x, y, n):
     return {"rel_l2": float(rel_l2), "max_err_rel_block": float(rel_block.max()), "snr_db": float(snr)}
 
 
-def _facet(x, cfg):
-    pad = (-len(x)) % cfg.n
-    xp = np.pad(x, (0, pad))
-    blocks = model.encode(xp, cfg)
-    y = model.to_float(model.decode(blocks, cfg), cfg.format)[:len(x)]
-    lossless = model.lossless_bits(xp, cfg)
-    return y, {
+def _facet(parts, cfg):
+    """Decoded values of each part, concatenated, and the facet-only figures of the row."""
+    ys, lossless = [], []
+    for x in parts:
+        xp = np.pad(x, (0, (-len(x)) % cfg.n))
+        blocks = model.encode(xp, cfg)
+        ys.append(model.to_float(model.decode(blocks, cfg), cfg.format)[:len(x)])
+        lossless.append(model.lossless_bits(xp, cfg))
+    lossless = np.concatenate(lossless)
+    return np.concatenate(ys), {
         "bits_per_value": float(cfg.bits),
-        "lossless_bits_per_value": float(lossless.sum() / len(xp)),
+        "lossless_bits_per_value": float(lossless.sum() / (lossless.size * cfg.n)),
         "truncated_blocks": float(np.mean(lossless > cfg.budget)),
     }
 
 
-def _facet_row(group, x, cfg, method=None):
-    y, extra = _facet(x, cfg)
-    return {"tensor": group, "method": method or f"facet-{cfg.policy}" + ("" if cfg.k is None else f" K={cfg.k}"),
-            "policy": cfg.policy, "config": cfg.to_dict(), "values": int(x.size), **extra,
-            **metrics(x, y, cfg.n)}
+def _facet_row(group, parts, cfg, method=None):
+    x = np.concatenate(parts)
+    y, extra = _facet(parts, cfg)
+    name = method or f"facet-{cfg.policy}" + ("" if cfg.k is None else f" K={cfg.k}")
+    return {"tensor": group, "method": name, "policy": cfg.policy, "config": cfg.to_dict(),
+            "values": int(x.size), **extra, **metrics(x, y, cfg.n)}
 
 
-def _baseline_row(group, x, name, n):
+def _baseline_row(group, parts, name, n):
     from .baselines import BASELINES, bits_per_value
-    y = BASELINES[name](x)
+    x = np.concatenate(parts)
+    y = np.concatenate([BASELINES[name](p) for p in parts])
     return {"tensor": group, "method": name, "policy": None, "values": int(x.size),
             "bits_per_value": bits_per_value(name), "lossless_bits_per_value": None,
             "truncated_blocks": None, **metrics(x, y, n)}
@@ -227,9 +237,9 @@ def evaluate(tensors, cfgs, baselines=None, by_class=True):
     names = baseline_names(baselines)
     n_err = cfgs[0].n if cfgs else 32
     rows = []
-    for group, x in _groups(tensors, by_class).items():
-        rows += [_facet_row(group, x, cfg) for cfg in cfgs]
-        rows += [_baseline_row(group, x, b, n_err) for b in names]
+    for group, parts in _groups(tensors, by_class).items():
+        rows += [_facet_row(group, parts, cfg) for cfg in cfgs]
+        rows += [_baseline_row(group, parts, b, n_err) for b in names]
     return rows
 
 
@@ -325,14 +335,14 @@ def rd_sweep(tensors, cfgs, baselines=None, progress=True):
     rows = []
     with tqdm(total=len(groups) * (len(cfgs) + len(names)), disable=not progress,
               desc="rd sweep", unit="run") as bar:
-        for group, x in groups.items():
+        for group, parts in groups.items():
             for cfg in cfgs:
                 bar.set_postfix_str(f"{group} {cfg.policy} T={cfg.bits:g}")
-                rows.append(_facet_row(group, x, cfg, method=cfg.policy))
+                rows.append(_facet_row(group, parts, cfg, method=cfg.policy))
                 bar.update()
             for b in names:
                 bar.set_postfix_str(f"{group} {b}")
-                rows.append(_baseline_row(group, x, b, n_err))
+                rows.append(_baseline_row(group, parts, b, n_err))
                 bar.update()
     return rows
 

@@ -35,7 +35,7 @@ def test_load_tensors_skips_unusable_arrays(tmp_path):
 def test_tensor_class_and_groups(tensors):
     assert ev.tensor_class("L3.gelu_in") == "gelu_in" and ev.tensor_class("emb.ln_in") == "ln_in"
     g = ev._groups(tensors, by_class=True)
-    assert list(g) == ["ln_in", "gelu_in"] and g["gelu_in"].size == 1024 + 1000
+    assert list(g) == ["ln_in", "gelu_in"] and [p.size for p in g["gelu_in"]] == [1024, 1000]
 
 
 def test_metrics_by_hand():
@@ -55,11 +55,14 @@ def test_evaluate_has_every_baseline(tensors):
     methods = [r["method"] for r in rows if r["tensor"] == "ln_in"]
     assert methods == [f"facet-plane K={cfg.k}"] + list(BASELINES)
     assert {"mxint8", "nvfp4"} <= set(methods)
+    groups = ev._groups(tensors, True)
     for r in rows:
         if r["policy"] is None:
-            x = ev._groups(tensors, True)[r["tensor"]]
+            # Each tensor is quantized on its own (its own tensor scale), then pooled.
+            parts = groups[r["tensor"]]
+            y = np.concatenate([BASELINES[r["method"]](p) for p in parts])
             assert r["bits_per_value"] == bits_per_value(r["method"])
-            assert r["rel_l2"] == ev.metrics(x, BASELINES[r["method"]](x), 32)["rel_l2"]
+            assert r["rel_l2"] == ev.metrics(np.concatenate(parts), y, 32)["rel_l2"]
     table = ev.format_table(rows)
     assert table.splitlines()[0].startswith("| tensor") and "| mxint8 " in table and "| nvfp4 " in table
     assert len(table.splitlines()) == len(rows) + 2
@@ -67,6 +70,24 @@ def test_evaluate_has_every_baseline(tensors):
     assert "mxint8 (8.25 b/v)" in summary and "nvfp4 (4.5 b/v)" in summary
     with pytest.raises(ValueError, match="unknown baseline"):
         ev.evaluate(tensors, [cfg], ["mxint9"])
+
+
+def test_tensor_scales_are_per_tensor():
+    # Two tensors of one class, 1000x apart: pooled, the small one would share the large
+    # one's NVFP4 tensor scale and lose its block scales to E4M3 underflow.
+    rng = np.random.default_rng(RNG_SEED + 1)
+    t = {"L0.x": rng.standard_normal(512).astype(np.float32) * 1e4,
+         "L1.x": rng.standard_normal(512).astype(np.float32) * 1e-2}
+    rows = {r["method"]: r for r in ev.evaluate(t, [], ["nvfp4"])}
+    alone = ev.evaluate({"L1.x": t["L1.x"]}, [], ["nvfp4"])[0]
+    small = ev.metrics(t["L1.x"], BASELINES["nvfp4"](t["L1.x"]), 32)["rel_l2"]
+    assert alone["rel_l2"] == small < 0.2
+    x = np.concatenate(list(t.values()))
+    y = np.concatenate([BASELINES["nvfp4"](v) for v in t.values()])
+    assert rows["nvfp4"]["rel_l2"] == ev.metrics(x, y, 32)["rel_l2"]
+    # Pooled, every block of the small tensor would be flushed: error = the block's maximum.
+    assert ev.metrics(x, BASELINES["nvfp4"](x), 32)["max_err_rel_block"] == 1.0
+    assert rows["nvfp4"]["max_err_rel_block"] < 0.5
 
 
 def test_evaluate_at_a_fractional_rate(tensors):
