@@ -357,7 +357,7 @@ class Vlc:
     the same step (docs/format.md section 10)."""
 
     name = "vlc"
-    #: The class region's (blocks, planes, N) temporaries: a few planes' worth per value.
+    #: Many (blocks, N) int64 temporaries are live at once; a quarter chunk keeps them small.
     chunk_scale = 4
 
     def encode(self, raw, cfg):
