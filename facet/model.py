@@ -307,9 +307,10 @@ def widths(p, delta, zero, present, cfg: Config):
     m = cfg.fmt.man_bits
     p = np.minimum(p, cfg.max_precision).astype(np.int16)[:, None]
     ahead = p - delta.astype(np.int16)                      # P - d_i
-    k = np.where(zero, np.int16(0), np.clip(ahead, 0, m).astype(np.int16))
+    gains = (ahead.view(np.uint16) < m) & ~zero             # 0 <= P - d_i < M
+    k = np.minimum(np.maximum(ahead, 0), m)
+    k[zero] = 0
     left = np.maximum(_mantissa_room(present, cfg) - k.sum(axis=1), 0)
-    gains = ~zero & (ahead >= 0) & (ahead < m)
     before = np.cumsum(gains, axis=1, dtype=np.int16) - gains
     return k + (gains & (before < left[:, None]))
 

@@ -358,9 +358,10 @@ def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
     ppos = ppos[:, c - 1::c]
     # Value fields, value 0 at the top: sign above the k_i leading mantissa bits.
     k8 = k.astype(np.uint8)
-    width = np.where(signed, k8 + np.uint8(1), np.uint8(0))
-    field = (sign.astype(np.uint32) << k8) | (man.astype(np.uint32) >> (np.uint8(m) - k8))
-    field = np.where(signed, field, np.uint32(0))
+    width = (k8 + np.uint8(1)) * signed
+    fdt = np.dtype(np.uint16 if m < 16 else np.uint32)
+    field = (sign.astype(fdt) << k8) | (man.astype(fdt) >> (np.uint8(m) - k8))
+    field *= signed
     top = np.cumsum(width, axis=1, dtype=np.int16)
     c = join_factor(m + 1, n)
     fval, _ = join_fields(field, width, c, upper_first=True, max_width=m + 1)
@@ -443,10 +444,14 @@ def unpack_classes(blocks, d, mode, cfg: Config, words=None):
     _, dep, pop = _byte_tables()
     nb, n = len(blocks), cfg.n
     words = _words(blocks, 3) if words is None else words
-    state = np.repeat(root[mode * DEPTHS + d], n).reshape(nb, n)
-    active = np.ones((nb, n), bool)
+    # Plane 0 holds the first bit of every value.
     off = np.full(nb, cfg.header_bits, np.int64)
-    left = nb * n
+    plane = get_fields(blocks, off[:, None], np.full((nb, 1), n), words)
+    bits = np.unpackbits(plane.view(np.uint8)[:, :n // 8], axis=1, bitorder="little")
+    state = step[np.repeat(root[mode * DEPTHS + d], n).reshape(nb, n) + bits]
+    off += n
+    active = state < inner
+    left = np.count_nonzero(active)
     while left > _DENSE_SHARE * nb * n:
         # Plane bits go, in element order, to the values still inside their codeword (pdep).
         ab = np.packbits(active, axis=1, bitorder="little")
@@ -498,15 +503,16 @@ def reconstruct(base_, cls, d, k, sign, kept, cfg: Config):
     m = fmt.man_bits
     out = np.dtype(fmt.dtype)
     k = k.astype(np.uint8)
-    sig = (cls < DEPTHS) & (cls <= d.astype(np.int16)[:, None])
+    # The midpoint bit of a value that keeps k bits: bit M - 1 - k, none when k = M.
+    midpoint = np.array([1 << (m - 1 - j) for j in range(m)] + [0], out)
+    man = (kept.astype(out) << (np.uint8(m) - k)) | midpoint[k]
     e = base_.astype(np.int16)[:, None] - cls
-    man = (kept.astype(np.uint32) << (np.uint8(m) - k)) | np.where(
-        k < m, np.uint32(1) << (np.uint8(m - 1) - np.minimum(k, np.uint8(m - 1))), np.uint32(0))
-    mag = (e.astype(np.uint32) << np.uint32(m)) | man
-    mag = np.where(sig & (e >= 1) & (e < fmt.exp_max), mag, np.uint32(0))
-    mag = np.where(cls == INF, np.uint32(fmt.exp_max << m), mag)
-    mag = np.where(cls == NAN, np.uint32((fmt.exp_max << m) | (1 << (m - 1))), mag)
-    return ((sign.astype(np.uint32) << np.uint32(fmt.width - 1)) | mag).astype(out)
+    normal = (cls < DEPTHS) & (cls <= d.astype(np.int16)[:, None]) & (e >= 1) & (e < fmt.exp_max)
+    mag = np.where(normal, (e.astype(out) << out.type(m)) | man, out.type(0))
+    special = cls >= INF
+    if special.any():
+        mag[special] = np.where(cls[special] == NAN, (fmt.exp_max << m) | (1 << (m - 1)), fmt.exp_max << m)
+    return (sign.astype(out) << out.type(fmt.width - 1)) | mag
 
 
 def decode(blocks, cfg: Config):
