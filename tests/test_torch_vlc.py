@@ -216,3 +216,14 @@ def test_saved_tensor_hooks_store_vlc_blocks():
     x_hat = ft.decode(ft.encode(x.detach(), cfg), cfg, x.shape)
     assert not torch.equal(x_hat, x.detach())
     torch.testing.assert_close(x.grad, 2 * x_hat.cos(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("cfg", [Config("fp32", 16, 32, policy="vlc"), Config("bf16", 64, 16, policy="vlc")],
+                         ids=lambda c: c.name)
+def test_lossless_round_trip_is_canonical(cfg):
+    """Blocks whose lossless size fits come back as canonical(x) (docs/format.md 10.6)."""
+    raw = _adversarial_raw(cfg, 200, np.random.default_rng(4))
+    fits = np.repeat(facet.lossless_bits(raw, cfg) <= cfg.budget, cfg.n)
+    assert fits.mean() > 0.5
+    out = ft.decode_raw(ft.encode(_torch_raw(raw, cfg.fmt), cfg), cfg).numpy()
+    np.testing.assert_array_equal(out[fits], facet.vlc.canonical(raw, cfg).astype(np.int64)[fits])
