@@ -453,6 +453,12 @@ def write_rd(result, out):
     # No title: the file is also pasted under a README heading (facet/report.py).
     head = (f"Rate-distortion on {s['path']} ({s['values']:,} values, {s['format']}, "
             f"N = {s['block']}): {len(result['rows'])} runs in {result['sweep_seconds']:.0f} s.\n\n")
+    rejected = {}
+    for r in result["rejected"]:
+        rejected.setdefault(r["policy"], []).append(f"{r['bits']:g}")
+    if rejected:
+        head += "Configs that do not fit: " + "; ".join(
+            f"{p} at T = {', '.join(ts)}" for p, ts in rejected.items()) + ".\n\n"
     written[1].write_text(head + format_rd_summary(result["summary"]))
     for c in dict.fromkeys(r["tensor"] for r in result["rows"]):
         p = out / f"rd_{re.sub(r'[^A-Za-z0-9_.-]', '_', c)}.png"

@@ -173,3 +173,6 @@ def test_write_rd(tensors, tmp_path):
         <= set(back["rows"][0])
     md = (tmp_path / "rd" / "summary.md").read_text()
     assert "t.npz" in md and "### 4.5 bits per value" in md
+    # The summary names the rates at which a policy does not fit.
+    rejected = [f"{r['bits']:g}" for r in result["rejected"]]
+    assert ("Configs that do not fit: plane at T = " + ", ".join(rejected) in md) == bool(rejected)
