@@ -122,7 +122,8 @@ def _code(device):
 
 
 def _cost(man_bits, device):
-    """Cost tables on ``device``, float64 so that their integer products are exact:
+    """Cost tables on ``device``, float64 so that their integer products are exact (and
+    untouched by TF32 matmul settings):
     ``cost`` (classes, modes * depths) the bits a value of each class costs at precision
     D - 1, and ``ramp`` (depths, M + 2) the mantissa bits of a value s binades below D at
     precision D + u, u = -1 .. M."""
@@ -164,13 +165,12 @@ def depth(hist, cfg):
     """``(d, mode)``: the largest present depth some allowed mode fits at precision D - 1, and
     the cheapest allowed mode there, the lowest on a tie."""
     nb = hist.shape[0]
-    total = (hist.to(torch.float64) @ _cost(cfg.fmt.man_bits, hist.device)["cost"]).to(torch.int64).reshape(nb, MODES, DEPTHS)
-    total = total + cfg.header_bits
+    cost = _cost(cfg.fmt.man_bits, hist.device)["cost"]
+    total = (hist.to(torch.float64) @ cost).to(torch.int64).reshape(nb, MODES, DEPTHS) + cfg.header_bits
     special = (hist[:, INF] + hist[:, NAN]) > 0
-    dd = arange(DEPTHS, hist)
-    mm = arange(MODES, hist)
-    allowed = _code(hist.device)["offsets"][:, None] <= dd                                   # (modes, depths)
-    mode_ok = torch.where(special[:, None], mm == 3, mm < 3)                   # (blocks, modes)
+    dd, mm = arange(DEPTHS, hist), arange(MODES, hist)
+    allowed = _code(hist.device)["offsets"][:, None] <= dd                   # (modes, depths)
+    mode_ok = torch.where(special[:, None], mm == 3, mm < 3)                 # (blocks, modes)
     present = hist[:, :DEPTHS] > 0
     present[:, 0] = True
     ok = (total <= cfg.budget) & allowed & mode_ok[:, :, None] & present[:, None, :]
@@ -278,8 +278,7 @@ def _get(win, pos, width, cfg):
     cut = (lo - pos).clamp(0, 63)                       # bits below stream bit 0
     w = (width - cut).clamp(min=0)
     # take on flat indices: much faster than gather along rows on the CPU.
-    row = arange(win.shape[0], pos)[:, None] * win.shape[1] if pos.dim() == 2 else \
-        arange(win.shape[0], pos) * win.shape[1]
+    row = (arange(win.shape[0], pos) * win.shape[1]).reshape(-1, *[1] * (pos.dim() - 1))
     v = torch.take(win, row + (lo >> 3)) >> (lo & 7)
     return (v & ((1 << w) - 1)) << cut
 
@@ -354,11 +353,6 @@ def reconstruct(base_, cls, d, k, sign, kept, cfg):
 
 
 # -- the codec ----------------------------------------------------------------------------
-
-def _code_cost(length, signed, cfg):
-    """Header, codewords and sign bits: C(D, m, P) without the mantissas."""
-    return cfg.header_bits + length.sum(dim=1) + signed.sum(dim=1)
-
 
 @register
 class Vlc:
