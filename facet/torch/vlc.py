@@ -65,16 +65,17 @@ def _host_code():
     words = [[book.get(c, book[ZERO] if c < DEPTHS else "") for c in range(NCLASS)] for book in books]
     code = torch.tensor([[int(w, 2) if w else 0 for w in row] for row in words], dtype=torch.int64)
     length = torch.tensor([[len(w) for w in row] for row in words], dtype=torch.int64)
+    # Global trie states: the inner nodes of every tree first, then every leaf, so a state
+    # is inside a codeword exactly when it is below ``inner``; a leaf steps to itself.
     tries = [_trie(book) for book in books]
-    nodes = max(len(leaf) for _, leaf in tries)
-    nxt = torch.zeros((len(tries), nodes, 2), dtype=torch.int64)
-    leaf = torch.full((len(tries), nodes), -1, dtype=torch.int64)
-    for t, (child, lf) in enumerate(tries):
-        nxt[t, :len(child)] = torch.tensor(child) + t * nodes
-        leaf[t, :len(lf)] = torch.tensor(lf)
-    # Global states tree * nodes + node; a leaf steps to itself, so finished codewords stay put.
-    state = torch.arange(len(tries) * nodes).reshape(len(tries), nodes, 1)
-    nxt = torch.where((leaf >= 0)[:, :, None], state, nxt)
+    order = [(t, n) for t, (_, lf) in enumerate(tries) for n in range(len(lf)) if lf[n] < 0]
+    inner = len(order)
+    order += [(t, n) for t, (_, lf) in enumerate(tries) for n in range(len(lf)) if lf[n] >= 0]
+    gid = {tn: g for g, tn in enumerate(order)}
+    nxt = torch.tensor([[gid[t, tries[t][0][n][b]] if tries[t][1][n] < 0 else g for b in (0, 1)]
+                        for g, (t, n) in enumerate(order)], dtype=torch.int64)
+    leaf = torch.tensor([tries[t][1][n] for t, n in order], dtype=torch.int64)
+    root = torch.tensor([gid[t, 0] for t in range(len(tries))], dtype=torch.int64)
     # pext of one byte by a mask, indexed by mask << 8 | data, and the popcount of the mask.
     mask, byte = torch.arange(256)[:, None], torch.arange(256)[None, :]
     ext, rank = torch.zeros(256, 256, dtype=torch.int64), torch.zeros(256, 1, dtype=torch.int64)
@@ -83,7 +84,7 @@ def _host_code():
         ext |= ((byte >> b) & 1 & on) << rank
         rank = rank + on
     return {"code": code.reshape(-1), "length": length.reshape(-1), "nxt": nxt.reshape(-1),
-            "leaf": leaf.reshape(-1), "nodes": nodes, "offsets": torch.tensor(OFFSETS),
+            "leaf": leaf, "root": root, "inner": inner, "offsets": torch.tensor(OFFSETS),
             "ext": ext.reshape(-1), "pop": rank.reshape(-1)}
 
 
@@ -113,9 +114,9 @@ def _on(device, key, host):
 
 def _code(device):
     """Code tables on ``device``: ``code`` (first bit most significant) and ``length`` by
-    ``(mode * 16 + d) * 19 + class``; the decoder trie as global states
-    ``(mode * 16 + d) * nodes + node``, ``nxt`` by ``2 * state + bit`` and ``leaf`` (the class
-    of a state, -1 inside a codeword); the window ``offsets`` of the four modes; ``ext``, the
+    ``(mode * 16 + d) * 19 + class``; the decoder tries as global states: ``root`` of tree
+    ``mode * 16 + d``, ``nxt`` by ``2 * state + bit``, states below ``inner`` inside a
+    codeword and ``leaf`` the class of each state (-1 inside); the window ``offsets`` of the four modes; ``ext``, the
     bits of a byte selected by a mask, packed (by ``mask << 8 | byte``), and ``pop``, the
     popcount of a byte."""
     return _on(device, "code", _host_code())
@@ -303,30 +304,31 @@ def unpack_classes(blocks, d, mode, cfg, win=None):
     Returns ``(cls, end)``: each value's class and the stream bit after the class region.
     """
     tab = _code(blocks.device)
-    nxt, leaf = tab["nxt"], tab["leaf"]
+    nxt, inner = tab["nxt"], tab["inner"]
     win = _windows(blocks) if win is None else win
-    state = (((mode * DEPTHS + d) * tab["nodes"])[:, None]).expand(-1, cfg.n).contiguous()
+    state = tab["root"][mode * DEPTHS + d][:, None].expand(-1, cfg.n).contiguous()
     off = torch.full_like(d, cfg.header_bits)
-    active = torch.ones_like(state, dtype=torch.bool)
     # Every step takes each unfinished codeword one node down its trie: the tries are
-    # shallow, so the walk ends after a few planes, whatever the bytes. Most codewords end
-    # after two or three bits, so later planes follow only the blocks that have open ones.
+    # shallow, so the walk ends after a few planes, whatever the bytes. Once fewer than half
+    # the blocks have unfinished codewords, the walk follows those blocks only.
     rows, cur, cur_off, cur_win = None, state, off, win
+    active = torch.ones_like(state, dtype=torch.bool)
     while True:
         # The plane is the next (number of open codewords) <= N bits: one 64-bit read.
         a = active.to(torch.int64)
         bit = (_get64(cur_win, cur_off, cfg)[:, None] >> (torch.cumsum(a, dim=1) - a)) & a
         cur = torch.take(nxt, 2 * cur + bit)
         cur_off = cur_off + a.sum(dim=1)
-        active = torch.take(leaf, cur) < 0
-        if rows is None:
-            state, off = cur, cur_off
-        else:
-            state[rows], off[rows] = cur, cur_off
+        active = cur < inner
         open_ = active.any(dim=1)
-        if not bool(open_.any()):
-            return torch.take(leaf, state), off
-        if not bool(open_.all()):
+        count = int(open_.sum())
+        if count == 0 or 2 * count < len(open_):
+            if rows is None:
+                state, off = cur, cur_off
+            else:
+                state[rows], off[rows] = cur, cur_off
+            if count == 0:
+                return torch.take(tab["leaf"], state), off
             rows = open_.nonzero()[:, 0] if rows is None else rows[open_]
             cur, cur_off, cur_win, active = cur[open_], cur_off[open_], cur_win[open_], active[open_]
 
