@@ -318,9 +318,9 @@ def _signed(cls, d):
 def _plane_fields(code, length, cfg):
     """The class region as fields: plane t holds bit t (first bit first) of every codeword
     longer than t, in element order. Returns ``(value, width)`` of the planes, highest plane
-    first (plane ``L - 1 - j`` in column j, L a multiple of 8)."""
+    first (plane ``L - 1 - j`` in column j, L the longest codeword)."""
     nb, n = code.shape
-    lmax = -(-int(length.max(initial=0)) // 8) * 8
+    lmax = int(length.max(initial=0))
     if lmax == 0:
         return np.zeros((nb, 0), np.uint64), np.zeros((nb, 0), np.uint8)
     # Left-aligned codes and length masks, transposed to plane words (column j = bit j).
@@ -328,8 +328,8 @@ def _plane_fields(code, length, cfg):
     shift = (lmax - length).astype(cdt)
     left = code.astype(cdt) << shift
     act = ((np.ones(1, np.uint32) << length.astype(np.uint32)) - 1).astype(cdt) << shift
-    db = _codes_to_words(left, lmax, n).view(np.uint8).reshape(nb, lmax, n // 8)
-    mb = _codes_to_words(act, lmax, n).view(np.uint8).reshape(nb, lmax, n // 8)
+    db = np.ascontiguousarray(_codes_to_words(left, lmax, n)).view(np.uint8).reshape(nb, lmax, n // 8)
+    mb = np.ascontiguousarray(_codes_to_words(act, lmax, n)).view(np.uint8).reshape(nb, lmax, n // 8)
     # pext of each plane word by its live mask, a byte at a time.
     ext, _, pop = _byte_tables()
     idx = (mb.astype(np.uint16) << 8) | db
@@ -353,6 +353,10 @@ def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
     # Adjacent planes joined into fields of at most 64 bits, highest plane first.
     pval, pwid = _plane_fields(code, length, cfg)
     c = join_factor(n, max(pval.shape[1], 1))
+    pad = -pval.shape[1] % c       # empty planes above the highest, to whole runs
+    if pad:
+        pval = np.concatenate([np.zeros((nb, pad), pval.dtype), pval], axis=1)
+        pwid = np.concatenate([np.zeros((nb, pad), pwid.dtype), pwid], axis=1)
     ppos = cfg.header_bits + pwid.sum(axis=1, dtype=np.int64)[:, None] - np.cumsum(pwid, axis=1, dtype=np.int64)
     pval, _ = join_fields(pval, pwid, c, upper_first=True, max_width=n)
     ppos = ppos[:, c - 1::c]
