@@ -3,6 +3,7 @@ decoded bits on random, activation-like and adversarial data, foreign bytes, flo
 any shape, and training with compressed saved tensors."""
 
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -105,7 +106,7 @@ def _check_raw(cfg, raw):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=[c.name for c in CONFIGS])
 def test_matches_model(cfg):
     """Random, activation-like and adversarial blocks, bit for bit, and stable re-compression."""
-    rng = np.random.default_rng(abs(hash(cfg.name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(cfg.name.encode()))
     _check_raw(cfg, _random_raw(cfg, 60, rng))
     got = _check_raw(cfg, _adversarial_raw(cfg, 150, rng))
     # Decoding and encoding again gives the same blocks (docs/format.md, section 10.6).
