@@ -13,13 +13,16 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["SOURCES", "sections", "render", "main"]
+__all__ = ["SOURCES", "FIGURES", "sections", "render", "main"]
 
 #: Report name -> the file under build/ that the command in the comment writes.
 SOURCES = {
     "rd": "build/eval/rd/summary.md",          # make rd
     "bench": "build/bench.md",                 # make bench
+    "train": "build/train/table.md",           # make train
 }
+#: Figures the README shows, copied the same way (glob under build/ -> docs/reports/).
+FIGURES = ["build/eval/rd/rd_*.png"]           # make rd
 
 _MARK = re.compile(r"(<!-- report:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /report:(?P=name) -->)", re.S)
 
@@ -48,6 +51,10 @@ def main(argv=None):
         if (root / src).is_file():
             shutil.copyfile(root / src, reports_dir / f"{name}.md")
             print(f"{src} -> docs/reports/{name}.md")
+    for pattern in FIGURES:
+        for fig in sorted(root.glob(pattern)):
+            shutil.copyfile(fig, reports_dir / fig.name)
+            print(f"{fig.relative_to(root)} -> docs/reports/{fig.name}")
     reports = {p.stem: p.read_text() for p in reports_dir.glob("*.md")}
     readme = root / "README.md"
     text = readme.read_text()

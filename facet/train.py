@@ -300,6 +300,7 @@ def run(methods=None, steps=None, seed=0, out="build/train", fmt="bf16", block=3
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "results.json").write_text(json.dumps(result, indent=1))
+    (outdir / "table.md").write_text(format_table(result) + "\n")
     plot(result, outdir / "loss.png")
     return result
 
