@@ -58,7 +58,8 @@ def main(argv=None):
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     cfgs = [Config(args.format, args.block, args.bits, policy=p) for p in args.policies.split(",")]
-    print(f"{args.values:,} activation-like values, best of {args.repeat}, one core")
+    print(f"{args.values:,} activation-like values (torch codec: {min(args.values, 4_000_000):,}), "
+          f"best of {args.repeat}, one core")
     results = [bench(c, args.values, args.repeat) for c in cfgs]
     rows = [[r["name"], "numpy", f"{r['encode_values_per_s'] / 1e6:.1f}", f"{r['decode_values_per_s'] / 1e6:.1f}"]
             for r in results]
@@ -80,8 +81,8 @@ def main(argv=None):
     print(table)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).with_suffix(".md").write_text(
-        f"{args.values:,} activation-like values ({args.format}), best of {args.repeat}, one core "
-        f"(`make bench`):\n\n{table}\n")
+        f"{args.values:,} activation-like values ({args.format}; the torch codec: "
+        f"{min(args.values, 4_000_000):,}), best of {args.repeat}, one core (`make bench`):\n\n{table}\n")
     Path(args.json).write_text(json.dumps({"numpy": results, "torch": torch_results}, indent=1))
     print(f"wrote {args.json}")
 
