@@ -101,6 +101,8 @@ def _cmd_gen(args):
     from .generate import generate
     cfg = _config(args)
     out = Path(args.output or f"gen/{cfg.name}_s{args.stages}")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"-o {out}: exists and is not a directory")
     info = generate(cfg, args.stages, out)
     print(f"wrote {out}/: facet_{{encoder,decoder}}.v (Verilog), .il (RTLIL), .vlt (Verilator waivers"
           f" of the generator's warnings), config.json")

@@ -164,3 +164,13 @@ def test_eval_rd(acts, tmp_path, capsys):
         ["rd_gelu_in.png", "rd_ln_in.png", "summary.json", "summary.md"]
     md = (out_dir / "summary.md").read_text()
     assert md.count("### ") == 4 and "nvfp4 (4.5)" in md and "mxfp4 (4.25)" in md
+
+
+def test_gen_output_that_is_a_file(tmp_path, capsys):
+    """`facet gen -o FILE` names the file in one line and exits 2, before generating."""
+    from facet.cli import main
+    target = tmp_path / "afile"
+    target.write_text("")
+    assert main(["gen", "-o", str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(target) in err and "not a directory" in err
