@@ -5,7 +5,7 @@ and the golden model, the RTL and the tools read it from a :class:`Config`.
 """
 
 from dataclasses import dataclass, field
-__all__ = ["Format", "FORMATS", "POLICIES", "HARDWARE_POLICIES", "DEFAULT_K", "Config"]
+__all__ = ["Format", "FORMATS", "POLICIES", "HARDWARE_POLICIES", "DEFAULT_K", "Config", "valid_configs"]
 
 
 @dataclass(frozen=True)
@@ -277,3 +277,17 @@ class Config:
             **({"min_mantissa_bits": self.min_mantissa_bits} if self.policy == "plane" else
                {"min_precision": self.min_precision, "max_precision": self.max_precision}),
         }
+
+
+def valid_configs(policies=POLICIES, bits=(8,), formats=tuple(FORMATS), blocks=BLOCK_SIZES):
+    """Every :class:`Config` over policies x formats x N x T that validates (default K)."""
+    out = []
+    for policy in policies:
+        for fmt in formats:
+            for n in blocks:
+                for t in bits:
+                    try:
+                        out.append(Config(fmt, n, t, policy=policy))
+                    except ValueError:
+                        pass
+    return out

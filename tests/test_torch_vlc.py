@@ -15,27 +15,14 @@ torch.set_num_threads(1)
 import facet
 import facet.torch as ft
 from facet import train as tr
-from facet.config import BLOCK_SIZES, FORMATS, Config
+from facet.config import BLOCK_SIZES, FORMATS, Config, valid_configs
 from facet.torch import vlc as tv
 
 NP_SIGNED = {16: np.int16, 32: np.int32}
 EXAMPLE = np.array([0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8], np.uint16)
 
 
-def _configs():
-    """Every format and N at T in {4, 4.5, 6, 8, 12}, where the config is valid."""
-    out = []
-    for fmt in FORMATS:
-        for n in BLOCK_SIZES:
-            for t in (4, 4.5, 6, 8, 12):
-                try:
-                    out.append(Config(fmt, n, t, policy="vlc"))
-                except ValueError:
-                    pass
-    return out
-
-
-CONFIGS = _configs()
+CONFIGS = valid_configs(["vlc"], (4, 4.5, 6, 8, 12))
 
 
 def _random_raw(cfg, nblocks, rng):

@@ -7,26 +7,13 @@ from hypothesis import given, settings, strategies as st
 
 import facet
 from facet import vlc
-from facet.config import BLOCK_SIZES, FORMATS, Config
+from facet.config import BLOCK_SIZES, FORMATS, Config, valid_configs
 from facet.model import fields, to_bits, to_float
 
 EXAMPLE = np.array([0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8], np.uint16)
 
 
-def _configs():
-    """A spread of valid configs: every format and N, whole and fractional T."""
-    out = []
-    for fmt in FORMATS:
-        for n in BLOCK_SIZES:
-            for t in (4, 4.5, 5, 6, 8, 10, 12, 16):
-                try:
-                    out.append(Config(fmt, n, t, policy="vlc"))
-                except ValueError:
-                    pass
-    return out
-
-
-CONFIGS = _configs()
+CONFIGS = valid_configs(["vlc"], (4, 4.5, 5, 6, 8, 10, 12, 16))
 
 
 def _activations(cfg, nblocks, seed):
