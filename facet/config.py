@@ -50,7 +50,7 @@ HARDWARE_POLICIES = ("plane", "significance")
 DEFAULT_K = 3
 
 #: `vlc` header fields (docs/format.md, section 10): the significance depth D and the code mode.
-VLC_DEPTH_BITS = 2 + 2
+VLC_DEPTH_BITS = 4
 VLC_MODE_BITS = 2
 #: Window offsets o of the `vlc` code modes 0, 1, 2; mode 3 is offset 0 with special values.
 VLC_OFFSETS = (0, 2, 5)
