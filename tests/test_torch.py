@@ -9,10 +9,9 @@ torch.set_num_threads(1)
 
 import facet
 import facet.torch as ft
-from facet.config import BLOCK_SIZES, FORMATS, POLICIES
+from tb.torch_check import check_against_model, torch_raw
+from facet.config import BLOCK_SIZES, FORMATS
 
-TORCH_RAW = {16: torch.int16, 32: torch.int32}
-NP_SIGNED = {16: np.int16, 32: np.int32}
 
 
 def _configs():
@@ -81,25 +80,9 @@ def adversarial_raw(cfg, blocks, seed):
     return raw.reshape(-1).astype(fmt.dtype)
 
 
-def _torch_raw(raw, fmt):
-    return torch.from_numpy(raw.view(NP_SIGNED[fmt.width]).copy())
-
-
-def _check(cfg, raw):
-    """Bytes and decoded bits of facet.torch equal the model's on raw input ``raw``."""
-    want = facet.encode(raw, cfg)
-    got = ft.encode(_torch_raw(raw, cfg.fmt), cfg)
-    assert got.dtype == torch.uint8 and tuple(got.shape) == want.shape
-    np.testing.assert_array_equal(got.numpy(), want, err_msg=f"{cfg.name}: packed bytes")
-    dec = ft.decode_raw(got, cfg).numpy()
-    np.testing.assert_array_equal(dec, facet.decode(want, cfg).astype(np.int64),
-                                  err_msg=f"{cfg.name}: decoded bits")
-    return want
-
-
 @pytest.mark.parametrize("cfg", CONFIGS, ids=[c.name for c in CONFIGS])
 def test_matches_model_on_adversarial_raw(cfg):
-    _check(cfg, adversarial_raw(cfg, 97, seed=hash(cfg.name) % 2**32))
+    check_against_model(cfg, adversarial_raw(cfg, 97, seed=hash(cfg.name) % 2**32))
 
 
 @pytest.mark.parametrize("policy", PLANE_POLICIES)
@@ -148,7 +131,7 @@ def test_lossless_round_trip_is_canonical():
     cfg = facet.Config("fp32", 16, 32)
     raw = adversarial_raw(cfg, 50, seed=4)
     assert (facet.lossless_bits(raw, cfg) <= cfg.budget).all()
-    out = ft.decode_raw(ft.encode(_torch_raw(raw, cfg.fmt), cfg), cfg).numpy()
+    out = ft.decode_raw(ft.encode(torch_raw(raw, cfg.fmt), cfg), cfg).numpy()
     np.testing.assert_array_equal(out, facet.canonical(raw, cfg).astype(np.int64))
 
 

@@ -14,11 +14,11 @@ torch.set_num_threads(1)
 
 import facet
 import facet.torch as ft
+from tb.torch_check import check_against_model, torch_raw
 from facet import train as tr
-from facet.config import BLOCK_SIZES, FORMATS, Config, valid_configs
+from facet.config import FORMATS, Config, valid_configs
 from facet.torch import vlc as tv
 
-NP_SIGNED = {16: np.int16, 32: np.int32}
 EXAMPLE = np.array([0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8], np.uint16)
 
 
@@ -74,28 +74,12 @@ def _adversarial_raw(cfg, nblocks, rng):
     return raw.reshape(-1).astype(fmt.dtype)
 
 
-def _torch_raw(raw, fmt):
-    return torch.from_numpy(raw.view(NP_SIGNED[fmt.width]).copy())
-
-
-def _check_raw(cfg, raw):
-    """Bytes and decoded bits of facet.torch equal the model's on raw input ``raw``."""
-    want = facet.encode(raw, cfg)
-    got = ft.encode(_torch_raw(raw, cfg.fmt), cfg)
-    assert got.dtype == torch.uint8 and tuple(got.shape) == want.shape
-    np.testing.assert_array_equal(got.numpy(), want, err_msg=f"{cfg.name}: packed bytes")
-    dec = ft.decode_raw(got, cfg).numpy()
-    np.testing.assert_array_equal(dec, facet.decode(want, cfg).astype(np.int64),
-                                  err_msg=f"{cfg.name}: decoded bits")
-    return got
-
-
 @pytest.mark.parametrize("cfg", CONFIGS, ids=[c.name for c in CONFIGS])
 def test_matches_model(cfg):
     """Random, activation-like and adversarial blocks, bit for bit, and stable re-compression."""
     rng = np.random.default_rng(zlib.crc32(cfg.name.encode()))
-    _check_raw(cfg, _random_raw(cfg, 60, rng))
-    got = _check_raw(cfg, _adversarial_raw(cfg, 150, rng))
+    check_against_model(cfg, _random_raw(cfg, 60, rng))
+    got = check_against_model(cfg, _adversarial_raw(cfg, 150, rng))
     # Decoding and encoding again gives the same blocks (docs/format.md, section 10.6).
     again = ft.encode(ft.decode_raw(got, cfg).to(torch.int32 if cfg.fmt.width == 32 else torch.int16), cfg)
     assert torch.equal(again, got)
@@ -148,7 +132,7 @@ def test_float_input_padded_and_cut_back(fmt):
 def test_worked_example_stages():
     """docs/format.md section 10.7, stage by stage."""
     cfg = Config("bf16", 8, 8, policy="vlc")
-    raw16 = _torch_raw(EXAMPLE, cfg.fmt)
+    raw16 = torch_raw(EXAMPLE, cfg.fmt)
     raw = raw16.to(torch.int32).reshape(1, -1) & 0xFFFF
     sign, exp, man = ft.stages.fields(raw, cfg)
     b = tv.base(exp, cfg)
@@ -213,5 +197,5 @@ def test_lossless_round_trip_is_canonical(cfg):
     raw = _adversarial_raw(cfg, 200, np.random.default_rng(4))
     fits = np.repeat(facet.lossless_bits(raw, cfg) <= cfg.budget, cfg.n)
     assert fits.mean() > 0.5
-    out = ft.decode_raw(ft.encode(_torch_raw(raw, cfg.fmt), cfg), cfg).numpy()
+    out = ft.decode_raw(ft.encode(torch_raw(raw, cfg.fmt), cfg), cfg).numpy()
     np.testing.assert_array_equal(out[fits], facet.vlc.canonical(raw, cfg).astype(np.int64)[fits])
