@@ -5,7 +5,7 @@ and the golden model, the RTL and the tools read it from a :class:`Config`.
 """
 
 from dataclasses import dataclass, field
-__all__ = ["Format", "FORMATS", "POLICIES", "HARDWARE_POLICIES", "DEFAULT_K", "Config", "valid_configs"]
+__all__ = ["Format", "FORMATS", "POLICIES", "HARDWARE_POLICIES", "DEFAULT_K", "Config", "config_grid", "valid_configs"]
 
 
 @dataclass(frozen=True)
@@ -279,15 +279,22 @@ class Config:
         }
 
 
-def valid_configs(policies=POLICIES, bits=(8,), formats=tuple(FORMATS), blocks=BLOCK_SIZES):
-    """Every :class:`Config` over policies x formats x N x T that validates (default K)."""
-    out = []
+def config_grid(policies=POLICIES, bits=(8,), formats=tuple(FORMATS), blocks=BLOCK_SIZES):
+    """``(valid, rejected)`` over policies x formats x N x T at the default K: the
+    :class:`Config` objects that validate, and ``((format, N, T, policy), message)`` pairs for
+    the rest."""
+    valid, rejected = [], []
     for policy in policies:
         for fmt in formats:
             for n in blocks:
                 for t in bits:
                     try:
-                        out.append(Config(fmt, n, t, policy=policy))
-                    except ValueError:
-                        pass
-    return out
+                        valid.append(Config(fmt, n, t, policy=policy))
+                    except ValueError as exc:
+                        rejected.append(((fmt, n, t, policy), str(exc)))
+    return valid, rejected
+
+
+def valid_configs(policies=POLICIES, bits=(8,), formats=tuple(FORMATS), blocks=BLOCK_SIZES):
+    """Every :class:`Config` over policies x formats x N x T that validates (default K)."""
+    return config_grid(policies, bits, formats, blocks)[0]

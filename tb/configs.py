@@ -1,7 +1,7 @@
 """The configs the regression runs: the fast subset and the full sweep, for both truncation
 policies (``plane`` and ``significance``)."""
 
-from facet.config import BLOCK_SIZES, FORMATS, HARDWARE_POLICIES as POLICIES, Config
+from facet.config import HARDWARE_POLICIES as POLICIES, Config, config_grid
 
 __all__ = ["FAST_CONFIGS", "SWEEP_BITS", "POLICIES", "sweep", "spec_id", "case_id"]
 
@@ -29,13 +29,5 @@ def case_id(cfg: Config):
 def sweep():
     """``(valid, rejected)``: valid ``Config`` objects (default K) and ``(id, message)`` pairs
     for the policy x format x N x T combinations that :class:`facet.Config` rejects."""
-    valid, rejected = [], []
-    for policy in POLICIES:
-        for fmt in FORMATS:
-            for n in BLOCK_SIZES:
-                for t in SWEEP_BITS:
-                    try:
-                        valid.append(Config(fmt, n, t, policy=policy))
-                    except ValueError as exc:
-                        rejected.append((spec_id(fmt, n, t, policy), str(exc)))
-    return valid, rejected
+    valid, rejected = config_grid(POLICIES, SWEEP_BITS)
+    return valid, [(spec_id(*key), message) for key, message in rejected]
