@@ -14,7 +14,7 @@ torch.set_num_threads(1)
 
 import facet
 import facet.torch as ft
-from tb.torch_check import check_against_model, torch_raw
+from tb.torch_check import check_against_model, check_float_tensor, odd_float_tensor, torch_raw
 from facet import train as tr
 from facet.config import FORMATS, Config, valid_configs
 from facet.torch import vlc as tv
@@ -115,18 +115,7 @@ def test_float_input_padded_and_cut_back(fmt):
     model, and decoded back to the input's shape."""
     rng = np.random.default_rng(2)
     for cfg in (c for c in CONFIGS if c.format == fmt):
-        n = cfg.n
-        x = rng.standard_normal((3, 5, n + 3)) * np.exp(4 * rng.standard_normal((3, 5, n + 3)))
-        x = x.astype(np.float32)
-        x.flat[::29] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-41, 7e4, -3e38][: len(x.flat[::29])]
-        flat = np.concatenate([x.reshape(-1), np.zeros(-x.size % n, np.float32)])
-        want = facet.encode(flat, cfg)
-        got = ft.encode(torch.from_numpy(x), cfg)
-        np.testing.assert_array_equal(got.numpy(), want, err_msg=cfg.name)
-        y = ft.decode(got, cfg, x.shape)
-        assert y.shape == x.shape and y.dtype == torch.float32
-        ref = facet.to_float(facet.decode(want, cfg), fmt)[: x.size].reshape(x.shape)
-        np.testing.assert_array_equal(y.numpy().view(np.uint32), ref.view(np.uint32), err_msg=cfg.name)
+        check_float_tensor(cfg, odd_float_tensor(cfg.n, rng))
 
 
 def test_worked_example_stages():
