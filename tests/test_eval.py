@@ -34,7 +34,7 @@ def test_load_tensors_skips_unusable_arrays(tmp_path):
 
 def test_tensor_class_and_groups(tensors):
     assert ev.tensor_class("L3.gelu_in") == "gelu_in" and ev.tensor_class("emb.ln_in") == "ln_in"
-    g = ev._groups(tensors, by_class=True)
+    g = ev.tensors._groups(tensors, by_class=True)
     assert list(g) == ["ln_in", "gelu_in"] and [p.size for p in g["gelu_in"]] == [1024, 1000]
 
 
@@ -55,7 +55,7 @@ def test_evaluate_has_every_baseline(tensors):
     methods = [r["method"] for r in rows if r["tensor"] == "ln_in"]
     assert methods == [f"facet-plane K={cfg.k}"] + list(BASELINES)
     assert {"mxint8", "nvfp4"} <= set(methods)
-    groups = ev._groups(tensors, True)
+    groups = ev.tensors._groups(tensors, True)
     for r in rows:
         if r["policy"] is None:
             # Each tensor is quantized on its own (its own tensor scale), then pooled.
@@ -107,7 +107,7 @@ def test_rd_configs_cover_every_policy_and_rate():
         assert c.budget == c.block * c.bits and isinstance(c.budget, int)
     for r in rejected:
         with pytest.raises(ValueError):
-            Config("bf16", 32, ev._whole(r["bits"]), None, r["policy"])
+            Config("bf16", 32, ev.rd._whole(r["bits"]), None, r["policy"])
         assert r["reason"]
     # At N = 8, T = 4.5 is 36 bits, not whole bytes: no policy takes it.
     acc8, rej8 = ev.rd_configs(block=8, bits=(4.5,))
