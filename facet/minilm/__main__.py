@@ -1,0 +1,5 @@
+import sys
+
+from .dump import main
+
+sys.exit(main())
