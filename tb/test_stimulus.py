@@ -24,13 +24,10 @@ SPECS = list(FAST_CONFIGS) + [
 
 
 def _analyse(cfg, raw):
-    sign, exp, man = model.fields(raw, cfg)
-    b = model.base(exp, cfg)
-    delta, zero, man = model.deltas(exp, man, b, cfg)
-    present = model.mask(model.planes(sign, delta, zero, man, cfg))[:, :cfg.mask_bits]
+    s = model.encoder_stages(raw, cfg)
     truncated = model.lossless_bits(raw, cfg) > cfg.budget
-    spread = np.where(zero, -1, delta).max(axis=1)  # largest kept delta; -1: nothing kept
-    return delta, zero, present, truncated, spread, (exp == cfg.fmt.exp_max).any(axis=1)
+    spread = np.where(s.zero, -1, s.delta).max(axis=1)  # largest kept delta; -1: nothing kept
+    return s, truncated, spread, (s.exp == cfg.fmt.exp_max).any(axis=1)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: spec_id(*s))
@@ -38,7 +35,7 @@ def test_encoder_mix(spec):
     fmt, n, t, policy = spec
     cfg = Config(fmt, n, t, policy=policy)
     raw, labels = stimulus.encoder_values(cfg, NB, np.random.default_rng([1, 1]))
-    delta, zero, present, truncated, spread, special = _analyse(cfg, raw)
+    s, truncated, spread, special = _analyse(cfg, raw)
     assert 0.1 < truncated.mean() < 0.9, f"truncated share {truncated.mean():.2f}"
     assert special.mean() > 0.02, f"blocks with Inf/NaN: {special.mean():.3f}"
     cats = {stimulus.CATEGORIES[i] for i in np.unique(labels)}
@@ -46,14 +43,13 @@ def test_encoder_mix(spec):
     spreads = set(np.unique(spread[truncated]).tolist())
     assert len(spreads) >= min(4, 1 << cfg.k), f"spreads of truncated blocks: {sorted(spreads)}"
     if policy == "significance":
-        p = model.precision(delta, zero, present, cfg)
-        w = model.widths(p, delta, zero, present, cfg)
+        p, w = s.precision, s.widths
         assert (p >= cfg.max_precision).any(), "no lossless significance block"
         cut = np.unique(p[truncated])
         assert cut.min() <= cfg.min_precision + 2, f"lowest P of truncated blocks {cut.min()}"
         assert cut.size >= (cfg.max_precision - cfg.min_precision) // 2, f"P values {cut}"
         if cfg.k >= 2:
-            assert ((w == 0) & ~zero).any(), "no kept value without mantissa bits"
+            assert ((w == 0) & ~s.zero).any(), "no kept value without mantissa bits"
 
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s[3] == "significance"],

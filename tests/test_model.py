@@ -254,24 +254,53 @@ def test_worked_example():
 def test_worked_example_stages():
     cfg = Config("bf16", 8, 8, k=2)
     raw = np.array([[0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8]], np.uint16)
-    sign, exp, man = model.fields(raw, cfg)
-    b = model.base(exp, cfg)
-    assert b[0] == 128
-    delta, zero, man = model.deltas(exp, man, b, cfg)
-    np.testing.assert_array_equal(delta[0], [1, 2, 3, 0, 0, 0, 0, 1])
-    np.testing.assert_array_equal(zero[0], [0, 0, 0, 0, 1, 1, 0, 0])
-    words = model.planes(sign, delta, zero, man, cfg)
+    s = model.encoder_stages(raw, cfg)
+    assert s.base[0] == 128
+    np.testing.assert_array_equal(s.delta[0], [1, 2, 3, 0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(s.zero[0], [0, 0, 0, 0, 1, 1, 0, 0])
+    words = s.words
     rows = ["00001100", "01100000", "10100001", "01000001", "01110000", "00000011", "00100000", "00000001", "00000000", "00000000", "00000000"]
     assert [format(int(w), "08b")[::-1] for w in words[0]] == rows
-    present = model.mask(words)
-    blocks = model.pack(b, present, words, cfg)
+    np.testing.assert_array_equal(s.present[0], [w != "0" * 8 for w in rows])
+    assert s.precision is None and s.widths is None
+    blocks = encode(raw, cfg)
     b2, present2 = model.header(blocks, cfg)
-    assert b2[0] == 128 and np.array_equal(present2, present)
+    assert b2[0] == 128 and np.array_equal(present2, s.present)
     words2, fill = model.unpack(blocks, present2, cfg)
     # slots 0..4 whole, slot 5 (mantissa bit 5) keeps elements 0..4, mantissa bits 4, 3 cut
     np.testing.assert_array_equal(words2[0, :5], words[0, :5])
     assert words2[0, 5] == words[0, 5] & 0b11111 and words2[0, 6] == 0 and words2[0, 7] == 0
     np.testing.assert_array_equal(fill[0], [16] * 5 + [32] * 3)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config_and_raw())
+def test_from_planes_inverts_planes(case):
+    cfg, raw = case
+    assume(cfg.policy != "vlc")
+    s = model.encoder_stages(raw, cfg, upto="planes")
+    want = (s.sign, s.delta, s.zero, s.man)
+    for got, ref in zip(model.from_planes(s.words, cfg), want):
+        np.testing.assert_array_equal(got, ref)
+    # The zero, delta and sign planes alone, as significance keeps them: mantissas read as 0.
+    sign, delta, zero, man = model.from_planes(s.words[:, :cfg.k + 2], cfg)
+    for got, ref in zip((sign, delta, zero), want):
+        np.testing.assert_array_equal(got, ref)
+    assert not man.any()
+
+
+def test_encoder_stages_upto_and_errors():
+    cfg = Config("bf16", 8, 8, k=2, policy="significance")
+    raw = np.array([[0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8]], np.uint16)
+    s = model.encoder_stages(raw, cfg, upto="deltas")
+    assert s.delta is not None and s.words is None and s.precision is None
+    full = model.encoder_stages(raw, cfg)
+    for a, b in zip(s[:8], full[:8]):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="upto"):
+        model.encoder_stages(raw, cfg, upto="pack")
+    with pytest.raises(ValueError, match="vlc"):
+        model.encoder_stages(np.zeros(8, np.uint16), Config("bf16", 8, 8, policy="vlc"))
 
 
 def test_transpose_is_exact():
@@ -300,14 +329,9 @@ def test_worked_example_significance():
     cfg = Config("bf16", 8, 8, k=2, policy="significance")
     assert (cfg.header_bits, cfg.mask_bits, cfg.policy_bits, cfg.max_precision) == (16, 4, 4, 10)
     raw = np.array([[0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8]], np.uint16)
-    sign, exp, man = model.fields(raw, cfg)
-    b = model.base(exp, cfg)
-    delta, zero, man = model.deltas(exp, man, b, cfg)
-    present = model.mask(model.planes(sign, delta, zero, man, cfg))[:, :cfg.mask_bits]
-    p = model.precision(delta, zero, present, cfg)
-    assert p[0] == 3
-    k = model.widths(p, delta, zero, present, cfg)
-    np.testing.assert_array_equal(k[0], [3, 2, 1, 4, 0, 0, 4, 2])
+    s = model.encoder_stages(raw, cfg)
+    assert s.precision[0] == 3
+    np.testing.assert_array_equal(s.widths[0], [3, 2, 1, 4, 0, 0, 4, 2])
     blocks = encode(raw, cfg)
     assert blocks[0].tobytes().hex(" ") == "80 3f 30 06 85 82 11 16"
     assert model.precision_field(blocks, cfg)[0] == 3
@@ -325,12 +349,9 @@ def test_significance_spends_the_budget(case):
         assume(_fits_sig(cfg))
         cfg = Config(cfg.format, cfg.block, cfg.bits, cfg.k, "significance")
     raw = raw.reshape(-1, cfg.n)
-    sign, exp, man = model.fields(raw, cfg)
-    delta, zero, man = model.deltas(exp, man, model.base(exp, cfg), cfg)
-    present = model.mask(model.planes(sign, delta, zero, man, cfg))[:, :cfg.mask_bits]
-    room = cfg.budget - cfg.header_bits - cfg.n * present.sum(axis=1)
-    p = model.precision(delta, zero, present, cfg)
-    k = model.widths(p, delta, zero, present, cfg)
+    s = model.encoder_stages(raw, cfg)
+    zero, p, k = s.zero, s.precision, s.widths
+    room = cfg.budget - cfg.header_bits - cfg.n * s.present[:, :cfg.mask_bits].sum(axis=1)
     assert np.all(k.sum(axis=1) <= room)
     assert np.all(p >= cfg.min_precision)
     full = np.where(zero, 0, cfg.fmt.man_bits).sum(axis=1)

@@ -65,13 +65,10 @@ def _edge_raw(cfg, rng):
 
 
 def _stages(raw, cfg):
-    """The model's encoder stages up to ``widths``."""
-    sign, exp, man = model.fields(raw, cfg)
-    delta, zero, man = model.deltas(exp, man, model.base(exp, cfg), cfg)
-    present = model.mask(model.planes(sign, delta, zero, man, cfg))[:, :cfg.mask_bits]
-    p = model.precision(delta, zero, present, cfg)
-    k = model.widths(p, delta, zero, present, cfg)
-    return dict(delta=delta, zero=zero, man=man, present=present, p=p, k=k)
+    """The model's encoder stages up to ``widths``, with the presence bits the header holds."""
+    s = model.encoder_stages(raw, cfg)
+    return dict(delta=s.delta, zero=s.zero, man=s.man, present=s.present[:, :cfg.mask_bits],
+                p=s.precision, k=s.widths)
 
 
 def _encoder_side(cfg, seed):

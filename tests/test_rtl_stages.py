@@ -42,44 +42,34 @@ def _stimulus(cfg, name, nb=4):
     return raw, rng
 
 
-def _encoder_stages(raw, cfg):
-    sign, exp, man = model.fields(raw, cfg)
-    b = model.base(exp, cfg)
-    delta, zero, man_out = model.deltas(exp, man, b, cfg)
-    words = model.planes(sign, delta, zero, man_out, cfg)
-    present = model.mask(words)
-    packed = model.pack(b, present, words, cfg)
-    return dict(raw=raw, sign=sign, exp=exp, man=man, base=b, delta=delta, zero=zero,
-                man_out=man_out, words=words, present=present, packed=packed)
-
-
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_encoder_stages(cfg):
     raw, _ = _stimulus(cfg, "encoder")
-    s = _encoder_stages(raw, cfg)
+    s = model.encoder_stages(raw, cfg)
+    packed = model.pack(s.base, s.present, s.words, cfg)
     e, mb, k, n, w = cfg.fmt.exp_bits, cfg.fmt.man_bits, cfg.k, cfg.n, cfg.fmt.width
     nb = raw.shape[0]
 
-    check_stage(Fields(cfg), lambda b: {"i": array_to_int(s["raw"][b], w)},
-           lambda b: {"sign": array_to_int(s["sign"][b], 1), "exp": array_to_int(s["exp"][b], e),
-                      "man": array_to_int(s["man"][b], mb)}, nb)
-    check_stage(Base(cfg), lambda b: {"exp": array_to_int(s["exp"][b], e)},
-           lambda b: {"base": int(s["base"][b])}, nb)
+    check_stage(Fields(cfg), lambda b: {"i": array_to_int(s.raw[b], w)},
+           lambda b: {"sign": array_to_int(s.sign[b], 1), "exp": array_to_int(s.exp[b], e),
+                      "man": array_to_int(s.man_in[b], mb)}, nb)
+    check_stage(Base(cfg), lambda b: {"exp": array_to_int(s.exp[b], e)},
+           lambda b: {"base": int(s.base[b])}, nb)
     check_stage(Deltas(cfg),
-           lambda b: {"exp": array_to_int(s["exp"][b], e), "man": array_to_int(s["man"][b], mb),
-                      "base": int(s["base"][b])},
-           lambda b: {"delta": array_to_int(s["delta"][b], k), "zero": array_to_int(s["zero"][b], 1),
-                      "man_out": array_to_int(s["man_out"][b], mb)}, nb)
+           lambda b: {"exp": array_to_int(s.exp[b], e), "man": array_to_int(s.man_in[b], mb),
+                      "base": int(s.base[b])},
+           lambda b: {"delta": array_to_int(s.delta[b], k), "zero": array_to_int(s.zero[b], 1),
+                      "man_out": array_to_int(s.man[b], mb)}, nb)
     check_stage(Planes(cfg),
-           lambda b: {"sign": array_to_int(s["sign"][b], 1), "delta": array_to_int(s["delta"][b], k),
-                      "zero": array_to_int(s["zero"][b], 1), "man": array_to_int(s["man_out"][b], mb)},
-           lambda b: {"words": array_to_int(s["words"][b], n)}, nb)
-    check_stage(Mask(cfg), lambda b: {"words": array_to_int(s["words"][b], n)},
-           lambda b: {"present": mask_int(s["present"][b])}, nb)
+           lambda b: {"sign": array_to_int(s.sign[b], 1), "delta": array_to_int(s.delta[b], k),
+                      "zero": array_to_int(s.zero[b], 1), "man": array_to_int(s.man[b], mb)},
+           lambda b: {"words": array_to_int(s.words[b], n)}, nb)
+    check_stage(Mask(cfg), lambda b: {"words": array_to_int(s.words[b], n)},
+           lambda b: {"present": mask_int(s.present[b])}, nb)
     check_stage(Pack(cfg),
-           lambda b: {"base": int(s["base"][b]), "present": mask_int(s["present"][b]),
-                      "words": array_to_int(s["words"][b], n)},
-           lambda b: {"o": array_to_int(s["packed"][b], 8)}, nb)
+           lambda b: {"base": int(s.base[b]), "present": mask_int(s.present[b]),
+                      "words": array_to_int(s.words[b], n)},
+           lambda b: {"o": array_to_int(packed[b], 8)}, nb)
 
 
 def _decoder_cases(cfg):
@@ -124,14 +114,13 @@ def test_header_pack_unpack_significance(cfg):
     """Header, Pack and Unpack handle the significance policy's header as the model does:
     presence bits for the zero, delta and sign planes only, and the policy field."""
     raw, rng = _stimulus(cfg, "significance")
-    s = _encoder_stages(raw, cfg)
+    s = model.encoder_stages(raw, cfg, upto="precision")
     nm, n, mb = cfg.mask_bits, cfg.n, cfg.fmt.man_bits
-    present, words = s["present"][:, :nm], s["words"][:, :nm]
-    prec = model.precision(s["delta"], s["zero"], present, cfg)
-    packed = model.pack(s["base"], present, words, cfg, policy_field=prec)
+    present, words, prec = s.present[:, :nm], s.words[:, :nm], s.precision
+    packed = model.pack(s.base, present, words, cfg, policy_field=prec)
     nb = raw.shape[0]
     check_stage(Pack(cfg),
-           lambda b: {"base": int(s["base"][b]), "present": mask_int(present[b]),
+           lambda b: {"base": int(s.base[b]), "present": mask_int(present[b]),
                       "words": array_to_int(words[b], n), "policy": int(prec[b])},
            lambda b: {"o": array_to_int(packed[b], 8)}, nb)
     blocks = np.concatenate([model.encode(raw, cfg), stimulus.random_blocks(cfg, 16, rng)[0]])
