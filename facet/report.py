@@ -4,7 +4,12 @@ Each table the README shows is a Markdown file that a command writes under ``bui
 module copies the newest of them to ``docs/reports/<name>.md`` (committed, so that a clean
 clone has the figures it shows) and puts each one into README.md between the markers
 ``<!-- report:<name> -->`` and ``<!-- /report:<name> -->``. ``tests/test_report.py`` checks that
-the README and ``docs/reports/`` agree, so no figure is typed twice by hand.
+the README and ``docs/reports/`` agree, so no figure is typed twice by hand; docs/format.md
+links to ``docs/reports/`` instead of repeating figures.
+
+The synthesis reports are named after their config (``make synth`` at another format writes
+another ``*_policies.md``), so they are found by :data:`PATTERNS` and keep their file stem as
+report name, e.g. ``bf16_n32_t8_k3_s1_policies`` and ``sweep_t8_plane_s1``.
 """
 
 import argparse
@@ -13,7 +18,7 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["SOURCES", "FIGURES", "sections", "render", "main"]
+__all__ = ["SOURCES", "PATTERNS", "FIGURES", "sources", "sections", "render", "main"]
 
 #: Report name -> the file under build/ that the command in the comment writes.
 SOURCES = {
@@ -21,10 +26,24 @@ SOURCES = {
     "bench": "build/bench.md",                 # make bench
     "train": "build/train/table.md",           # make train
 }
+#: Reports found by a glob under build/, each named after its file stem.
+PATTERNS = [
+    "build/synth/*_policies.md",               # make synth (policies side by side)
+    "build/synth/sweep_*.md",                  # make synth-sweep
+]
 #: Figures the README shows, copied the same way (glob under build/ -> docs/reports/).
 FIGURES = ["build/eval/rd/rd_*.png"]           # make rd
 
 _MARK = re.compile(r"(<!-- report:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /report:(?P=name) -->)", re.S)
+
+
+def sources(root):
+    """``{report name: file under build/}`` of every report that ``root`` holds."""
+    root = Path(root)
+    found = {name: root / src for name, src in SOURCES.items() if (root / src).is_file()}
+    for pattern in PATTERNS:
+        found.update({p.stem: p for p in sorted(root.glob(pattern))})
+    return found
 
 
 def sections(text):
@@ -47,10 +66,9 @@ def main(argv=None):
     root = Path(args.root)
     reports_dir = root / "docs" / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
-    for name, src in SOURCES.items():
-        if (root / src).is_file():
-            shutil.copyfile(root / src, reports_dir / f"{name}.md")
-            print(f"{src} -> docs/reports/{name}.md")
+    for name, src in sources(root).items():
+        shutil.copyfile(src, reports_dir / f"{name}.md")
+        print(f"{src.relative_to(root)} -> docs/reports/{name}.md")
     for pattern in FIGURES:
         for fig in sorted(root.glob(pattern)):
             shutil.copyfile(fig, reports_dir / fig.name)
@@ -61,7 +79,7 @@ def main(argv=None):
     missing = sorted(set(sections(text)) - set(reports))
     if missing:
         print(f"facet report: error: no report for README section(s) {', '.join(missing)}; "
-              f"run the commands in facet/report.py SOURCES first", file=sys.stderr)
+              f"run the commands in facet/report.py SOURCES and PATTERNS first", file=sys.stderr)
         return 2
     readme.write_text(render(text, reports))
     print("README.md updated")

@@ -50,7 +50,7 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
 
 
 def _top_blocks(rep, n=3):
-    """The ``n`` largest sub-blocks, e.g. ``pack 2,651, deltas 1,902, base 930``."""
+    """The ``n`` largest sub-blocks as ``name NAND2-eq`` pairs, largest first."""
     kids = sorted((b for b in rep["blocks"] if b["level"] == 1), key=lambda b: -b["nand2_eq"])
     # Amaranth suffixes a module name that collides with a signal with $<n> (base$37).
     return ", ".join(f"{re.sub(r'[$][0-9]+$', '', b['name'].split('.')[-1])} {b['nand2_eq']:,.0f}"
@@ -111,6 +111,8 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None):
     for cfg in cfgs:
         rep = synth_config(cfg, stages, liberty, nand2, outdir=out / cfg.policy if outdir else None)
         r = {"policy": cfg.policy, "config": cfg.name, **rep["summary"],
+             "encoder_depth": (rep["encoder"]["depth"] or {}).get("levels"),
+             "decoder_depth": (rep["decoder"]["depth"] or {}).get("levels"),
              "encoder_top": _top_blocks(rep["encoder"], 4),
              "decoder_top": _top_blocks(rep["decoder"], 4)}
         ref = rows[0] if rows else r
@@ -118,9 +120,10 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None):
         r |= {f"{p}_vs_{ref['policy']}": x for p, x in zip(("encoder", "decoder"), ratios)}
         rows.append(r)
         lines.append(f"| {r['policy']} | {r['encoder_nand2_eq']:,.0f} | {r['decoder_nand2_eq']:,.0f}"
-                     f" | {ratios[0]:.2f} | {ratios[1]:.2f} | {r['encoder_top']} | {r['decoder_top']} |")
+                     f" | {ratios[0]:.2f} | {ratios[1]:.2f} | {r['encoder_depth']} / {r['decoder_depth']}"
+                     f" | {r['encoder_top']} | {r['decoder_top']} |")
     r0 = rows[0]["policy"]
     _save(out / (cfgs[0].name.rsplit("_", 1)[0] + f"_s{stages}_policies"),
           ["policy", "encoder NAND2-eq", "decoder NAND2-eq", f"encoder / {r0}", f"decoder / {r0}",
-           "largest encoder blocks", "largest decoder blocks"], lines, rows)
+           "enc / dec depth", "largest encoder blocks", "largest decoder blocks"], lines, rows)
     return rows

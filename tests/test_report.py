@@ -1,10 +1,26 @@
 """The README's measured tables are the committed reports (facet/report.py)."""
 
+import re
 from pathlib import Path
 
-from facet.report import render, sections
+from facet.report import PATTERNS, render, sections
 
 ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "docs" / "reports"
+#: A figure with a thousands separator, as the synthesis tables print areas: 8,557.
+FIGURE = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])")
+
+
+def synthesis_reports():
+    """The committed reports that PATTERNS find (synthesis), by file name."""
+    return sorted({p for pat in PATTERNS for p in REPORTS.glob(Path(pat).name)})
+
+
+def unmarked(text):
+    """``text`` without the bodies of its report sections."""
+    for body in sections(text).values():
+        text = text.replace(body, "")
+    return text
 
 
 def test_readme_tables_are_the_committed_reports():
@@ -23,3 +39,29 @@ def test_render_replaces_only_marked_sections():
     assert render(text, {"x": "new\n"}) == "a\n<!-- report:x -->\nnew\n<!-- /report:x -->\nb\n"
     assert render(text, {}) == text
     assert sections(text) == {"x": "old\n"}
+
+
+def test_synthesis_reports_are_shown():
+    """Every committed synthesis report is a README section, and docs/format.md links to it."""
+    reports = synthesis_reports()
+    assert {p.stem for p in reports} >= {"bf16_n32_t8_k3_s1_policies", "sweep_t8_plane_s1"}
+    readme, spec = (ROOT / "README.md").read_text(), (ROOT / "docs" / "format.md").read_text()
+    for p in reports:
+        assert p.stem in sections(readme), f"README.md shows no section report:{p.stem}"
+    for link in re.findall(r"\]\((reports/[^)]+)\)", spec):
+        assert (ROOT / "docs" / link).is_file(), f"docs/format.md links to a missing {link}"
+    assert "reports/bf16_n32_t8_k3_s1_policies.md" in spec
+
+
+def test_synthesis_figures_are_not_typed_by_hand():
+    """No area of a synthesis report appears outside a report section of the README or in
+    docs/format.md: figures there are copies that would go stale."""
+    figures = set()
+    for p in synthesis_reports():
+        figures |= set(FIGURE.findall(p.read_text()))
+    assert figures
+    for name, text in (("README.md", unmarked((ROOT / "README.md").read_text())),
+                       ("docs/format.md", (ROOT / "docs" / "format.md").read_text())):
+        typed = sorted(figures & set(FIGURE.findall(text)))
+        assert not typed, f"{name} types synthesis figures by hand: {', '.join(typed)}; " \
+                          "show the report section instead (make report)"
