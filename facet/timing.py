@@ -36,6 +36,10 @@ INSTALL_HINT = ("timing needs qflow's vesta and the OSU 0.18 um liberty: run `ma
                 " (apt-get install qflow qflow-tech-osu018)")
 #: The timing liberty's NAND2 cell (one gate equivalent), for OSU 0.18 um.
 OSU_NAND2 = "NAND2X1"
+#: abc's script: yosys' delay-driven one with constraints (mapping with ``&nf`` against the
+#: target, then ``buffer``, ``upsize``, ``dnsize``) without its ``&fraig -x; scorr; dret``
+#: prelude, which takes hours on the flattened ``significance`` encoder (see facet.synth).
+_ABC = "+strash;dc2;&get,-n;&dch,-f;&nf,{D};&put;buffer,-p;upsize,{D};dnsize,{D};stime,-p"
 #: abc's constraints: inputs driven by a small buffer, outputs loading about one gate input.
 _CONSTR = "set_driving_cell BUFX2\nset_load 0.01\n"
 
@@ -58,7 +62,7 @@ def yosys_lines(period_ns, lib="timing.lib", constr="timing.constr"):
     """yosys commands, run on the flattened generic design, that write ``netlist_timing.v``
     and ``stat_timing.json``; ``lib`` and ``constr`` are files in yosys' work directory."""
     return [f"dfflibmap -prepare -liberty {lib}", f"dfflibmap -liberty {lib}",
-            f"abc -D {round(period_ns * 1000)} -constr {constr} -liberty {lib}",
+            f"abc -D {round(period_ns * 1000)} -constr {constr} -liberty {lib} -script {_ABC}",
             # vesta reads plain gate-level Verilog: no undefined bits, no constant expressions.
             "setundef -zero", "opt_clean -purge",
             f"tee -q -o stat_timing.json stat -json -liberty {lib}",
