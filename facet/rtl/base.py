@@ -6,19 +6,27 @@ from amaranth.lib.wiring import In, Out
 
 from ._common import Stage
 
-__all__ = ["Base"]
+__all__ = ["Base", "DIGIT_BITS"]
+
+#: Bits of the maximum found per step of :class:`Base`.
+DIGIT_BITS = 2
 
 
 class Base(Stage):
     """The largest of the block's N exponent fields (golden model: ``base``).
 
-    Structure: a bit-serial maximum, MSB first, over the exponent bit columns. ``cand`` is the
-    N-bit set of elements that still equal the maximum's bits found so far; at bit ``b`` the
-    maximum has a one when a candidate does, and then only the candidates with a one stay.
-    That is E levels of one N-input OR tree and N AND/MUX gates each, and no magnitude
-    comparator: it synthesizes smaller than a tree of N-1 ``max(a, b)`` nodes (comparator and
-    E-bit mux each). The price is logic depth, about E * (log2(N) + 2) gates, the longest path of the encoder; the
-    encoder's third register stage (``stages=3``) goes right after this stage.
+    Structure: a digit-serial maximum, most significant digit first, ``DIGIT_BITS`` bits per
+    digit. ``cand`` is the N-bit set of elements whose digits so far equal the maximum's. For a
+    digit of ``r`` bits, ``ge[v]`` (``v = 1 .. 2^r - 1``) says whether a candidate's digit is at
+    least ``v``: one N-input OR tree each, all in parallel. The maximum's digit is the count of
+    true ``ge`` (a thermometer code), and a candidate stays when its digit is at least every
+    ``v`` with ``ge[v]`` true. There is no magnitude comparator, so this synthesizes smaller
+    than a tree of N-1 ``max(a, b)`` nodes (comparator and E-bit mux each).
+
+    The logic depth is about ``ceil(E / r) * (log2(N) + 3)`` gates: the serial chain is one OR
+    tree and the candidate update per digit. ``r = 1`` (bit-serial) is the smallest and, at
+    E * (log2(N) + 2) gates, the longest path of the encoder; ``r = 2`` halves the steps for
+    3 OR trees per step instead of 1.
 
     Members
     -------
@@ -37,17 +45,28 @@ class Base(Stage):
     def elaborate(self, platform):
         m = Module()
         n, e = self._cfg.n, self._cfg.fmt.exp_bits
-        cand = None  # every element is a candidate before the MSB
-        for b in reversed(range(e)):
-            col = Cat(self.exp[i][b] for i in range(n))
-            hit = Signal(n, name=f"hit{b}")
-            m.d.comb += hit.eq(col if cand is None else col & cand)
-            m.d.comb += self.base[b].eq(hit.any())
-            if b:
-                nxt = Signal(n, name=f"cand{b - 1}")
-                if cand is None:
-                    m.d.comb += nxt.eq(hit | ~self.base[b].replicate(n))
-                else:
-                    m.d.comb += nxt.eq(hit | (cand & ~self.base[b].replicate(n)))
+        cand = None  # every element is a candidate before the first digit
+        top = e
+        while top > 0:
+            lo = max(0, top - DIGIT_BITS)
+            r = top - lo
+            digit = [self.exp[i][lo:top] for i in range(n)]
+            ge = []
+            for v in range(1, 1 << r):
+                at_least = Cat(d >= v for d in digit)
+                hit = Signal(n, name=f"ge{v}_at{lo}")
+                m.d.comb += hit.eq(at_least if cand is None else at_least & cand)
+                ge.append(hit.any())
+            # ge is a thermometer code (ge[v] implies ge[v - 1]); the digit is the v where it
+            # ends, so bit k of the digit ORs the ends at the v that have bit k set.
+            ends = [g & ~h for g, h in zip(ge, ge[1:])] + [ge[-1]]
+            m.d.comb += self.base[lo:top].eq(Cat(*(
+                Cat(*(x for v, x in enumerate(ends, 1) if v >> k & 1)).any() for k in range(r))))
+            if lo:
+                nxt = Signal(n, name=f"cand{lo}")
+                stay = Cat(*(Cat(*((d >= v) | ~g for v, g in enumerate(ge, 1))).all()
+                             for d in digit))
+                m.d.comb += nxt.eq(stay if cand is None else stay & cand)
                 cand = nxt
+            top = lo
         return m

@@ -35,9 +35,12 @@ class FacetEncoder(Codec):
     latency is ``stages`` cycles and the throughput one block per clock; see
     :class:`~facet.rtl.pipeline.Pipeline` for the handshake.
 
-    Area and logic depth: ``make synth`` (README, Hardware). The longest path of the ``plane``
-    encoder is mostly the bit-serial maximum of :class:`~facet.rtl.base.Base`; the one of the
-    ``significance`` encoder runs through ``base``, ``precision`` and ``widths`` in series.
+    Area, logic depth and Fmax: ``make synth`` and ``make timing`` (README, Hardware). In the
+    ``plane`` encoder the three segments that ``stages=3`` separates, the maximum of
+    :class:`~facet.rtl.base.Base`, ``deltas`` to ``mask``, and the compaction network of
+    ``pack`` (its select signals come from a prefix sum of the presence mask), take about
+    4.3, 2 and 4.3 ns on OSU 0.18 um; the longest path of the ``significance`` encoder runs
+    through ``base``, ``precision`` and ``widths`` in series.
 
     Members
     -------
