@@ -247,11 +247,14 @@ def canonical(values, cfg: Config):
 # -- decoder stages -----------------------------------------------------------------------
 
 def header(blocks, cfg: Config):
-    """``(base, d, mode)`` from the first H bits."""
+    """``(base, d, mode)`` from the first H bits; a mode whose offset exceeds D reads as
+    mode 0 (only foreign blocks have one), so every later stage sees a valid code."""
     e = cfg.fmt.exp_bits
     hdr = get_fields(blocks, np.zeros((len(blocks), 1)), np.full((len(blocks), 1), cfg.header_bits))[:, 0]
-    return ((hdr & np.uint64((1 << e) - 1)).astype(np.int64), ((hdr >> np.uint64(e)) & np.uint64(15)).astype(np.int64),
-            (hdr >> np.uint64(e + 4)).astype(np.int64) & 3)
+    d = ((hdr >> np.uint64(e)) & np.uint64(15)).astype(np.int64)
+    mode = (hdr >> np.uint64(e + 4)).astype(np.int64) & 3
+    mode = np.where(np.array(VLC_OFFSETS + (0,))[mode] > d, 0, mode)
+    return (hdr & np.uint64((1 << e) - 1)).astype(np.int64), d, mode
 
 
 #: The class walk reads planes over whole blocks while more than this share of the
@@ -343,7 +346,6 @@ def decode(blocks, cfg: Config):
     """Decompress ``(blocks, B/8)`` uint8 blocks into raw values, shape ``(blocks * N,)``."""
     words = _words(blocks, 3)
     b, d, mode = header(blocks, cfg)
-    mode = np.where(np.array(VLC_OFFSETS + (0,))[mode] > d, 0, mode)
     cls, _ = unpack_classes(blocks, d, mode, cfg, words)
     hist = _histogram(cls)
     cost = _code_cost(hist, mode * DEPTHS + d, cfg)

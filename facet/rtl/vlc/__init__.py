@@ -1,0 +1,6 @@
+"""Amaranth hardware of the `vlc` policy (docs/format.md, section 10): one combinational
+component per stage of the golden model (:mod:`facet.vlc`), with the same name."""
+
+from .header import Header
+
+__all__ = ["Header"]
