@@ -17,7 +17,8 @@ import pytest
 
 from facet import vlc
 from facet.config import Config
-from facet.rtl.vlc import Header
+from facet.rtl.vlc import Header, Reconstruct, UnpackClasses, UnpackFields
+from facet.rtl.vlc.unpack_fields import field_region_bits
 from tb.combinational import check_stage
 from tb.ports import array_to_int
 
@@ -102,3 +103,60 @@ def test_header_mode_fallback():
     assert mode.tolist() == want
     check_stage(Header(cfg), lambda i: {"i": _int(packed[i], 0, cfg.header_bits)},
                 lambda i: {"mode": want[i], "d": int(d[i])}, len(packed))
+
+
+def _region(row, cfg):
+    return _int(row, cfg.header_bits, cfg.budget)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_unpack_classes(cfg):
+    packed = blocks(cfg, "unpack_classes")
+    _, d, mode = vlc.header(packed, cfg)
+    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
+    check_stage(UnpackClasses(cfg),
+                lambda i: {"i": _region(packed[i], cfg), "d": int(d[i]), "mode": int(mode[i])},
+                lambda i: {"cls": array_to_int(cls[i], 5)}, len(packed))
+
+
+def _decoder_stages(packed, cfg):
+    """The model decoder's per-stage values of ``packed``."""
+    b_, d, mode = vlc.header(packed, cfg)
+    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
+    hist = vlc._histogram(cls)
+    cost = vlc._code_cost(hist, mode * vlc.DEPTHS + d, cfg)
+    p, left = vlc.precision(hist, d, cost, cfg)
+    k = vlc.widths(cls, d, p, left, cfg)
+    signed = vlc._signed(cls, d)
+    sign, man = vlc.unpack_fields(packed, signed, k, cfg)
+    values = vlc.reconstruct(b_, cls, d, k, sign, man, cfg)
+    assert np.array_equal(values.reshape(-1), vlc.decode(packed, cfg))
+    return dict(base=b_, d=d, cls=cls, k=k, signed=signed, sign=sign, man=man, values=values)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_unpack_fields(cfg):
+    packed = blocks(cfg, "unpack_fields")
+    s = _decoder_stages(packed, cfg)
+    mb = cfg.fmt.man_bits
+    cap = field_region_bits(cfg)
+    check_stage(UnpackFields(cfg),
+                lambda i: {"i": _int(packed[i], cfg.budget - cap, cfg.budget),
+                           "signed": array_to_int(s["signed"][i], 1),
+                           "k": array_to_int(s["k"][i], mb.bit_length())},
+                lambda i: {"sign": array_to_int(s["sign"][i], 1),
+                           "man": array_to_int(s["man"][i], mb)}, len(packed))
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_reconstruct(cfg):
+    packed = blocks(cfg, "reconstruct")
+    s = _decoder_stages(packed, cfg)
+    mb, w = cfg.fmt.man_bits, cfg.fmt.width
+    check_stage(Reconstruct(cfg),
+                lambda i: {"base": int(s["base"][i]), "d": int(s["d"][i]),
+                           "cls": array_to_int(s["cls"][i], 5),
+                           "k": array_to_int(s["k"][i], mb.bit_length()),
+                           "sign": array_to_int(s["sign"][i], 1),
+                           "man": array_to_int(s["man"][i], mb)},
+                lambda i: {"o": array_to_int(s["values"][i], w)}, len(packed))
