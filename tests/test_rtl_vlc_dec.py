@@ -109,7 +109,11 @@ def _region(row, cfg):
     return _int(row, cfg.header_bits, cfg.budget)
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+# The walk of 16 planes simulates slowly at N = 32: those configs run in the slow suite.
+SLOW_WALK = [pytest.param(c, marks=pytest.mark.slow) if c.n == 32 else c for c in CONFIGS]
+
+
+@pytest.mark.parametrize("cfg", SLOW_WALK, ids=IDS)
 def test_unpack_classes(cfg):
     packed = blocks(cfg, "unpack_classes")
     _, d, mode = vlc.header(packed, cfg)
