@@ -247,11 +247,14 @@ def canonical(values, cfg: Config):
 # -- decoder stages -----------------------------------------------------------------------
 
 def header(blocks, cfg: Config):
-    """``(base, d, mode)`` from the first H bits."""
+    """``(base, d, mode)`` from the first H bits; a mode whose offset exceeds D reads as
+    mode 0 (only foreign blocks have one), so every later stage sees a valid code."""
     e = cfg.fmt.exp_bits
     hdr = get_fields(blocks, np.zeros((len(blocks), 1)), np.full((len(blocks), 1), cfg.header_bits))[:, 0]
-    return ((hdr & np.uint64((1 << e) - 1)).astype(np.int64), ((hdr >> np.uint64(e)) & np.uint64(15)).astype(np.int64),
-            (hdr >> np.uint64(e + 4)).astype(np.int64) & 3)
+    d = ((hdr >> np.uint64(e)) & np.uint64(15)).astype(np.int64)
+    mode = (hdr >> np.uint64(e + 4)).astype(np.int64) & 3
+    mode = np.where(np.array(VLC_OFFSETS + (0,))[mode] > d, 0, mode)
+    return (hdr & np.uint64((1 << e) - 1)).astype(np.int64), d, mode
 
 
 #: The class walk reads planes over whole blocks while more than this share of the
@@ -306,7 +309,8 @@ def unpack_classes(blocks, d, mode, cfg: Config, words=None):
 
 
 def unpack_fields(blocks, signed, k, cfg: Config, words=None):
-    """Each value's sign and its k_i kept mantissa bits, from the top of the block down."""
+    """Each value's sign and its mantissa with the k_i kept bits in place (the cut bits 0),
+    from the top of the block down."""
     m = cfg.fmt.man_bits
     k8 = k.astype(np.uint8)
     width = np.where(signed, k8 + np.uint8(1), np.uint8(0))
@@ -315,12 +319,13 @@ def unpack_fields(blocks, signed, k, cfg: Config, words=None):
     cw = top[:, c - 1::c] - np.concatenate([np.zeros((len(top), 1), np.int64), top[:, c - 1:-1:c]], axis=1)
     chunk = get_fields(blocks, cfg.budget - top[:, c - 1::c], cw, words)
     field = split_fields(chunk, width, c, upper_first=True, max_width=m + 1, narrow=True)
-    kept = field & ((np.ones(1, field.dtype) << k8) - 1)
+    kept = (field & ((np.ones(1, field.dtype) << k8) - 1)) << (np.uint8(m) - k8)
     return (field >> k8).astype(np.uint8) & signed, kept
 
 
-def reconstruct(base_, cls, d, k, sign, kept, cfg: Config):
-    """Raw values: a kept mantissa gets its first cut bit set (the midpoint of what was cut);
+def reconstruct(base_, cls, d, k, sign, man, cfg: Config):
+    """Raw values: a kept mantissa (``man``, as :func:`unpack_fields` gives it) gets its first
+    cut bit set (the midpoint of what was cut);
     ZERO gives +0; a value whose exponent falls outside the normal range (foreign blocks
     only) gives a signed zero."""
     fmt = cfg.fmt
@@ -329,7 +334,7 @@ def reconstruct(base_, cls, d, k, sign, kept, cfg: Config):
     k = k.astype(np.uint8)
     # The midpoint bit of a value that keeps k bits: bit M - 1 - k, none when k = M.
     midpoint = np.array([1 << (m - 1 - j) for j in range(m)] + [0], out)
-    man = (kept.astype(out) << (np.uint8(m) - k)) | midpoint[k]
+    man = man.astype(out) | midpoint[k]
     e = base_.astype(np.int16)[:, None] - cls
     normal = (cls < DEPTHS) & (cls <= d.astype(np.int16)[:, None]) & (e >= 1) & (e < fmt.exp_max)
     mag = np.where(normal, (e.astype(out) << out.type(m)) | man, out.type(0))
@@ -343,11 +348,10 @@ def decode(blocks, cfg: Config):
     """Decompress ``(blocks, B/8)`` uint8 blocks into raw values, shape ``(blocks * N,)``."""
     words = _words(blocks, 3)
     b, d, mode = header(blocks, cfg)
-    mode = np.where(np.array(VLC_OFFSETS + (0,))[mode] > d, 0, mode)
     cls, _ = unpack_classes(blocks, d, mode, cfg, words)
     hist = _histogram(cls)
     cost = _code_cost(hist, mode * DEPTHS + d, cfg)
     p, left = precision(hist, d, cost, cfg)
     k = widths(cls, d, p, left, cfg)
-    sign, kept = unpack_fields(blocks, _signed(cls, d), k, cfg, words)
-    return reconstruct(b, cls, d, k, sign, kept, cfg).reshape(-1)
+    sign, man = unpack_fields(blocks, _signed(cls, d), k, cfg, words)
+    return reconstruct(b, cls, d, k, sign, man, cfg).reshape(-1)

@@ -54,11 +54,13 @@ class RegionNetwork:
     to the same multiple of S.
     """
 
-    def __init__(self, m, cfg, sigma):
+    def __init__(self, m, cfg, sigma, bits=None):
         self.m = m
         self.cfg = cfg
         n = cfg.n
-        self.S = S = slot_bits(cfg)
+        #: Bits of a value's field (M: the mantissa; `vlc` moves sign and mantissa, M + 1).
+        self.bits = bits or cfg.fmt.man_bits
+        self.S = S = 1 << (self.bits - 1).bit_length()
         c = S.bit_length() - 1
         self.stages = (n - 1).bit_length()
         self.width = n * S
@@ -92,7 +94,7 @@ class RegionNetwork:
         Value i's bit t goes to spread position ``S*(i-1) + 1 + shift_i + t``.
         """
         m, S, n = self.m, self.S, self.cfg.n
-        ww = self.cfg.fmt.man_bits + S - 1
+        ww = self.bits + S - 1
         words = []
         for par in (0, 1):
             parts, pos = [], 0
@@ -110,7 +112,7 @@ class RegionNetwork:
     def gather(self, x):
         """Per value, its M bits from the spread slots ``x`` (the inverse of :meth:`scatter`)."""
         m, S, n = self.m, self.S, self.cfg.n
-        mb = self.cfg.fmt.man_bits
+        mb = self.bits
         ww = mb + S - 1
         xp = Cat(Const(0, S), x, Const(0, S))
         out = []

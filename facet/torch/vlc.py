@@ -334,20 +334,21 @@ def unpack_classes(blocks, d, mode, cfg, win=None):
 
 
 def unpack_fields(win, signed, k, cfg):
-    """Each value's sign and its k_i kept mantissa bits, from the top of the block down."""
+    """Each value's sign and its mantissa with the k_i kept bits in place (the cut bits 0),
+    from the top of the block down."""
     width = torch.where(signed, k + 1, 0)
     field = _get(win, cfg.budget - torch.cumsum(width, dim=1), width, cfg)
-    return (field >> k) & 1, field & ((1 << k) - 1)
+    return (field >> k) & 1, (field & ((1 << k) - 1)) << (cfg.fmt.man_bits - k)
 
 
-def reconstruct(base_, cls, d, k, sign, kept, cfg):
+def reconstruct(base_, cls, d, k, sign, man, cfg):
     """Raw values: a kept mantissa gets its first cut bit set (the midpoint of what was cut);
     ZERO gives +0; a kept value whose exponent falls outside the normal range (foreign
     blocks only) gives a signed zero."""
     fmt = cfg.fmt
     m = fmt.man_bits
     e = base_[:, None] - cls
-    man = (kept << (m - k)) | torch.where(k < m, 1 << (m - 1 - k).clamp(min=0), 0)
+    man = man | torch.where(k < m, 1 << (m - 1 - k).clamp(min=0), 0)
     mag = torch.where(_kept(cls, d) & (e >= 1) & (e < fmt.exp_max), (e << m) | man, 0)
     mag = torch.where(cls == INF, fmt.exp_max << m, mag)
     mag = torch.where(cls == NAN, (fmt.exp_max << m) | (1 << (m - 1)), mag)
@@ -386,5 +387,5 @@ class Vlc:
         signed = _signed(cls, d)
         p, left = precision(_histogram(cls), d, _code_cost(length, signed, cfg), cfg)
         k = widths(cls, d, p, left, cfg)
-        sign, kept = unpack_fields(win, signed, k, cfg)
-        return reconstruct(b, cls, d, k, sign, kept, cfg)
+        sign, man = unpack_fields(win, signed, k, cfg)
+        return reconstruct(b, cls, d, k, sign, man, cfg)
