@@ -92,10 +92,10 @@ def plot_pareto(points, t, path):
         col = colours.setdefault(p["format"], f"C{len(colours)}")
         ax.plot(p["area_nand2_eq"], p["rel_l2"], linestyle="none", marker=shapes.get(p["policy"], "^"),
                 color=col, markerfacecolor=col if key[2] else "none",
-                label=f"{p['format']} {p['policy']}" + (" 1 stage" if key[2] else " more stages"))
+                label=f"{p['format']} {p['policy']}" + (" 1 stage" if key[2] else " other stages"))
     if front:
         ax.plot([p["area_nand2_eq"] for p in front], [p["rel_l2"] for p in front], "k--", lw=1,
-                label="Pareto front")
+                drawstyle="steps-post", label="Pareto front")
         for p in front:
             ax.annotate(label(p), (p["area_nand2_eq"], p["rel_l2"]), fontsize=7,
                         xytext=(4, 4), textcoords="offset points")
