@@ -96,9 +96,9 @@ def plot_pareto(points, t, path):
     if front:
         ax.plot([p["area_nand2_eq"] for p in front], [p["rel_l2"] for p in front], "k--", lw=1,
                 drawstyle="steps-post", label="Pareto front")
-        for p in front:
+        for i, p in enumerate(front):  # above and below in turn: neighbours are often close
             ax.annotate(label(p), (p["area_nand2_eq"], p["rel_l2"]), fontsize=7,
-                        xytext=(4, 4), textcoords="offset points")
+                        xytext=(4, 5 if i % 2 == 0 else -11), textcoords="offset points")
     handles, names = ax.get_legend_handles_labels()
     uniq = dict(zip(names, handles))
     ax.legend(uniq.values(), uniq.keys(), fontsize=7)
