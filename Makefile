@@ -18,7 +18,7 @@ CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(or $(POLICY),plane)
 JOBS    ?= 2
 comma   := ,
 
-.PHONY: setup test regress bench data eval rd verilog synth synth-sweep timing timing-tools lint clean train report
+.PHONY: setup test regress bench data eval rd verilog synth synth-sweep timing timing-tools explore lint clean train report
 
 setup: $(VENV)/.installed
 
@@ -80,6 +80,13 @@ timing-tools:
 
 synth-sweep: setup
 	$(FACET) synth-sweep --bits $(BITS) --policy $(or $(POLICY),plane)
+
+# Design-space sweep: area, depth, Fmax, compression and error per config x stages, cached in
+# build/explore/cache/; build/explore/{results.json,results.csv,summary.md,*.png}.
+# EXPLORE_ARGS narrows it, e.g. EXPLORE_ARGS="--formats bf16 --blocks 16,32 --bits 8".
+EXPLORE_ARGS ?=
+explore: setup
+	$(FACET) explore -j $(JOBS) $(EXPLORE_ARGS)
 
 clean:
 	rm -rf build sim_build gen/*/ .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""`facet` command line: eval, gen, synth, synth-sweep, train."""
+"""`facet` command line: eval, gen, synth, synth-sweep, train, explore."""
 
 import argparse
 import json
@@ -162,6 +162,72 @@ def _cmd_train(args):
           f"wrote {args.out}/results.json, {args.out}/loss.png")
 
 
+def _cmd_explore(args):
+    from . import eval as ev
+    from . import explore, explore_out
+    from .rtl import FacetDecoder, FacetEncoder
+    max_stages = min(len(FacetEncoder.CUTS), len(FacetDecoder.CUTS))
+    sweep = {
+        "formats": _list(args.formats, "--formats", str, sorted(FORMATS)),
+        "blocks": _list(args.blocks, "--blocks", int, BLOCK_SIZES),
+        "bits": _list(args.bits, "--bits", _bits_arg),
+        "policies": _list(args.policies, "--policies", str, HARDWARE_POLICIES),
+        "ks": _list(args.ks, "--ks", lambda v: None if v == "default" else int(v)),
+        "stages": _list(args.stages, "--stages", int, range(max_stages + 1)),
+    }
+    if args.jobs < 1:
+        raise ValueError(f"-j {args.jobs}: need at least one job")
+    ev.check_output_path(args.out, "--out", directory=True)
+    if args.liberty and not Path(args.liberty).is_file():
+        raise ValueError(f"--liberty {args.liberty}: no such file")
+    try:  # a missing or unreadable dump fails here, in one line
+        ev.load_tensors(args.dump)
+    except ValueError as e:
+        raise ValueError(f"--dump {e}") from None
+    configs, rejected = explore.sweep_configs(**{k: v for k, v in sweep.items() if k != "stages"})
+    if not configs:
+        raise ValueError("no configuration of the sweep fits: " + rejected[0]["reason"])
+    options = explore.synth_options(args.liberty, args.nand2)
+    res = explore.run(configs, sweep["stages"], args.dump, args.out, options, args.jobs,
+                      progress=not args.no_progress)
+    settings = {**sweep, "dump": args.dump, "liberty": Path(args.liberty).name if args.liberty
+                else "freepdk45_area.lib", "timing": options["timing"], "codecs": options["codecs"],
+                "jobs": args.jobs}
+    result = {"settings": settings, "points": res["points"], "rejected": rejected,
+              "computed": res["computed"], "seconds": res["seconds"]}
+    files, notes = explore_out.write_all(result, args.out)
+    failed = [p for p in res["points"] if p["failed"]]
+    print(f"{len(res['points'])} points ({len(configs)} configs x {len(sweep['stages'])} stage counts,"
+          f" {len(rejected)} configs do not fit); computed {res['computed']['error']} errors and "
+          f"{res['computed']['synth']} syntheses, the rest from the cache; {res['seconds']:.1f} s")
+    for note in notes:
+        print(note)
+    for p in failed:
+        print(f"failed: {p['config']} s{p['stages']}: {p['failed']}", file=sys.stderr)
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 1 if failed else 0
+
+
+def _list(text, option, conv, allowed=None):
+    """A comma-separated option value, each item converted and checked; one-line ValueError."""
+    items = []
+    for v in (x.strip() for x in text.split(",")):
+        try:
+            item = conv(v)
+        except (ValueError, argparse.ArgumentTypeError):
+            raise ValueError(f"{option}: not a valid value: {v!r}") from None
+        if allowed is not None and item not in allowed:
+            raise ValueError(f"{option}: {v!r} is not one of {', '.join(map(str, allowed))}")
+        items.append(item)
+    return list(dict.fromkeys(items))
+
+
+def explore_defaults():
+    """The default sweep of `facet explore` as command-line strings."""
+    from .explore import DEFAULTS
+    return {k: ",".join(map(str, v)) for k, v in DEFAULTS.items() if k != "ks"}
+
+
 def main(argv=None):
     from .synth_flow import PERIOD_NS
     ap = argparse.ArgumentParser(prog="facet", description=__doc__)
@@ -226,13 +292,30 @@ def main(argv=None):
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
 
+    d = explore_defaults()
+    p = sub.add_parser("explore", help="sweep configs: area, depth, Fmax, compression and error")
+    p.add_argument("--formats", default=d["formats"], help=f"value formats (default {d['formats']})")
+    p.add_argument("--blocks", default=d["blocks"], help=f"block sizes N (default {d['blocks']})")
+    p.add_argument("--bits", default=d["bits"], help=f"bits per value T (default {d['bits']})")
+    p.add_argument("--policies", default=d["policies"], help=f"policies with RTL (default {d['policies']})")
+    p.add_argument("--ks", default="default", help="delta planes K, or 'default' (default: default)")
+    p.add_argument("--stages", default=d["stages"], help=f"register stages (default {d['stages']})")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="points computed in parallel (default 1)")
+    p.add_argument("--dump", default="data/minilm_acts.npz", help="activations for the error"
+                   " (default data/minilm_acts.npz)")
+    p.add_argument("--out", default="build/explore", help="output and cache directory (default build/explore)")
+    p.add_argument("--liberty", default=None, help="liberty file (default: scripts/freepdk45_area.lib)")
+    p.add_argument("--nand2", default="NAND2_X1", help="the liberty's NAND2 cell (default NAND2_X1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_explore)
+
     args = ap.parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)
     except ValueError as e:
         print(f"facet {args.cmd}: error: {e}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

