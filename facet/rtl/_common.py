@@ -10,8 +10,11 @@ __all__ = ["Stage", "drive", "check_config", "check_stages", "any_bits", "equals
            "decrement"]
 
 
-def check_config(cfg):
-    """Return ``cfg`` if it is a :class:`facet.config.Config`.
+def check_config(cfg, policy=None):
+    """Return ``cfg`` if it is a :class:`facet.config.Config` the RTL can be built for.
+
+    ``policy`` names the policy of a stage that belongs to one policy only: its own stages
+    can be built for a policy whose codec is not complete yet (not in ``HARDWARE_POLICIES``).
 
     A :class:`~facet.config.Config` validates itself when it is built, so an invalid
     configuration is rejected there, with the same :exc:`ValueError` message the golden model
@@ -24,7 +27,7 @@ def check_config(cfg):
     """
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a facet.config.Config, not {cfg!r}")
-    if cfg.policy not in HARDWARE_POLICIES:
+    if cfg.policy not in HARDWARE_POLICIES and cfg.policy != policy:
         raise ValueError(f"policy {cfg.policy} has no hardware yet; the RTL implements "
                          f"{', '.join(HARDWARE_POLICIES)}")
     return cfg
@@ -54,7 +57,7 @@ class Stage(wiring.Component):
 
     def __init__(self, cfg):
         try:
-            self._cfg = check_config(cfg)
+            self._cfg = check_config(cfg, self.POLICY)
             self.check(cfg)
         except (TypeError, ValueError):
             # Not built: amaranth must not also warn that it was created but never used.

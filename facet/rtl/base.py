@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from ._common import Stage
 
-__all__ = ["Base"]
+__all__ = ["Base", "column_max"]
 
 
 class Base(Stage):
@@ -36,18 +36,26 @@ class Base(Stage):
 
     def elaborate(self, platform):
         m = Module()
-        n, e = self._cfg.n, self._cfg.fmt.exp_bits
-        cand = None  # every element is a candidate before the MSB
-        for b in reversed(range(e)):
-            col = Cat(self.exp[i][b] for i in range(n))
-            hit = Signal(n, name=f"hit{b}")
-            m.d.comb += hit.eq(col if cand is None else col & cand)
-            m.d.comb += self.base[b].eq(hit.any())
-            if b:
-                nxt = Signal(n, name=f"cand{b - 1}")
-                if cand is None:
-                    m.d.comb += nxt.eq(hit | ~self.base[b].replicate(n))
-                else:
-                    m.d.comb += nxt.eq(hit | (cand & ~self.base[b].replicate(n)))
-                cand = nxt
+        m.d.comb += self.base.eq(column_max(m, [self.exp[i] for i in range(self._cfg.n)]))
         return m
+
+
+def column_max(m, words):
+    """The largest of ``words`` (unsigned, equal widths), bit-serially, MSB first (see
+    :class:`Base`)."""
+    n, e = len(words), len(words[0])
+    out = Signal(e, name="max")
+    cand = None  # every element is a candidate before the MSB
+    for b in reversed(range(e)):
+        col = Cat(words[i][b] for i in range(n))
+        hit = Signal(n, name=f"hit{b}")
+        m.d.comb += hit.eq(col if cand is None else col & cand)
+        m.d.comb += out[b].eq(hit.any())
+        if b:
+            nxt = Signal(n, name=f"cand{b - 1}")
+            if cand is None:
+                m.d.comb += nxt.eq(hit | ~out[b].replicate(n))
+            else:
+                m.d.comb += nxt.eq(hit | (cand & ~out[b].replicate(n)))
+            cand = nxt
+    return out

@@ -1,0 +1,62 @@
+"""Stage ``classes`` (`vlc` policy): each value's distance below the base, or ZERO/INF/NAN."""
+
+from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.lib import data
+from amaranth.lib.wiring import In, Out
+
+from ...vlc_code import DEPTHS, INF, NAN, NCLASS, ZERO
+from .._common import Stage, any_bits
+
+__all__ = ["CLASS_BITS", "class_layout", "Classes"]
+
+#: Bits of a class code: distances 0..15, ZERO = 16, INF = 17, NAN = 18 as in the model.
+CLASS_BITS = (NCLASS - 1).bit_length()
+
+
+def class_layout(cfg):
+    """The layout of N class codes."""
+    return data.ArrayLayout(CLASS_BITS, cfg.n)
+
+
+class Classes(Stage):
+    """Each value's class (golden model: :func:`facet.vlc.classes`).
+
+    Per value: one E-bit subtraction ``b - e`` (never negative for a finite value, since b is
+    the maximum of those), the test that its upper bits are zero (distance <= 15), and the
+    all-ones / all-zeros tests of the exponent field. The class code is the distance itself
+    or one of the constants ZERO, INF, NAN, so the output is 4 muxed bits and one flag bit.
+
+    Members
+    -------
+    exp, man : ``In(data.ArrayLayout(E, N))``, ``In(data.ArrayLayout(M, N))``
+        Exponent and mantissa fields.
+    base : ``In(E)``
+        The block base.
+    cls : ``Out(data.ArrayLayout(5, N))``
+        Class codes.
+    """
+
+    POLICY = "vlc"
+
+    def ports(self, cfg):
+        fmt = cfg.fmt
+        return {"exp": In(data.ArrayLayout(fmt.exp_bits, cfg.n)),
+                "man": In(data.ArrayLayout(fmt.man_bits, cfg.n)),
+                "base": In(fmt.exp_bits),
+                "cls": Out(class_layout(cfg))}
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self._cfg
+        e = cfg.fmt.exp_bits
+        db = (DEPTHS - 1).bit_length()
+        for i in range(cfg.n):
+            exp = self.exp[i]
+            dist = Signal(e, name=f"dist{i}")
+            m.d.comb += dist.eq(self.base - exp)
+            special = exp.all()
+            near = exp.any() & ~any_bits(dist[db:])
+            code = Mux(special, Mux(any_bits(self.man[i]), NAN, INF),
+                       Mux(near, dist[:db], Const(ZERO, CLASS_BITS)))
+            m.d.comb += self.cls[i].eq(code)
+        return m

@@ -1,0 +1,153 @@
+"""The `vlc` encoder stage components against the golden-model functions of the same name
+(:mod:`facet.vlc`).
+
+Every block goes through the model stage by stage; each component gets the model's inputs of
+its stage and must give the model's outputs, bit for bit (Amaranth simulator). The blocks:
+activation-like values, raw random bit patterns with specials and subnormals, hand-made
+corner blocks (all zero, all special, flat, one outlier per mode, a value 15 and 16 binades
+down), and blocks picked from a large random pool because they are lossless or fill the
+budget exactly. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
+"""
+
+import os
+import zlib
+
+import numpy as np
+import pytest
+
+from facet import vlc
+from facet.config import Config
+from facet.model import fields, to_bits
+from facet.vlc_code import DEPTHS
+from tb.ports import array_to_int
+from tb.combinational import check_stage
+from facet.rtl.vlc.base import Base
+from facet.rtl.vlc.classes import CLASS_BITS, Classes
+from facet.rtl.vlc.histogram import Histogram, count_bits
+
+CONFIGS = [Config("bf16", 32, 8, policy="vlc"), Config("bf16", 16, 6, policy="vlc"),
+           Config("fp16", 32, 4.5, policy="vlc"), Config("fp32", 8, 8, policy="vlc")]
+IDS = [c.name for c in CONFIGS]
+POOL = 3000        # random blocks searched for lossless and exactly full ones
+
+
+def _seed(name):
+    seed = int(os.environ.get("FACET_SEED", zlib.crc32(name.encode())))
+    print(f"seed {seed} (FACET_SEED={seed} to rerun)")
+    return seed
+
+
+def _mk(cfg, sign, exp, man):
+    fmt = cfg.fmt
+    s, e, mm = (np.broadcast_to(np.asarray(v, np.uint64), (cfg.n,)) for v in (sign, exp, man))
+    return ((s << np.uint64(fmt.width - 1)) | (e << np.uint64(fmt.man_bits)) | mm).astype(fmt.dtype)
+
+
+def _corners(cfg, rng):
+    """Hand-made blocks: zeros, subnormals, specials, flat, deep and outlier blocks."""
+    fmt, n = cfg.fmt, cfg.n
+    full, emax = (1 << fmt.man_bits) - 1, fmt.exp_max
+    idx = np.arange(n)
+    top = min(100, emax - 2)
+    man = rng.integers(0, full + 1, n)
+    blocks = [
+        _mk(cfg, 0, 0, 0),                                           # all +0
+        _mk(cfg, idx % 2, 0, man),                                   # -0 and subnormals
+        _mk(cfg, idx % 2, emax, np.where(idx % 3 == 0, 0, man | 1)), # all Inf / NaN
+        _mk(cfg, 0, top, man),                                       # flat: lossless
+        _mk(cfg, 1, top, full),                                      # flat, all ones
+        _mk(cfg, 0, top - idx % 16, full),                           # every distance 0..15
+        _mk(cfg, 0, top - 15 - (idx % 3), man),                      # 15, 16, 17 down from ...
+        _mk(cfg, 0, np.where(idx == 0, top + 15, top), man),         # ... one value 15 up
+        _mk(cfg, 0, np.where(idx < 2, top + 1, top - 1 - idx % 2), man),  # modes 1 and 2:
+        _mk(cfg, 0, np.where(idx < 2, top + 4, top - idx % 3), man),      # a few outliers
+        _mk(cfg, 0, np.where(idx == 3, top + 8, top - idx % 4), man),
+        _mk(cfg, idx % 2, np.where(idx == 5, emax, top - idx % 5), man),  # one Inf in a spread
+        _mk(cfg, 0, np.where(idx == 0, emax, 0), 0),                 # Inf among zeros
+        _mk(cfg, 0, np.where(idx % 2, 1, 0), man),                   # smallest normals
+        _mk(cfg, 0, emax - 1 - idx % 4, full),                       # largest exponents
+    ]
+    return np.stack(blocks)
+
+
+def _activations(cfg, nb, rng):
+    x = rng.standard_normal((nb, cfg.n)) * np.exp(rng.standard_normal((nb, 1)))
+    x[rng.random((nb, cfg.n)) < 0.03] *= rng.choice([8.0, 50.0, 1000.0])
+    x[rng.random((nb, cfg.n)) < 0.05] = 0.0
+    x[rng.random((nb, cfg.n)) < 0.03] *= 1e-6
+    return to_bits(x.astype(np.float32).reshape(-1), cfg).reshape(nb, cfg.n)
+
+
+def _adversarial(cfg, nb, rng):
+    fmt = cfg.fmt
+    raw = rng.integers(0, 1 << fmt.width, (nb, cfg.n), dtype=np.uint64)
+    # Narrow the exponents of most blocks so that every depth occurs.
+    spread = rng.choice([1, 3, 8, 16, 24, 1 << fmt.exp_bits], (nb, 1))
+    centre = rng.integers(spread // 2 + 1, fmt.exp_max, (nb, 1))
+    exp = np.clip(centre - rng.integers(0, spread, (nb, cfg.n)), 0, fmt.exp_max - 1)
+    keep = spread == 1 << fmt.exp_bits
+    raw = np.where(keep, raw, (raw & ~np.uint64(fmt.exp_max << fmt.man_bits))
+                   | (exp.astype(np.uint64) << np.uint64(fmt.man_bits)))
+    pick = rng.random((nb, cfg.n)) * (rng.random((nb, 1)) < 0.3)
+    raw[(pick > 0) & (pick < 0.05)] |= np.uint64(fmt.exp_max << fmt.man_bits)  # Inf or NaN
+    raw[(pick >= 0.05) & (pick < 0.1)] &= np.uint64((1 << fmt.man_bits) - 1)    # zero, subnormal
+    return raw.astype(fmt.dtype)
+
+
+def _full_and_lossless(cfg, rng):
+    """Blocks from a random pool that are lossless with no bit over, or fill B exactly."""
+    pool = np.concatenate([_activations(cfg, POOL // 2, rng), _adversarial(cfg, POOL // 2, rng)])
+    st = _stages(pool, cfg)
+    full = np.flatnonzero(st["left"] == 0)[:4]
+    lossless = np.flatnonzero(st["p"] == st["d"] + cfg.fmt.man_bits)[:3]
+    assert len(full) and len(lossless)
+    return pool[np.concatenate([full, lossless])]
+
+
+def _stages(raw, cfg):
+    """The model's encoder stages up to ``codewords``."""
+    sign, exp, man = fields(raw.reshape(-1, cfg.n), cfg)
+    b = vlc.base(exp, cfg)
+    cls = vlc.classes(exp, man, b, cfg)
+    hist = vlc.histogram(cls)
+    d, mode, cost = vlc.depth(hist, cfg)
+    p, left = vlc.precision(hist, d, cost, cfg)
+    k = vlc.widths(cls, d, p, left, cfg)
+    code, length = vlc.codewords(cls, d, mode)
+    return dict(sign=sign, exp=exp, man=man, base=b, cls=cls, hist=hist, d=d, mode=mode,
+                cost=cost, p=p, left=left, k=k, code=code, length=length)
+
+
+@pytest.fixture(scope="module", params=CONFIGS, ids=IDS)
+def case(request):
+    """``(cfg, model stages)`` of the test blocks of one config."""
+    cfg = request.param
+    rng = np.random.default_rng(_seed("vlc-enc" + cfg.name))
+    raw = np.concatenate([_corners(cfg, rng), _full_and_lossless(cfg, rng),
+                          _activations(cfg, 24, rng), _adversarial(cfg, 24, rng)])
+    st = _stages(raw, cfg)
+    modes = set(st["mode"].tolist())
+    assert modes == {0, 1, 2, 3}, f"modes covered: {modes}"
+    return cfg, st
+
+
+def test_base(case):
+    cfg, s = case
+    e = cfg.fmt.exp_bits
+    check_stage(Base(cfg), lambda b: {"exp": array_to_int(s["exp"][b], e)},
+                lambda b: {"base": int(s["base"][b])}, len(s["base"]))
+
+
+def test_classes(case):
+    cfg, s = case
+    fmt = cfg.fmt
+    check_stage(Classes(cfg),
+                lambda b: {"exp": array_to_int(s["exp"][b], fmt.exp_bits),
+                           "man": array_to_int(s["man"][b], fmt.man_bits), "base": int(s["base"][b])},
+                lambda b: {"cls": array_to_int(s["cls"][b], CLASS_BITS)}, len(s["base"]))
+
+
+def test_histogram(case):
+    cfg, s = case
+    check_stage(Histogram(cfg), lambda b: {"cls": array_to_int(s["cls"][b], CLASS_BITS)},
+                lambda b: {"hist": array_to_int(s["hist"][b], count_bits(cfg))}, len(s["base"]))
