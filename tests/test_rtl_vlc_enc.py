@@ -23,6 +23,7 @@ from tb.ports import array_to_int
 from tb.combinational import check_stage
 from facet.rtl.vlc.base import Base
 from facet.rtl.vlc.classes import CLASS_BITS, Classes
+from facet.rtl.vlc.depth import Depth
 from facet.rtl.vlc.histogram import Histogram, count_bits
 
 CONFIGS = [Config("bf16", 32, 8, policy="vlc"), Config("bf16", 16, 6, policy="vlc"),
@@ -151,3 +152,10 @@ def test_histogram(case):
     cfg, s = case
     check_stage(Histogram(cfg), lambda b: {"cls": array_to_int(s["cls"][b], CLASS_BITS)},
                 lambda b: {"hist": array_to_int(s["hist"][b], count_bits(cfg))}, len(s["base"]))
+
+
+def test_depth(case):
+    cfg, s = case
+    check_stage(Depth(cfg), lambda b: {"hist": array_to_int(s["hist"][b], count_bits(cfg))},
+                lambda b: {"d": int(s["d"][b]), "mode": int(s["mode"][b]), "cost": int(s["cost"][b])},
+                len(s["base"]))
