@@ -25,6 +25,8 @@ from facet.rtl.vlc.base import Base
 from facet.rtl.vlc.classes import CLASS_BITS, Classes
 from facet.rtl.vlc.depth import Depth
 from facet.rtl.vlc.histogram import Histogram, count_bits
+from facet.rtl.vlc.precision import Precision
+from facet.rtl.vlc.widths import Widths, width_bits
 
 CONFIGS = [Config("bf16", 32, 8, policy="vlc"), Config("bf16", 16, 6, policy="vlc"),
            Config("fp16", 32, 4.5, policy="vlc"), Config("fp32", 8, 8, policy="vlc")]
@@ -159,3 +161,19 @@ def test_depth(case):
     check_stage(Depth(cfg), lambda b: {"hist": array_to_int(s["hist"][b], count_bits(cfg))},
                 lambda b: {"d": int(s["d"][b]), "mode": int(s["mode"][b]), "cost": int(s["cost"][b])},
                 len(s["base"]))
+
+
+def test_precision(case):
+    cfg, s = case
+    check_stage(Precision(cfg),
+                lambda b: {"hist": array_to_int(s["hist"][b], count_bits(cfg)), "d": int(s["d"][b]),
+                           "cost": int(s["cost"][b])},
+                lambda b: {"p": int(s["p"][b]), "left": int(s["left"][b])}, len(s["base"]))
+
+
+def test_widths(case):
+    cfg, s = case
+    check_stage(Widths(cfg),
+                lambda b: {"cls": array_to_int(s["cls"][b], CLASS_BITS), "d": int(s["d"][b]),
+                           "p": int(s["p"][b]), "left": int(s["left"][b])},
+                lambda b: {"k": array_to_int(s["k"][b], width_bits(cfg))}, len(s["base"]))
