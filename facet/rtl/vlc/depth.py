@@ -85,8 +85,9 @@ class Depth(Stage):
             """(offset, mode) of the cheapest of ``cands`` = ((mode, key, signal), ...)."""
             tag = tuple((mode, key) for mode, key, _ in cands)
             if tag not in picks:
-                best, bmode = Const(0, w), Const(0, VLC_MODE_BITS)
-                for mode, _, sig in cands:
+                best = cands[0][2]
+                bmode = Const(cands[0][0], VLC_MODE_BITS)
+                for mode, _, sig in cands[1:]:
                     diff = Signal(w, name=f"dcmp{len(picks)}_{mode}")
                     m.d.comb += diff.eq(sig - best)
                     nb = Signal(w, name=f"dbest{len(picks)}_{mode}")
@@ -97,27 +98,46 @@ class Depth(Stage):
                 picks[tag] = (best, bmode)
             return picks[tag]
 
+        def possible(mode, d):
+            """Some block of N values fits (m, D): every class costs at least its cheapest
+            codeword, so most deep candidates never fit and are not built."""
+            w_ = full[mode, d] if mode == 3 else np.delete(full[mode, d], [INF, NAN])
+            return offs[mode] <= d and h + n * int(w_.min()) <= cfg.budget
+
         costs, modes, oks, mants = [], [], [], []
         for d in range(DEPTHS):
+            plain = [mode for mode in range(3) if possible(mode, d)]
+            has3 = possible(3, d)
+            if not plain and not has3:
+                costs.append(Const(0, w))
+                modes.append(Const(0, VLC_MODE_BITS))
+                oks.append(Const(0, 1))
+                mants.append(Const(0, w))
+                continue
             base = full[0, d].copy()
             base[INF] = base[NAN] = base[ZERO]   # blocks without Inf/NaN: no sp term
-            c0 = sums.form(base, depth=d, man_bits=mb, name=f"c0_{d}")
             cands = []
-            for mode in (1, 2):
-                if offs[mode] <= d:
-                    diff = full[mode, d] - full[0, d]
-                    diff[INF] = diff[NAN] = diff[ZERO]
-                    key, sig = offset(diff, offs[mode] + 4, f"off{mode}_{d}")
-                    cands.append((mode, key, sig))
+            for mode in plain:
+                if mode == 0:
+                    cands.append((0, None, Const(0, w)))
+                    continue
+                diff = full[mode, d] - full[0, d]
+                diff[INF] = diff[NAN] = diff[ZERO]
+                key, sig = offset(diff, offs[mode] + 4, f"off{mode}_{d}")
+                cands.append((mode, key, sig))
             best, bmode = cheapest(cands) if cands else (Const(0, w), Const(0, VLC_MODE_BITS))
-            _, d3 = offset(full[3, d] - base, 4, f"off3_{d}")
-            cost = Signal(w, name=f"cost{d}")
-            m.d.comb += cost.eq(c0 + h + Mux(special, d3, best))
+            if has3:
+                _, d3 = offset(full[3, d] - base, 4, f"off3_{d}")
+                adj = Mux(special, d3, best)
+            else:
+                adj = best
+            cost = sums.form(base, depth=d, man_bits=mb, name=f"cost{d}", extra=[Const(h, w), adj])
             mode = Signal(VLC_MODE_BITS, name=f"mode{d}")
             m.d.comb += mode.eq(Mux(special, 3, bmode))
             ok = Signal(name=f"ok{d}")
             fit = less_equal(m, cost, Const(cfg.budget, w), name=f"fit{d}_")
-            m.d.comb += ok.eq(fit & (any_bits(self.hist[d]) if d else 1))
+            allowed = Mux(special, int(has3), int(bool(plain)))
+            m.d.comb += ok.eq(fit & allowed & (any_bits(self.hist[d]) if d else 1))
             costs.append(cost)
             modes.append(mode)
             oks.append(ok)

@@ -63,11 +63,11 @@ class Sums:
         self._cache[key] = s
         return s
 
-    def _evaluate(self, const, terms, name):
-        """``const + sum coef * signal`` modulo ``2**width``: a carry-save sum of shifted
-        copies, a negative coefficient as ``c * ~x + c``."""
+    def _evaluate(self, const, terms, name, extra=()):
+        """``const + sum coef * signal (+ extra)`` modulo ``2**width``: one carry-save sum of
+        shifted copies, a negative coefficient as ``c * ~x + c``."""
         w = self.width
-        parts = []
+        parts = list(extra)
         for coef, key in terms:
             x = self._sig(key)
             if coef < 0:
@@ -88,13 +88,14 @@ class Sums:
             return parts[0]
         return csa_sum(self.m, parts, w, name=name)
 
-    def form(self, weights, *, depth=None, man_bits=None, split=4, name="f"):
+    def form(self, weights, *, depth=None, man_bits=None, split=4, name="f", extra=()):
         """``sum_c weights[c] * hist[c]`` as a signal (``width`` bits, modulo ``2**width``).
 
         With ``depth`` and ``man_bits``, ``weights`` include the mantissa bits
         ``clamp(depth - 1 - t, 0, man_bits)`` of the kept classes t <= depth, whose ramp
         below ``depth - 1 - man_bits`` is taken out as one Q term. Classes below ``split``
-        form a group sum shared with every form that has the same low weights.
+        form a group sum shared with every form that has the same low weights. ``extra``
+        values are added in the same carry-save sum.
         """
         w = [int(x) for x in weights]
         assert w[INF] == w[NAN]
@@ -119,4 +120,4 @@ class Sums:
             terms += points
         if any(low):
             terms.append((1, ("low", tuple(low))))
-        return self._evaluate(const, terms, name)
+        return self._evaluate(const, terms, name, extra)
