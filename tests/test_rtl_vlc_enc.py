@@ -18,15 +18,15 @@ import pytest
 from facet import vlc
 from facet.config import Config
 from facet.model import fields, to_bits
-from facet.vlc_code import DEPTHS
-from tb.ports import array_to_int
-from tb.combinational import check_stage
 from facet.rtl.vlc.base import Base
 from facet.rtl.vlc.classes import CLASS_BITS, Classes
+from facet.rtl.vlc.codewords import CODE_BITS, LENGTH_BITS, Codewords
 from facet.rtl.vlc.depth import Depth
 from facet.rtl.vlc.histogram import Histogram, count_bits
 from facet.rtl.vlc.precision import Precision
 from facet.rtl.vlc.widths import Widths, width_bits
+from tb.combinational import check_stage
+from tb.ports import array_to_int
 
 CONFIGS = [Config("bf16", 32, 8, policy="vlc"), Config("bf16", 16, 6, policy="vlc"),
            Config("fp16", 32, 4.5, policy="vlc"), Config("fp32", 8, 8, policy="vlc")]
@@ -177,3 +177,22 @@ def test_widths(case):
                 lambda b: {"cls": array_to_int(s["cls"][b], CLASS_BITS), "d": int(s["d"][b]),
                            "p": int(s["p"][b]), "left": int(s["left"][b])},
                 lambda b: {"k": array_to_int(s["k"][b], width_bits(cfg))}, len(s["base"]))
+
+
+def _lsb_first(code, length):
+    """The model's codewords (first bit as MSB) with the first bit on bit 0."""
+    out = np.zeros_like(code, dtype=np.int64)
+    for k in range(int(length.max(initial=0))):
+        bit = (code.astype(np.int64) >> np.maximum(length.astype(np.int64) - 1 - k, 0)) & 1
+        out |= np.where(k < length, bit, 0) << k
+    return out
+
+
+def test_codewords(case):
+    cfg, s = case
+    code = _lsb_first(s["code"], s["length"])
+    check_stage(Codewords(cfg),
+                lambda b: {"cls": array_to_int(s["cls"][b], CLASS_BITS), "d": int(s["d"][b]),
+                           "mode": int(s["mode"][b])},
+                lambda b: {"code": array_to_int(code[b], CODE_BITS),
+                           "length": array_to_int(s["length"][b], LENGTH_BITS)}, len(s["base"]))

@@ -2,15 +2,14 @@
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib.wiring import In, Out
 
 from ...config import VLC_DEPTH_BITS, VLC_MODE_BITS, VLC_OFFSETS
-from ...vlc_code import DEPTHS, INF, MODES, NAN, ZERO, _code_table, _cost_table
+from ...vlc_code import DEPTHS, INF, NAN, ZERO, _code_table, _cost_table
 from .._common import Stage, any_bits
 from ..prefix import less_equal
 from .histogram import hist_layout
 from .linear import Sums
-
-from amaranth.lib.wiring import In, Out
 
 __all__ = ["cost_bits", "form_bits", "Depth"]
 

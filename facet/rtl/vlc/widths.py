@@ -1,13 +1,14 @@
 """Stage ``widths`` (`vlc` policy, encoder and decoder): mantissa bits kept per value."""
 
-from amaranth.hdl import Const, Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from ...config import VLC_DEPTH_BITS
 from ...vlc_code import DEPTHS
-from .._common import Stage, any_bits, decrement
-from .classes import CLASS_BITS, class_layout
+from .._common import Stage, any_bits
+from ..prefix import prefix_sums
+from .classes import class_layout
 from .precision import left_shape, precision_shape
 
 __all__ = ["width_bits", "Widths"]
@@ -23,9 +24,8 @@ class Widths(Stage):
 
     Per value: the kept test ``t_i <= D`` (a class below 16), one signed subtraction
     ``P - t_i`` clamped to 0 .. M, and the gain flag (kept, ``0 <= P - t_i < M``). The first
-    L values with a gain flag keep one bit more: a budget chain, ``min(L, N)`` handed on
-    from value to value and decremented where a value takes a bit (one conditional
-    decrement per value), which is smaller than a prefix count and a compare per value.
+    L values with a gain flag keep one bit more: a blocked prefix count of the gain flags
+    (:func:`facet.rtl.prefix.prefix_sums`) and a compare with ``min(L, N)`` per value.
 
     Members
     -------
@@ -49,9 +49,11 @@ class Widths(Stage):
         cfg = self._cfg
         n, mb, wb = cfg.n, cfg.fmt.man_bits, width_bits(cfg)
         db = (DEPTHS - 1).bit_length()
-        budget = Signal(range(n + 1), name="budget0")
+        budget = Signal(range(n + 1), name="room")
         lw = self.left.shape().width
-        m.d.comb += budget.eq(Mux(self.left[lw - 1], 0, Mux(self.left >= n, n, self.left[:len(budget)])))
+        m.d.comb += budget.eq(Mux(self.left[lw - 1], 0,
+                                  Mux(self.left >= n, n, self.left[:len(budget)])))
+        base, gains = [], []
         for i in range(n):
             cls = self.cls[i]
             kept = ~cls[db] & (cls[:db] <= self.d)
@@ -62,11 +64,12 @@ class Widths(Stage):
             m.d.comb += k0.eq(Mux(~kept | neg, 0, Mux(diff >= mb, mb, diff[:wb])))
             gain = Signal(name=f"gain{i}")
             m.d.comb += gain.eq(kept & ~neg & (diff < mb))
-            extra = Signal(name=f"extra{i}")
-            m.d.comb += extra.eq(gain & any_bits(budget))
-            m.d.comb += self.k[i].eq(k0 + extra)
-            if i + 1 < n:
-                nb = Signal(len(budget), name=f"budget{i + 1}")
-                m.d.comb += nb.eq(Mux(extra, decrement(budget), budget))
-                budget = nb
+            base.append(k0)
+            gains.append(gain)
+        # A value takes a bit when fewer than L values before it did: blocked prefix counts
+        # (groups of 4), a third of the logic depth of a chain.
+        before = prefix_sums(m, gains, lambda i: i, block=4, name="before")
+        for i in range(n):
+            extra = gains[i] & (before[i] < budget) if i else gains[i] & any_bits(budget)
+            m.d.comb += self.k[i].eq(base[i] + extra)
         return m
