@@ -19,11 +19,27 @@ def cost_bits(cfg):
     return int(cfg.header_bits + _code_table(cfg.fmt.man_bits).max() * cfg.n).bit_length()
 
 
-def form_bits(cfg):
-    """Two's-complement width of the cost sums of the depth search: every cost at
-    P = D - 1 and every difference of two of them, with a bit to spare."""
+def _possible(cfg, mode, d):
+    """Whether some block of N values fits (mode, D): every class costs at least its
+    cheapest codeword, so most deep candidates never fit and are not built."""
     full, _ = _cost_table(cfg.fmt.man_bits)
-    return int(cfg.header_bits + full.max() * cfg.n).bit_length() + 2
+    w = full[mode, d] if mode == 3 else np.delete(full[mode, d], [INF, NAN])
+    offset = VLC_OFFSETS[mode] if mode < 3 else 0
+    return offset <= d and cfg.header_bits + cfg.n * int(w.min()) <= cfg.budget
+
+
+def form_bits(cfg):
+    """Two's-complement width of the cost sums of the depth search: it holds every cost at
+    P = D - 1 and, with its sign, every difference of two modes, of the candidates that
+    are built."""
+    full, _ = _cost_table(cfg.fmt.man_bits)
+    cost = diff = 0
+    for mode in range(4):
+        for d in range(DEPTHS):
+            if _possible(cfg, mode, d):
+                cost = max(cost, cfg.header_bits + cfg.n * int(full[mode, d].max()))
+                diff = max(diff, cfg.n * int(np.abs(full[mode, d] - full[0, d]).max()))
+    return max(cost.bit_length(), diff.bit_length() + 1)
 
 
 class Depth(Stage):
@@ -98,10 +114,7 @@ class Depth(Stage):
             return picks[tag]
 
         def possible(mode, d):
-            """Some block of N values fits (m, D): every class costs at least its cheapest
-            codeword, so most deep candidates never fit and are not built."""
-            w_ = full[mode, d] if mode == 3 else np.delete(full[mode, d], [INF, NAN])
-            return offs[mode] <= d and h + n * int(w_.min()) <= cfg.budget
+            return _possible(cfg, mode, d)
 
         costs, modes, oks, mants = [], [], [], []
         for d in range(DEPTHS):
