@@ -21,9 +21,11 @@ def class_layout(cfg):
 class Classes(Stage):
     """Each value's class (golden model: :func:`facet.vlc.classes`).
 
-    Per value: one E-bit subtraction ``b - e`` (never negative for a finite value, since b is
-    the maximum of those), the test that its upper bits are zero (distance <= 15), and the
-    all-ones / all-zeros tests of the exponent field. The class code is the distance itself
+    Per value: the distance ``b - e`` (never negative for a finite value, since b is the
+    maximum of those) is at most 15 when the upper E - 4 bits of e equal those of b, less the
+    borrow of the 4-bit subtraction of the low bits; ``b_hi - 1`` is formed once a block, so a
+    value needs a 4-bit subtractor and two (E - 4)-bit equality tests instead of an E-bit
+    subtractor and a zero test. Then the all-ones / all-zeros tests of the exponent field. The class code is the distance itself
     or one of the constants ZERO, INF, NAN, so the output is 4 muxed bits and one flag bit.
 
     Members
@@ -50,13 +52,18 @@ class Classes(Stage):
         cfg = self._cfg
         e = cfg.fmt.exp_bits
         db = (DEPTHS - 1).bit_length()
+        # dist = b - e < 16 with its low 4 bits from a 4-bit subtraction: the upper bits of
+        # e must equal those of b, less the borrow of the low part (b_hi - 1 once a block).
+        hi_b = self.base[db:]
+        hi_m1 = Signal(len(hi_b), name="base_hi_m1")
+        m.d.comb += hi_m1.eq(hi_b - 1)
         for i in range(cfg.n):
             exp = self.exp[i]
-            dist = Signal(e, name=f"dist{i}")
-            m.d.comb += dist.eq(self.base - exp)
-            special = exp.all()
-            near = exp.any() & ~any_bits(dist[db:])
-            code = Mux(special, Mux(any_bits(self.man[i]), NAN, INF),
-                       Mux(near, dist[:db], Const(ZERO, CLASS_BITS)))
+            low = Signal(db + 1, name=f"dist{i}")
+            m.d.comb += low.eq(self.base[:db] - exp[:db])
+            borrow = low[db]
+            near = exp.any() & Mux(borrow, exp[db:] == hi_m1, exp[db:] == hi_b)
+            code = Mux(exp.all(), Mux(any_bits(self.man[i]), NAN, INF),
+                       Mux(near, low[:db], Const(ZERO, CLASS_BITS)))
             m.d.comb += self.cls[i].eq(code)
         return m
