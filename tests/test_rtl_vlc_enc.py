@@ -20,7 +20,7 @@ from facet.config import Config
 from facet.model import fields, to_bits
 from facet.rtl.vlc.base import Base
 from facet.rtl.vlc.classes import CLASS_BITS, Classes
-from facet.rtl.vlc.codewords import CODE_BITS, LENGTH_BITS, Codewords
+from facet.rtl.vlc.codewords import Codewords, code_bits, length_bits
 from facet.rtl.vlc.depth import Depth
 from facet.rtl.vlc.histogram import Histogram, count_bits
 from facet.rtl.vlc.precision import Precision
@@ -194,5 +194,6 @@ def test_codewords(case):
     check_stage(Codewords(cfg),
                 lambda b: {"cls": array_to_int(s["cls"][b], CLASS_BITS), "d": int(s["d"][b]),
                            "mode": int(s["mode"][b])},
-                lambda b: {"code": array_to_int(code[b], CODE_BITS),
-                           "length": array_to_int(s["length"][b], LENGTH_BITS)}, len(s["base"]))
+                lambda b: {"code": array_to_int(code[b], code_bits(cfg)),
+                           "length": array_to_int(s["length"][b], length_bits(cfg))},
+                len(s["base"]))

@@ -5,31 +5,42 @@ from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from ...config import VLC_DEPTH_BITS, VLC_MODE_BITS, VLC_OFFSETS
-from ...vlc_code import DEPTHS, INF, MODES, NAN, ZERO, _tables, codebook
+from ...vlc_code import DEPTHS, INF, MODES, NAN, ZERO, codebook
 from .._common import Stage
 from .classes import class_layout
+from .depth import _possible
 
-__all__ = ["CODE_BITS", "LENGTH_BITS", "Codewords"]
-
-#: The longest codeword (mode 3, depth 15: a special) and the bits of a length.
-CODE_BITS = int(_tables()[1].max())
-LENGTH_BITS = CODE_BITS.bit_length()
+__all__ = ["code_bits", "length_bits", "Codewords"]
 
 
-def _block_params():
+def _codes(cfg):
+    """The (mode, depth) pairs the depth stage can choose for ``cfg``: the others never fit."""
+    return [(mode, d) for mode in range(MODES) for d in range(DEPTHS) if _possible(cfg, mode, d)]
+
+
+def code_bits(cfg):
+    """The longest codeword of a code the depth stage can choose."""
+    return max(len(w) for mode, d in _codes(cfg) for w in codebook(mode, d).values())
+
+
+def length_bits(cfg):
+    """Bits of a codeword length."""
+    return code_bits(cfg).bit_length()
+
+
+def _block_params(cfg):
     """Per (mode, depth): the code's offset o, its row of short window codewords (w = 0..3),
     the ZERO and special codewords, and the escape codeword of distance o - 1."""
     rows, params = [], {}
-    for mode in range(MODES):
-        for d in range(DEPTHS):
-            o = VLC_OFFSETS[mode] if mode < 3 and VLC_OFFSETS[mode] <= d else 0
-            book = codebook(mode, d)
-            row = tuple(book.get(o + w) if o + w <= d else None for w in range(4))
-            if row not in rows:
-                rows.append(row)
-            params[mode, d] = dict(o=o, row=rows.index(row), zero=book[ZERO],
-                                   special=book.get(INF, ""), escape=book.get(o - 1, "") if o else "",
-                                   eb=(o - 1).bit_length() if o else 0)
+    for mode, d in _codes(cfg):
+        o = VLC_OFFSETS[mode] if mode < 3 and VLC_OFFSETS[mode] <= d else 0
+        book = codebook(mode, d)
+        row = tuple(book.get(o + w) if o + w <= d else None for w in range(4))
+        if row not in rows:
+            rows.append(row)
+        params[mode, d] = dict(o=o, row=rows.index(row), zero=book[ZERO],
+                               special=book.get(INF, ""), escape=book.get(o - 1, "") if o else "",
+                               eb=(o - 1).bit_length() if o else 0)
     return rows, params
 
 
@@ -67,20 +78,21 @@ class Codewords(Stage):
 
     def ports(self, cfg):
         return {"cls": In(class_layout(cfg)), "d": In(VLC_DEPTH_BITS), "mode": In(VLC_MODE_BITS),
-                "code": Out(data.ArrayLayout(CODE_BITS, cfg.n)),
-                "length": Out(data.ArrayLayout(LENGTH_BITS, cfg.n))}
+                "code": Out(data.ArrayLayout(code_bits(cfg), cfg.n)),
+                "length": Out(data.ArrayLayout(length_bits(cfg), cfg.n))}
 
     def elaborate(self, platform):
         m = Module()
-        rows, params = _block_params()
+        rows, params = _block_params(self._cfg)
+        cb, lb = code_bits(self._cfg), length_bits(self._cfg)
         db = (DEPTHS - 1).bit_length()
         # Per block: the constants of the code, one lookup on (mode, D).
         o = Signal(3)
         row = Signal(range(len(rows)))
-        zbits, zlen = Signal(CODE_BITS), Signal(LENGTH_BITS)
-        sbits, slen = Signal(CODE_BITS), Signal(LENGTH_BITS)
-        ebits, elen = Signal(CODE_BITS), Signal(LENGTH_BITS)
-        npos = Signal(CODE_BITS)  # the NaN bit: the last bit of the special codeword
+        zbits, zlen = Signal(cb), Signal(lb)
+        sbits, slen = Signal(cb), Signal(lb)
+        ebits, elen = Signal(cb), Signal(lb)
+        npos = Signal(cb)  # the NaN bit: the last bit of the special codeword
         eb3 = Signal()            # the escape ends in 3 bits (mode 2), else in 1
         long_ok = Signal()        # the window has classes w >= 4
         with m.Switch(Cat(self.d, self.mode)):
@@ -110,15 +122,15 @@ class Codewords(Stage):
             long_ = Signal(name=f"long{i}")
             m.d.comb += long_.eq(long_ok & (w[2:] != 0))
             # 1^(w-2) 0: ones below w - 2.
-            therm = Cat(*[w > k + 2 for k in range(CODE_BITS)])
+            therm = Cat(*[w > k + 2 for k in range(cb)])
             # The escape: o - 1 - t in the last eb bits, MSB first.
             v = Signal(3, name=f"esc{i}")
             m.d.comb += v.eq(o - 1 - t)
-            vbits = Signal(CODE_BITS, name=f"escbits{i}")
+            vbits = Signal(cb, name=f"escbits{i}")
             with m.Switch(Cat(elen, eb3)):
                 for el, eb in sorted({(len(p["escape"]), p["eb"]) for p in params.values()
                                       if p["escape"]}):
-                    with m.Case(el | (int(eb == 3) << LENGTH_BITS)):
+                    with m.Case(el | (int(eb == 3) << lb)):
                         m.d.comb += vbits.eq(Cat(*[v[eb - 1 - q] for q in range(eb)]) << (el - eb))
             nan = cls == NAN
             special = (cls == INF) | nan
