@@ -1,6 +1,6 @@
 """Stage ``histogram`` (`vlc` policy, encoder and decoder): values per class."""
 
-from amaranth.hdl import Module
+from amaranth.hdl import Module, Signal
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
@@ -25,8 +25,9 @@ def hist_layout(cfg):
 class Histogram(Stage):
     """The number of values of each class (golden model: :func:`facet.vlc.histogram`).
 
-    Structure: each class code is decoded to one-hot (an equality test per class and value),
-    and each class is a carry-save popcount of its N decode bits.
+    Structure: each class code is decoded to one-hot (two predecoded halves of the code and
+    an AND per class and value), and each class is a carry-save popcount of its N decode
+    bits.
 
     Members
     -------
@@ -44,7 +45,16 @@ class Histogram(Stage):
     def elaborate(self, platform):
         m = Module()
         cfg = self._cfg
+        # One-hot decode from two predecoded halves: (code >> 2) one of 5, code & 3 one of 4.
+        hit = [[] for _ in range(NCLASS)]
+        for i in range(cfg.n):
+            cls = self.cls[i]
+            hi = [equals_const(cls[2:], j) for j in range((NCLASS + 3) // 4)]
+            lo = [equals_const(cls[:2], j) for j in range(4)]
+            for c in range(NCLASS):
+                h = Signal(name=f"is{c}_{i}")
+                m.d.comb += h.eq(hi[c >> 2] & lo[c & 3])
+                hit[c].append(h)
         for c in range(NCLASS):
-            hit = [equals_const(self.cls[i], c) for i in range(cfg.n)]
-            m.d.comb += self.hist[c].eq(csa_sum(m, hit, count_bits(cfg), name=f"h{c}"))
+            m.d.comb += self.hist[c].eq(csa_sum(m, hit[c], count_bits(cfg), name=f"h{c}"))
         return m
