@@ -9,6 +9,7 @@ down), and blocks picked from a large random pool because they are lossless or f
 budget exactly. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
 """
 
+import functools
 import os
 import zlib
 
@@ -121,10 +122,9 @@ def _stages(raw, cfg):
                 cost=cost, p=p, left=left, k=k, code=code, length=length)
 
 
-@pytest.fixture(scope="module", params=CONFIGS, ids=IDS)
-def case(request):
+@functools.lru_cache(maxsize=None)
+def _case(cfg):
     """``(cfg, model stages)`` of the test blocks of one config."""
-    cfg = request.param
     rng = np.random.default_rng(_seed("vlc-enc" + cfg.name))
     raw = np.concatenate([_corners(cfg, rng), _full_and_lossless(cfg, rng),
                           _activations(cfg, 24, rng), _adversarial(cfg, 24, rng)])
@@ -132,6 +132,16 @@ def case(request):
     modes = set(st["mode"].tolist())
     assert modes == {0, 1, 2, 3}, f"modes covered: {modes}"
     return cfg, st
+
+
+@pytest.fixture(params=CONFIGS, ids=IDS)
+def case(request):
+    return _case(request.param)
+
+
+#: The depth search simulates slowly (many small sums): the reference config in the
+#: default suite, the others with the slow tests.
+DEPTH_CONFIGS = [CONFIGS[0]] + [pytest.param(c, marks=pytest.mark.slow) for c in CONFIGS[1:]]
 
 
 def test_base(case):
@@ -156,8 +166,9 @@ def test_histogram(case):
                 lambda b: {"hist": array_to_int(s["hist"][b], count_bits(cfg))}, len(s["base"]))
 
 
-def test_depth(case):
-    cfg, s = case
+@pytest.mark.parametrize("cfg", DEPTH_CONFIGS, ids=IDS)
+def test_depth(cfg):
+    cfg, s = _case(cfg)
     check_stage(Depth(cfg), lambda b: {"hist": array_to_int(s["hist"][b], count_bits(cfg))},
                 lambda b: {"d": int(s["d"][b]), "mode": int(s["mode"][b]), "cost": int(s["cost"][b])},
                 len(s["base"]))
