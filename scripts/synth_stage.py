@@ -1,6 +1,6 @@
 """Synthesize one stage component on its own: area (NAND2-eq) and logic depth.
 
-    python scripts/synth_stage.py facet.rtl.vlc.depth.Depth [format N T policy]
+    PYTHONPATH=. .venv/bin/python scripts/synth_stage.py facet.rtl.vlc.depth.Depth [format N T policy]
 
 Work directory: build/synth/stages/<config>/<Class>/ (report.json there).
 """

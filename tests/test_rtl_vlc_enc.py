@@ -24,6 +24,7 @@ from facet.rtl.vlc.classes import CLASS_BITS, Classes
 from facet.rtl.vlc.codewords import Codewords, code_bits, length_bits
 from facet.rtl.vlc.depth import Depth
 from facet.rtl.vlc.histogram import Histogram, count_bits
+from facet.rtl.vlc.pack import Pack
 from facet.rtl.vlc.precision import Precision
 from facet.rtl.vlc.widths import Widths, width_bits
 from tb.combinational import check_stage
@@ -70,7 +71,8 @@ def _corners(cfg, rng):
         _mk(cfg, 0, np.where(idx == 0, emax, 0), 0),                 # Inf among zeros
         _mk(cfg, 0, np.where(idx % 2, 1, 0), man),                   # smallest normals
         _mk(cfg, 0, emax - 1 - idx % 4, full),                       # largest exponents
-    ]
+    ] + [_mk(cfg, idx % 2, np.where(idx == 0, top, np.where(idx == 1, top - dd, 0)), man)
+         for dd in (12, 13, 15)]                                     # deep D among zeros
     return np.stack(blocks)
 
 
@@ -118,7 +120,9 @@ def _stages(raw, cfg):
     p, left = vlc.precision(hist, d, cost, cfg)
     k = vlc.widths(cls, d, p, left, cfg)
     code, length = vlc.codewords(cls, d, mode)
-    return dict(sign=sign, exp=exp, man=man, base=b, cls=cls, hist=hist, d=d, mode=mode,
+    signed = vlc._signed(cls, d)
+    packed = vlc.pack(b, d, mode, code, length, signed, sign, man, k, cfg)
+    return dict(signed=signed, packed=packed, sign=sign, exp=exp, man=man, base=b, cls=cls, hist=hist, d=d, mode=mode,
                 cost=cost, p=p, left=left, k=k, code=code, length=length)
 
 
@@ -139,9 +143,9 @@ def case(request):
     return _case(request.param)
 
 
-#: The depth search simulates slowly (many small sums): the reference config in the
+#: Depth and pack simulate slowly (many small signals): the reference config in the
 #: default suite, the others with the slow tests.
-DEPTH_CONFIGS = [CONFIGS[0]] + [pytest.param(c, marks=pytest.mark.slow) for c in CONFIGS[1:]]
+SLOW_CONFIGS = [CONFIGS[0]] + [pytest.param(c, marks=pytest.mark.slow) for c in CONFIGS[1:]]
 
 
 def test_base(case):
@@ -166,7 +170,7 @@ def test_histogram(case):
                 lambda b: {"hist": array_to_int(s["hist"][b], count_bits(cfg))}, len(s["base"]))
 
 
-@pytest.mark.parametrize("cfg", DEPTH_CONFIGS, ids=IDS)
+@pytest.mark.parametrize("cfg", SLOW_CONFIGS, ids=IDS)
 def test_depth(cfg):
     cfg, s = _case(cfg)
     check_stage(Depth(cfg), lambda b: {"hist": array_to_int(s["hist"][b], count_bits(cfg))},
@@ -208,3 +212,19 @@ def test_codewords(case):
                 lambda b: {"code": array_to_int(code[b], code_bits(cfg)),
                            "length": array_to_int(s["length"][b], length_bits(cfg))},
                 len(s["base"]))
+
+
+@pytest.mark.parametrize("cfg", SLOW_CONFIGS, ids=IDS)
+def test_pack(cfg):
+    cfg, s = _case(cfg)
+    fmt = cfg.fmt
+    code = _lsb_first(s["code"], s["length"])
+    check_stage(Pack(cfg),
+                lambda b: {"base": int(s["base"][b]), "d": int(s["d"][b]), "mode": int(s["mode"][b]),
+                           "code": array_to_int(code[b], code_bits(cfg)),
+                           "length": array_to_int(s["length"][b], length_bits(cfg)),
+                           "signed": array_to_int(s["signed"][b], 1),
+                           "sign": array_to_int(s["sign"][b], 1),
+                           "man": array_to_int(s["man"][b], fmt.man_bits),
+                           "k": array_to_int(s["k"][b], width_bits(cfg))},
+                lambda b: {"o": array_to_int(s["packed"][b], 8)}, len(s["base"]))
