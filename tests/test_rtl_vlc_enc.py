@@ -122,7 +122,8 @@ def _stages(raw, cfg):
     code, length = vlc.codewords(cls, d, mode)
     signed = vlc._signed(cls, d)
     packed = vlc.pack(b, d, mode, code, length, signed, sign, man, k, cfg)
-    return dict(signed=signed, packed=packed, sign=sign, exp=exp, man=man, base=b, cls=cls, hist=hist, d=d, mode=mode,
+    return dict(signed=signed, packed=packed, sign=sign, exp=exp, man=man, base=b, cls=cls,
+                hist=hist, d=d, mode=mode,
                 cost=cost, p=p, left=left, k=k, code=code, length=length)
 
 

@@ -25,8 +25,8 @@ class Classes(Stage):
     maximum of those) is at most 15 when the upper E - 4 bits of e equal those of b, less the
     borrow of the 4-bit subtraction of the low bits; ``b_hi - 1`` is formed once a block, so a
     value needs a 4-bit subtractor and two (E - 4)-bit equality tests instead of an E-bit
-    subtractor and a zero test. Then the all-ones / all-zeros tests of the exponent field. The class code is the distance itself
-    or one of the constants ZERO, INF, NAN, so the output is 4 muxed bits and one flag bit.
+    subtractor and a zero test. Then the all-ones / all-zeros tests of the exponent field.
+    The class code is the distance itself or one of the constants ZERO, INF, NAN.
 
     Members
     -------
