@@ -6,7 +6,7 @@ its stage and must give the model's outputs, bit for bit (Amaranth simulator). T
 activation-like values, raw random bit patterns with specials and subnormals, hand-made
 corner blocks (all zero, all special, flat, one outlier per mode, a value 15 and 16 binades
 down), and blocks picked from a large random pool because they are lossless or fill the
-budget exactly. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
+budget exactly or tie two code modes. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
 """
 
 import functools
@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 from facet import vlc
-from facet.config import Config
+from facet.config import VLC_OFFSETS, Config
 from facet.model import fields, to_bits
+from facet.vlc_code import INF, NAN, _cost_table
 from facet.rtl.vlc.base import Base
 from facet.rtl.vlc.classes import CLASS_BITS, Classes
 from facet.rtl.vlc.codewords import Codewords, code_bits, length_bits
@@ -100,14 +101,26 @@ def _adversarial(cfg, nb, rng):
     return raw.astype(fmt.dtype)
 
 
+def _mode_ties(st, cfg):
+    """Blocks whose chosen depth has two allowed modes of the same cost (the lowest wins)."""
+    full, _ = _cost_table(cfg.fmt.man_bits)
+    costs = np.stack([(st["hist"] * full[m, st["d"]]).sum(axis=1) for m in range(4)], axis=1)
+    special = st["hist"][:, INF] + st["hist"][:, NAN] > 0
+    allowed = (np.array(VLC_OFFSETS + (0,))[None, :] <= st["d"][:, None]) & \
+        np.where(special[:, None], np.arange(4) == 3, np.arange(4) < 3)
+    costs = np.where(allowed, costs, np.iinfo(np.int64).max)
+    return (costs == costs.min(axis=1, keepdims=True)).sum(axis=1) > 1
+
+
 def _full_and_lossless(cfg, rng):
-    """Blocks from a random pool that are lossless with no bit over, or fill B exactly."""
+    """Blocks from a random pool that are lossless, fill B exactly, or tie two modes."""
     pool = np.concatenate([_activations(cfg, POOL // 2, rng), _adversarial(cfg, POOL // 2, rng)])
     st = _stages(pool, cfg)
     full = np.flatnonzero(st["left"] == 0)[:4]
     lossless = np.flatnonzero(st["p"] == st["d"] + cfg.fmt.man_bits)[:3]
-    assert len(full) and len(lossless)
-    return pool[np.concatenate([full, lossless])]
+    ties = np.flatnonzero(_mode_ties(st, cfg))[:4]
+    assert len(full) and len(lossless) and len(ties)
+    return pool[np.concatenate([full, lossless, ties])]
 
 
 def _stages(raw, cfg):
