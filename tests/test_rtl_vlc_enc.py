@@ -237,7 +237,7 @@ def test_pack(cfg):
                 lambda b: {"base": int(s["base"][b]), "d": int(s["d"][b]), "mode": int(s["mode"][b]),
                            "code": array_to_int(code[b], code_bits(cfg)),
                            "length": array_to_int(s["length"][b], length_bits(cfg)),
-                           "signed": array_to_int(s["signed"][b], 1),
+                           "field": array_to_int(s["signed"][b], 1),
                            "sign": array_to_int(s["sign"][b], 1),
                            "man": array_to_int(s["man"][b], fmt.man_bits),
                            "k": array_to_int(s["k"][b], width_bits(cfg))},

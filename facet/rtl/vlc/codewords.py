@@ -104,6 +104,9 @@ class Codewords(Stage):
                                  ebits.eq(_lsb_first(p["escape"])), elen.eq(len(p["escape"])),
                                  npos.eq((1 << len(p["special"])) >> 1), eb3.eq(p["eb"] == 3),
                                  long_ok.eq(d + 1 - p["o"] > 4)]
+            with m.Default():   # codes the depth stage never chooses
+                m.d.comb += [x.eq(0) for x in (o, row, zbits, zlen, sbits, slen, ebits, elen,
+                                               npos, eb3, long_ok)]
         for i in range(self._cfg.n):
             cls = self.cls[i]
             t = cls[:db]
@@ -119,6 +122,8 @@ class Codewords(Stage):
                         if word is not None:
                             with m.Case(wv | (r << 2)):
                                 m.d.comb += [short_c.eq(_lsb_first(word)), short_l.eq(len(word))]
+                with m.Default():
+                    m.d.comb += [short_c.eq(0), short_l.eq(0)]
             long_ = Signal(name=f"long{i}")
             m.d.comb += long_.eq(long_ok & (w[2:] != 0))
             # 1^(w-2) 0: ones below w - 2.
@@ -132,6 +137,8 @@ class Codewords(Stage):
                                       if p["escape"]}):
                     with m.Case(el | (int(eb == 3) << lb)):
                         m.d.comb += vbits.eq(Cat(*[v[eb - 1 - q] for q in range(eb)]) << (el - eb))
+                with m.Default():
+                    m.d.comb += vbits.eq(0)
             nan = cls == NAN
             special = (cls == INF) | nan
             with m.If(special):

@@ -38,8 +38,8 @@ class Pack(Stage):
         Header fields.
     code, length : ``In(data.ArrayLayout(code_bits, N))``, ``In(data.ArrayLayout(...))``
         Codewords (first bit on bit 0) and lengths, as :class:`.codewords.Codewords` gives them.
-    signed, sign : ``In(data.ArrayLayout(1, N))``
-        Which values have a field, and the signs.
+    field, sign : ``In(data.ArrayLayout(1, N))``
+        Which values have a field (the model's ``signed``), and the signs.
     man : ``In(data.ArrayLayout(M, N))``, k : ``In(data.ArrayLayout(bitlength(M), N))``
         Mantissas and kept bits.
     o : ``Out(B)``
@@ -53,7 +53,7 @@ class Pack(Stage):
         return {"base": In(fmt.exp_bits), "d": In(VLC_DEPTH_BITS), "mode": In(VLC_MODE_BITS),
                 "code": In(data.ArrayLayout(code_bits(cfg), n)),
                 "length": In(data.ArrayLayout(length_bits(cfg), n)),
-                "signed": In(data.ArrayLayout(1, n)), "sign": In(data.ArrayLayout(1, n)),
+                "field": In(data.ArrayLayout(1, n)), "sign": In(data.ArrayLayout(1, n)),
                 "man": In(data.ArrayLayout(fmt.man_bits, n)),
                 "k": In(data.ArrayLayout(width_bits(cfg), n)), "o": Out(cfg.budget)}
 
@@ -90,12 +90,12 @@ class Pack(Stage):
         # Value fields: sign, then the k_i leading mantissa bits, value 0 at the top.
         widths = [Signal(range(mb + 2), name=f"fw{i}") for i in range(n)]
         for i in range(n):
-            m.d.comb += widths[i].eq(((self.k[i] + 1) & self.signed[i].replicate(len(widths[i]))))
+            m.d.comb += widths[i].eq(((self.k[i] + 1) & self.field[i].replicate(len(widths[i]))))
         sigma = prefix_sums(m, widths, lambda i: i * (mb + 1), block=4, name="sigma")
         net = RegionNetwork(m, SimpleNamespace(n=n, fmt=SimpleNamespace(man_bits=mb + 1)),
                             sigma[:n])
-        fields = [Cat(self.sign[i] & self.signed[i],
-                      *[self.man[i][mb - 1 - t] & self.signed[i] & (self.k[i] > t)
+        fields = [Cat(self.sign[i] & self.field[i],
+                      *[self.man[i][mb - 1 - t] & self.field[i] & (self.k[i] > t)
                         for t in range(mb)]) for i in range(n)]
         x = net.compact(net.scatter(fields))
         cap = min(n * (mb + 1), b - h)
