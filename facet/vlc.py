@@ -19,8 +19,8 @@ from .model import _codes_to_words, fields, to_bits
 from .vlc_code import (DEPTHS, INF, MODES, NAN, NCLASS, ZERO, _BIG, _byte_tables, _code_lookup,
                        _cost_lookup, codebook)
 
-__all__ = ["base", "classes", "histogram", "depth", "precision", "widths", "codewords", "pack", "header",
-           "unpack_classes", "unpack_fields", "reconstruct", "encode", "decode",
+__all__ = ["base", "classes", "histogram", "depth", "precision", "widths", "codewords", "pack",
+           "header", "unpack_classes", "unpack_fields", "reconstruct", "encode", "decode",
            "lossless_bits", "canonical", "codebook"]
 
 # -- encoder stages -----------------------------------------------------------------------
