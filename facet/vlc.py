@@ -19,8 +19,8 @@ from .model import _codes_to_words, fields, to_bits
 from .vlc_code import (DEPTHS, INF, MODES, NAN, NCLASS, ZERO, _BIG, _byte_tables, _code_lookup,
                        _cost_lookup, codebook)
 
-__all__ = ["base", "classes", "depth", "precision", "widths", "codewords", "pack", "header",
-           "unpack_classes", "unpack_fields", "reconstruct", "encode", "decode",
+__all__ = ["base", "classes", "histogram", "depth", "precision", "widths", "codewords", "pack",
+           "header", "unpack_classes", "unpack_fields", "reconstruct", "encode", "decode",
            "lossless_bits", "canonical", "codebook"]
 
 # -- encoder stages -----------------------------------------------------------------------
@@ -46,7 +46,8 @@ def classes(exp, man, base_, cfg: Config):
     return cls
 
 
-def _histogram(cls):
+def histogram(cls):
+    """The number of values of each class in each block, shape (blocks, NCLASS)."""
     nb = cls.shape[0]
     idx = (np.arange(0, nb * NCLASS, NCLASS, dtype=np.intp)[:, None] + cls).ravel()
     return np.bincount(idx, minlength=nb * NCLASS).reshape(nb, NCLASS)
@@ -199,7 +200,7 @@ def _analyse(raw, cfg):
     sign, exp, man = fields(raw, cfg)
     b = base(exp, cfg)
     cls = classes(exp, man, b, cfg)
-    hist = _histogram(cls)
+    hist = histogram(cls)
     d, mode, cost = depth(hist, cfg)
     return sign, man, b, cls, hist, d, mode, cost
 
@@ -219,7 +220,7 @@ def lossless_bits(values, cfg: Config):
     raw = to_bits(values, cfg)
     sign, exp, man = fields(raw, cfg)
     cls = classes(exp, man, base(exp, cfg), cfg)
-    hist = _histogram(cls)
+    hist = histogram(cls)
     present = hist[:, :DEPTHS] > 0
     dmax = np.where(present.any(axis=1), DEPTHS - 1 - present[:, ::-1].argmax(axis=1), 0)
     code_bits = _code_cost(hist, dmax[:, None] + np.arange(0, MODES * DEPTHS, DEPTHS), cfg)  # (nb, modes)
@@ -349,7 +350,7 @@ def decode(blocks, cfg: Config):
     words = _words(blocks, 3)
     b, d, mode = header(blocks, cfg)
     cls, _ = unpack_classes(blocks, d, mode, cfg, words)
-    hist = _histogram(cls)
+    hist = histogram(cls)
     cost = _code_cost(hist, mode * DEPTHS + d, cfg)
     p, left = precision(hist, d, cost, cfg)
     k = widths(cls, d, p, left, cfg)

@@ -127,7 +127,7 @@ def _decoder_stages(packed, cfg):
     """The model decoder's per-stage values of ``packed``."""
     b_, d, mode = vlc.header(packed, cfg)
     cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
-    hist = vlc._histogram(cls)
+    hist = vlc.histogram(cls)
     cost = vlc._code_cost(hist, mode * vlc.DEPTHS + d, cfg)
     p, left = vlc.precision(hist, d, cost, cfg)
     k = vlc.widths(cls, d, p, left, cfg)

@@ -54,9 +54,9 @@ def test_worked_example_stages():
     cls = vlc.classes(exp, man, b, cfg)
     assert b.tolist() == [128]
     assert cls.tolist() == [[1, 2, 3, 0, vlc.ZERO, 11, 0, 1]]
-    d, mode, cost = vlc.depth(vlc._histogram(cls), cfg)
+    d, mode, cost = vlc.depth(vlc.histogram(cls), cfg)
     assert (d.tolist(), mode.tolist(), cost.tolist()) == ([3], [0], [39])
-    p, left = vlc.precision(vlc._histogram(cls), d, cost, cfg)
+    p, left = vlc.precision(vlc.histogram(cls), d, cost, cfg)
     assert (p.tolist(), left.tolist()) == ([5], [2])
     assert vlc.widths(cls, d, p, left, cfg).tolist() == [[5, 4, 2, 5, 0, 0, 5, 4]]
     code, length = vlc.codewords(cls, d, mode)
@@ -140,7 +140,7 @@ def test_error_bound(cfg, seed):
     sign, exp, man = fields(raw, cfg)
     b = vlc.base(exp, cfg)
     cls = vlc.classes(exp, man, b, cfg)
-    hist = vlc._histogram(cls)
+    hist = vlc.histogram(cls)
     d, mode, cost = vlc.depth(hist, cfg)
     p, left = vlc.precision(hist, d, cost, cfg)
     k = vlc.widths(cls, d, p, left, cfg)

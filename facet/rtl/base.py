@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from ._common import Stage
 
-__all__ = ["Base", "DIGIT_BITS"]
+__all__ = ["Base", "DIGIT_BITS", "column_max"]
 
 #: Bits of the maximum found per step of :class:`Base`.
 DIGIT_BITS = 2
@@ -44,29 +44,37 @@ class Base(Stage):
 
     def elaborate(self, platform):
         m = Module()
-        n, e = self._cfg.n, self._cfg.fmt.exp_bits
-        cand = None  # every element is a candidate before the first digit
-        top = e
-        while top > 0:
-            lo = max(0, top - DIGIT_BITS)
-            r = top - lo
-            digit = [self.exp[i][lo:top] for i in range(n)]
-            ge = []
-            for v in range(1, 1 << r):
-                at_least = Cat(d >= v for d in digit)
-                hit = Signal(n, name=f"ge{v}_at{lo}")
-                m.d.comb += hit.eq(at_least if cand is None else at_least & cand)
-                ge.append(hit.any())
-            # ge is a thermometer code (ge[v] implies ge[v - 1]); the digit is the v where it
-            # ends, so bit k of the digit ORs the ends at the v that have bit k set.
-            ends = [g & ~h for g, h in zip(ge, ge[1:])] + [ge[-1]]
-            m.d.comb += self.base[lo:top].eq(Cat(*(
-                Cat(*(x for v, x in enumerate(ends, 1) if v >> k & 1)).any() for k in range(r))))
-            if lo:
-                nxt = Signal(n, name=f"cand{lo}")
-                stay = Cat(*(Cat(*((d >= v) | ~g for v, g in enumerate(ge, 1))).all()
-                             for d in digit))
-                m.d.comb += nxt.eq(stay if cand is None else stay & cand)
-                cand = nxt
-            top = lo
+        m.d.comb += self.base.eq(column_max(m, [self.exp[i] for i in range(self._cfg.n)]))
         return m
+
+
+def column_max(m, words, digit_bits=DIGIT_BITS):
+    """The largest of ``words`` (unsigned, equal widths), digit-serially, most significant
+    digit first (the structure is described in :class:`Base`)."""
+    n, e = len(words), len(words[0])
+    out = Signal(e, name="max")
+    cand = None  # every element is a candidate before the first digit
+    top = e
+    while top > 0:
+        lo = max(0, top - digit_bits)
+        r = top - lo
+        digit = [w[lo:top] for w in words]
+        ge = []
+        for v in range(1, 1 << r):
+            at_least = Cat(d >= v for d in digit)
+            hit = Signal(n, name=f"ge{v}_at{lo}")
+            m.d.comb += hit.eq(at_least if cand is None else at_least & cand)
+            ge.append(hit.any())
+        # ge is a thermometer code (ge[v] implies ge[v - 1]); the digit is the v where it
+        # ends, so bit k of the digit ORs the ends at the v that have bit k set.
+        ends = [g & ~h for g, h in zip(ge, ge[1:])] + [ge[-1]]
+        m.d.comb += out[lo:top].eq(Cat(*(
+            Cat(*(x for v, x in enumerate(ends, 1) if v >> k & 1)).any() for k in range(r))))
+        if lo:
+            nxt = Signal(n, name=f"cand{lo}")
+            stay = Cat(*(Cat(*((d >= v) | ~g for v, g in enumerate(ge, 1))).all()
+                         for d in digit))
+            m.d.comb += nxt.eq(stay if cand is None else stay & cand)
+            cand = nxt
+        top = lo
+    return out
