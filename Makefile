@@ -10,6 +10,8 @@ BITS    ?= 8
 K       ?=
 POLICY  ?=
 STAGES  ?= 1
+# `make synth` compares facet with the MX baselines built by the same flow.
+CODEC   ?= facet,mxint8,mxfp8-e4m3
 KARG    := $(if $(K),-K $(K),)
 CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(or $(POLICY),plane)
 JOBS    ?= 2
@@ -58,9 +60,10 @@ train: setup
 verilog: setup
 	$(FACET) gen --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(or $(POLICY),plane) --stages $(STAGES) -o gen/$(CONFIG)
 
-# Both policies unless POLICY= names one; the comparison goes to build/synth/*_policies.md.
+# Both policies unless POLICY= names one, and the MX baselines of CODEC; the comparison, with
+# the error of each on the MiniLM dump, goes to build/synth/*_policies.md.
 synth: setup
-	$(FACET) synth --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance) --stages $(STAGES)
+	$(FACET) synth --codec $(CODEC) --format $(FORMAT) --block $(BLOCK) $(if $(filter facet,$(subst $(comma), ,$(CODEC))),--bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance),) --stages $(STAGES)
 
 synth-sweep: setup
 	$(FACET) synth-sweep --bits $(BITS) --policy $(or $(POLICY),plane)
