@@ -41,16 +41,16 @@ def test_codec_arguments_fail_in_one_line(argv, names, capsys, tmp_path, monkeyp
 
 
 def test_gen_mx(tmp_path, capsys):
-    assert cli.main(["gen", "--codec", "mxfp8-e4m3", "--block", "16", "--stages", "2",
+    assert cli.main(["gen", "--codec", "mxfp8-e4m3", "--block", "8", "--stages", "2",
                      "-o", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(["config.json"] + [f"mxfp8_e4m3_{part}.{ext}" for part in
                                               ("encoder", "decoder") for ext in ("v", "il", "vlt")])
     info = json.loads((tmp_path / "config.json").read_text())
-    assert info["config"]["codec"] == "mxfp8-e4m3" and info["config"]["budget_bits"] == 136
+    assert info["config"]["codec"] == "mxfp8-e4m3" and info["config"]["budget_bits"] == 72
     assert info["latency"] == {"mxfp8_e4m3_encoder": 2, "mxfp8_e4m3_decoder": 2}
     widths = {p["name"]: p["width"] for p in info["ports"]["mxfp8_e4m3_encoder"]}
-    assert widths["i__payload"] == 16 * 16 and widths["o__payload"] == 136
+    assert widths["i__payload"] == 8 * 16 and widths["o__payload"] == 72
 
 
 def test_facet_errors_are_eval_errors(tensors):
