@@ -100,8 +100,17 @@ def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
     return rows
 
 
+def _hierarchy(rep):
+    """NAND2-eq of the design synthesized with its hierarchy kept (abc per sub-block)."""
+    return next((b["nand2_eq"] for b in rep["blocks"] if b["level"] == 0), None)
+
+
 def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensors=None):
     """Synthesize the same format and N under several policies and MX baselines; compare them.
+
+    The areas compared are the flattened ones; the table also shows them with the hierarchy
+    kept, where yosys' full-adder extraction differs (it maps the flattened netlist's adders
+    onto adder cells before abc, which then cannot simplify them).
 
     ``cfgs`` are facet :class:`Config` objects that differ only in ``policy`` and
     :class:`facet.rtl.mx.MxConfig` baselines of the same format and N. The area ratios are to
@@ -117,7 +126,9 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensor
         rep = synth_config(cfg, stages, liberty, nand2, outdir=out / cfg.policy if outdir else None)
         enc, dec = rep["encoder"], rep["decoder"]
         rows.append({"policy": cfg.policy, "config": cfg.name, "bits_per_value": cfg.bits,
-                     **rep["summary"], "encoder_depth": (enc["depth"] or {}).get("levels"),
+                     **rep["summary"], **{f"{p}_nand2_eq_hierarchy": _hierarchy(rep[p])
+                                          for p in ("encoder", "decoder")},
+                     "encoder_depth": (enc["depth"] or {}).get("levels"),
                      "decoder_depth": (dec["depth"] or {}).get("levels"),
                      "encoder_top": _top_blocks(enc, 4), "decoder_top": _top_blocks(dec, 4),
                      "synth_seconds": round(time.perf_counter() - t0, 1)})
@@ -131,9 +142,11 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensor
         err = f"{r['rel_l2'][OVERALL]:.4f}" if "rel_l2" in r else "–"
         lines.append(f"| {r['policy']} | {r['bits_per_value']:g} | {r['encoder_nand2_eq']:,.0f} "
                      f"| {r['decoder_nand2_eq']:,.0f} | {ratios[0]:.2f} | {ratios[1]:.2f} "
+                     f"| {r['encoder_nand2_eq_hierarchy']:,.0f} / {r['decoder_nand2_eq_hierarchy']:,.0f} "
                      f"| {r['encoder_depth']} / {r['decoder_depth']} | {err} | {r['encoder_top']} |")
     head = ["policy / codec", "bits/value", "encoder NAND2-eq", "decoder NAND2-eq",
-            f"encoder / {ref['policy']}", f"decoder / {ref['policy']}", "enc / dec depth",
+            f"encoder / {ref['policy']}", f"decoder / {ref['policy']}",
+            "enc / dec NAND2-eq, hierarchy kept", "enc / dec depth",
             "rel. L2 (all)", "largest encoder blocks"]
     if tensors is not None:
         classes = [c for c in rows[0]["rel_l2"] if c != OVERALL] + [OVERALL]
