@@ -1,7 +1,7 @@
 """MX block encoder and decoder: the stream components, one block per clock."""
 
 from amaranth.hdl import Cat, Module, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
 from ..pipeline import Pipeline
