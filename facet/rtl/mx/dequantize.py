@@ -7,7 +7,7 @@ from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from ._stage import MxStage
-from .arith import clamp, leading_one, rne_shift, signed_sig
+from .arith import leading_one, rne_shift, signed_sig
 from .config import SCALE_BIAS, SCALE_NAN
 
 __all__ = ["Dequantize"]
@@ -41,20 +41,24 @@ class Dequantize(MxStage):
     def build(self, m):
         cfg, fmt = self._cfg, self._cfg.fmt
         xe = signed_sig(m, self.scale - SCALE_BIAS, 10, "xe")
+        # emin - e, less the element's own exponent field (FP8): once per block.
+        lim_block = signed_sig(m, (1 - fmt.bias) - xe + (
+            cfg.int_fraction_bits if cfg.elem is None else cfg.elem.bias + cfg.elem.man_bits),
+            12, "lim_block")
         nan_block = self.scale == SCALE_NAN
         qnan = (fmt.exp_max << fmt.man_bits) | (1 << (fmt.man_bits - 1))
         for i in range(cfg.n):
-            value, nan = self._element(m, i, xe)
+            value, nan = self._element(m, i, lim_block)
             m.d.comb += self.o[i].eq(Mux(nan_block | nan, qnan, value))
 
-    def _element(self, m, i, xe):
+    def _element(self, m, i, lim_block):
         cfg, fmt = self._cfg, self._cfg.fmt
         c = self.codes[i]
         sign = c[7]
         width = 12
         if cfg.elem is None:
             mag = Mux(sign, -c, c)[:8]  # -(-128) is 128, still 8 bits unsigned
-            e = signed_sig(m, xe - cfg.int_fraction_bits, width, f"e{i}")
+            lim = lim_block
             nan = Const(0, 1)
         else:
             el = cfg.elem
@@ -62,15 +66,18 @@ class Dequantize(MxStage):
             ef, mf = c[mb:7], c[:mb]
             nz = ef.any()
             mag = Cat(mf, nz)
-            e = signed_sig(m, xe + Mux(nz, ef, 1) - el.bias - mb, width, f"e{i}")
+            lim = signed_sig(m, lim_block - Mux(nz, ef, 1), width, f"lim{i}")
             nan = ef.all() & mf.all() if not el.has_inf else ef.all() & mf.any()
-        emin, mo = 1 - fmt.bias, fmt.man_bits
-        fl = signed_sig(m, e + leading_one(mag), width, f"fl{i}")
-        t = signed_sig(m, Mux(fl > emin, fl, emin), width, f"t{i}")
+        # With lim = emin - e: normal when fl = e + msb > emin, i.e. msb > lim; the shift
+        # t - e is then msb, else lim; the binade t - emin is msb - lim, else 0.
+        mo = fmt.man_bits
+        p = leading_one(mag)
+        normal = p > lim
         pre = Cat(Const(0, mo), mag)
-        amount = clamp(signed_sig(m, t - e, width, f"shift{i}"), 0, len(pre) + 1)
-        k = rne_shift(m, pre, amount[:(len(pre) + 1).bit_length()], mo + 2, f"k{i}")
-        code = signed_sig(m, ((t - emin) << mo) + k, width + mo + 1, f"code{i}")
-        inf = fmt.exp_max << mo
-        code = Mux(mag.any(), Mux(code >= inf, inf, code), 0)
-        return Cat(code[:fmt.width - 1], sign), nan
+        top = len(pre) + 1
+        amount = Mux(normal, p, Mux(lim > top, top, lim[:top.bit_length()]))
+        k = rne_shift(m, pre, amount[:top.bit_length()], mo + 2, f"k{i}")
+        binade = signed_sig(m, Mux(normal, p - lim, 0), width, f"binade{i}")
+        high = signed_sig(m, binade + k[mo:], width, f"high{i}")  # the carry of the rounding
+        code = Mux(high >= fmt.exp_max, fmt.exp_max << mo, Cat(k[:mo], high[:fmt.exp_bits]))
+        return Cat(Mux(mag.any(), code, 0)[:fmt.width - 1], sign), nan
