@@ -8,6 +8,9 @@ from pathlib import Path
 from .config import Config, FORMATS, BLOCK_SIZES, POLICIES, HARDWARE_POLICIES
 
 RD_OUT = "build/eval/rd"
+CODECS = ("facet", "mxint8", "mxfp8-e4m3")
+#: The error data `facet synth` puts beside the areas when it compares codecs.
+SYNTH_DATA = "data/minilm_acts.npz"
 
 
 def _add_config_args(p, block=32, bits_type=int):
@@ -20,8 +23,10 @@ def _add_config_args(p, block=32, bits_type=int):
                    " (gen: one, default plane; eval and synth: a comma-separated list, default all)")
 
 
-def _config(args, k=None):
-    return Config(args.format, args.block, args.bits, k if k is not None else args.k, args.policy)
+def _add_codec_arg(p, hlp):
+    p.add_argument("--codec", default="facet", help=hlp)
+    # None marks "not given": an MX codec rejects them (see _codecs).
+    p.set_defaults(bits=None, policy=None)
 
 
 def _bits_arg(text):
@@ -97,23 +102,54 @@ def _eval_rd(args, ev, tensors, policies, baselines):
     print("wrote " + ", ".join(str(f) for f in files))
 
 
+def _codecs(args, many=False):
+    """The codecs of ``--codec`` (one, or for synth a comma-separated list), checked against
+    the facet-only options: an MX block is 8 + 8*N bits, so T, K and the policy are implied."""
+    codecs = [c for c in args.codec.split(",") if c] if many else [args.codec]
+    for c in codecs:
+        if c not in CODECS:
+            raise ValueError(f"--codec: unknown codec {c!r}; choose from {', '.join(CODECS)}")
+    if "facet" not in codecs:
+        given = [o for o, v in (("--bits", args.bits), ("-K", args.k), ("--policy", args.policy))
+                 if v is not None]
+        if given:
+            raise ValueError(f"{'/'.join(given)} {'does' if len(given) == 1 else 'do'} not apply to --codec {args.codec}: an MX "
+                             f"block is 8 + 8*N bits (8.25 bits per value at N = 32)")
+    return codecs
+
+
+def _configs(args, codecs, policies):
+    from .rtl.mx import MxConfig
+    bits = 8 if args.bits is None else args.bits
+    cfgs = [Config(args.format, args.block, bits, args.k, pol)
+            for pol in (policies if "facet" in codecs else ())]
+    return cfgs + [MxConfig(c, args.format, args.block) for c in codecs if c != "facet"]
+
+
 def _cmd_gen(args):
-    from .generate import generate
-    cfg = _config(args)
+    from .generate import generate, module_names
+    cfg, = _configs(args, _codecs(args), [args.policy or "plane"])
     out = Path(args.output or f"gen/{cfg.name}_s{args.stages}")
     if out.exists() and not out.is_dir():
         raise ValueError(f"-o {out}: exists and is not a directory")
     info = generate(cfg, args.stages, out)
-    print(f"wrote {out}/: facet_{{encoder,decoder}}.v (Verilog), .il (RTLIL), .vlt (Verilator waivers"
-          f" of the generator's warnings), config.json")
+    names = module_names(cfg)
+    print(f"wrote {out}/: {names['encoder']}, {names['decoder']}: .v (Verilog), .il (RTLIL), .vlt "
+          f"(Verilator waivers of the generator's warnings); config.json")
     print(json.dumps({k: info[k] for k in info if k in ("latency", "ports")}, indent=1))
 
 
 def _cmd_synth(args):
     from .synth import SynthError
     from .synth_flow import synth_config, synth_policies
-    policies = args.policy.split(",")
-    cfgs = [Config(args.format, args.block, args.bits, args.k, pol) for pol in policies]
+    cfgs = _configs(args, _codecs(args, many=True), (args.policy or "plane,significance").split(","))
+    tensors = None
+    if len(cfgs) > 1 and any(c.policy.startswith("mx") for c in cfgs):
+        from .eval import load_tensors
+        if args.data is not None or Path(SYNTH_DATA).exists():
+            tensors = load_tensors(args.data or SYNTH_DATA)
+        else:
+            print(f"no {SYNTH_DATA} (make data): the comparison has no error column", file=sys.stderr)
     if args.timing:
         from .timing import missing_tools
         if missing_tools():  # before the long part
@@ -127,7 +163,7 @@ def _cmd_synth(args):
                          outdir=args.output, **timing)
         else:
             synth_policies(cfgs, args.stages, liberty=args.liberty, nand2=args.nand2,
-                           outdir=args.output, **timing)
+                           outdir=args.output, tensors=tensors, **timing)
     except SynthError as e:  # no yosys, a missing file, a cell not in the liberty
         raise ValueError(e) from None
 
@@ -251,6 +287,7 @@ def main(argv=None):
 
     p = sub.add_parser("gen", help="generate Verilog and RTLIL for one config")
     _add_config_args(p)
+    _add_codec_arg(p, "the codec: facet, or the MX baseline mxint8 or mxfp8-e4m3 (default facet)")
     p.add_argument("--stages", type=int, default=1, help="pipeline register stages (default 1)")
     p.add_argument("-o", "--output", default=None, help="output directory (default gen/<config>/)")
     p.set_defaults(func=_cmd_gen)
@@ -260,7 +297,10 @@ def main(argv=None):
         p = sub.add_parser(name, help=hlp)
         if name == "synth":
             _add_config_args(p)
-            p.set_defaults(policy="plane,significance")
+            _add_codec_arg(p, "codecs, comma-separated: facet (the --policy list), mxint8, "
+                           "mxfp8-e4m3 (default facet); several give one comparison table")
+            p.add_argument("--data", default=None, help="activations for the error column of a "
+                           f"comparison with an MX codec (default {SYNTH_DATA} when present)")
             p.add_argument("-o", "--output", default=None, help="work directory (default build/synth/<config>)")
             p.add_argument("--timing", action="store_true", help="also map for speed onto OSU 0.18 um"
                            " and report Fmax with qflow's vesta (install: make timing-tools)")

@@ -10,6 +10,10 @@ Writes, into ``outdir``:
 * ``config.json``: the parameters, the pipeline (stages, latency), the ports of each module
   as they appear in the Verilog, and the packing order.
 
+For an MX baseline (a :class:`facet.rtl.mx.MxConfig`) the modules are
+:class:`facet.rtl.mx.MxEncoder` and :class:`facet.rtl.mx.MxDecoder`, named after the codec:
+``mxint8_encoder``, ``mxfp8_e4m3_decoder`` ...
+
 The output is a function of the arguments only: generating twice gives the same bytes.
 """
 
@@ -24,9 +28,10 @@ from amaranth.lib import wiring
 
 from .config import Config
 from .rtl import FacetDecoder, FacetEncoder
+from .rtl.mx import MxConfig, MxDecoder, MxEncoder
 from .rtl.planes import plane_names
 
-__all__ = ["generate", "packing_order", "signature_ports", "lint_waivers"]
+__all__ = ["generate", "packing_order", "signature_ports", "lint_waivers", "module_names"]
 
 _DECL = re.compile(r"^\s*(wire|reg|input|output|inout)\b(?:\s+signed)?(?:\s*\[[^\]]*\])?\s*"
                    r"(\\\S+|[A-Za-z_][\w$]*)")
@@ -106,8 +111,30 @@ def lint_waivers(text, filename):
     return "\n".join(out) + "\n"
 
 
+def module_names(cfg):
+    """``{"encoder": name, "decoder": name}``: the Verilog modules :func:`generate` writes."""
+    prefix = cfg.codec.replace("-", "_") if isinstance(cfg, MxConfig) else "facet"
+    return {part: f"{prefix}_{part}" for part in ("encoder", "decoder")}
+
+
+def _mx_packing(cfg):
+    return {
+        "description": (f"B = {cfg.budget} bits, stream bit j on payload bit j (little-endian "
+                        f"bytes): the E8M0 scale code in bits [0, 8) (2**(code - 127), 255 is "
+                        f"NaN), then element i in bits [8 + 8i, 16 + 8i) "
+                        + ("(two's complement, units of 2**-6)" if cfg.elem is None else
+                           f"({cfg.elem.name}: sign, {cfg.elem.exp_bits}-bit exponent, "
+                           f"{cfg.elem.man_bits}-bit mantissa)")
+                        + "; facet.baselines.mx_pack"),
+        "values": (f"block of N = {cfg.n} values: value i in bits [{cfg.fmt.width}i, "
+                   f"{cfg.fmt.width}(i+1)), raw {cfg.format} bit patterns"),
+    }
+
+
 def packing_order(cfg):
     """How a packed block is laid out: a short description and the planes in stream order."""
+    if isinstance(cfg, MxConfig):
+        return _mx_packing(cfg)
     e, p, n = cfg.fmt.exp_bits, cfg.num_planes, cfg.n
     return {
         "description": (
@@ -134,11 +161,12 @@ def generate(cfg: Config, stages: int, outdir) -> dict:
 
     Parameters
     ----------
-    cfg : :class:`facet.config.Config`
-        Compressor configuration.
+    cfg : :class:`facet.config.Config` or :class:`facet.rtl.mx.MxConfig`
+        Compressor configuration, or an MX baseline's.
     stages : int
-        Pipeline register stages of each module (0 to 3; see :class:`facet.rtl.FacetEncoder`
-        and :class:`facet.rtl.FacetDecoder` for where they go).
+        Pipeline register stages of each module (0 to 3, MX 0 to 2; see the ``CUTS`` of
+        :class:`facet.rtl.FacetEncoder`, :class:`facet.rtl.FacetDecoder` and
+        :class:`facet.rtl.mx.MxEncoder` for where they go).
     outdir : str or path
         Output directory, created if missing.
 
@@ -148,10 +176,9 @@ def generate(cfg: Config, stages: int, outdir) -> dict:
         The contents of ``config.json``.
     """
     outdir = Path(outdir)
-    designs = {
-        "facet_encoder": FacetEncoder(cfg, stages),
-        "facet_decoder": FacetDecoder(cfg, stages),
-    }
+    enc, dec = (MxEncoder, MxDecoder) if isinstance(cfg, MxConfig) else (FacetEncoder, FacetDecoder)
+    names = module_names(cfg)
+    designs = {names["encoder"]: enc(cfg, stages), names["decoder"]: dec(cfg, stages)}
     outdir.mkdir(parents=True, exist_ok=True)
     modules = {}
     for name, design in designs.items():

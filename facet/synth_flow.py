@@ -29,17 +29,18 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
     With ``timing``, each part is also mapped for speed (abc target ``period_ns``) onto the
     OSU 0.18 um liberty and timed (:mod:`facet.timing`); the summary then has its Fmax.
     """
-    from .generate import generate
+    from .generate import generate, module_names
 
     out = Path(outdir or OUT / f"{cfg.name}_s{stages}")
     info = generate(cfg, stages, out / "rtl")
+    names = module_names(cfg)
     if adders is None and Path(liberty or DEFAULT_LIBERTY).resolve() == DEFAULT_LIBERTY:
         adders = DEFAULT_ADDERS
     report = {"config": cfg.to_dict(), "stages": stages, "latency": info["latency"]}
     for part in ("encoder", "decoder"):
         if not quiet:
             print(f"synthesizing {cfg.name} {part} ...", flush=True)
-        report[part] = synthesize(out / "rtl" / f"facet_{part}.il", f"facet_{part}", out / part,
+        report[part] = synthesize(out / "rtl" / f"{names[part]}.il", names[part], out / part,
                                   liberty, nand2 or "NAND2_X1", depth, adders=adders,
                                   timing=timing and {"period_ns": period_ns,
                                                      "bytes_per_clock": cfg.n * cfg.fmt.width / 8})
@@ -108,32 +109,71 @@ def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
     return rows
 
 
-def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, **timing):
-    """Synthesize the same config under several policies and compare them.
+def _mhz(v):
+    return f"{v:.0f}" if v else "–"
 
-    ``cfgs`` are :class:`Config` objects that differ only in ``policy``; the first is the
-    reference of the ratios. Writes ``<stem>_policies.json`` and ``.md`` next to the
-    per-policy reports and returns the rows.
+
+def _hierarchy(rep):
+    """NAND2-eq of the design synthesized with its hierarchy kept (abc per sub-block)."""
+    return next((b["nand2_eq"] for b in rep["blocks"] if b["level"] == 0), None)
+
+
+def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensors=None, **timing):
+    """Synthesize the same format and N under several policies and MX baselines; compare them.
+
+    The areas compared are the flattened ones; the table also shows them with the hierarchy
+    kept, where yosys' full-adder extraction differs (it maps the flattened netlist's adders
+    onto adder cells before abc, which then cannot simplify them).
+
+    ``cfgs`` are facet :class:`Config` objects that differ only in ``policy`` and
+    :class:`facet.rtl.mx.MxConfig` baselines of the same format and N. The area ratios are to
+    the ``mxint8`` row if there is one, else to the first. With ``tensors`` (``{name: array}``),
+    each row also gets the relative L2 error of what its RTL computes
+    (:func:`facet.compare.codec_errors`), per tensor class and overall. Writes
+    ``<stem>_policies.json`` and ``.md`` next to the per-codec reports; returns the rows.
+    ``timing`` (``timing=True``, ``period_ns``) goes to :func:`synth_config`; the table then
+    has an Fmax column.
     """
-    rows, lines = [], []
-    out = Path(outdir or OUT)
+    from .compare import OVERALL, codec_errors
+    rows, out = [], Path(outdir or OUT)
     for cfg in cfgs:
+        t0 = time.perf_counter()
         rep = synth_config(cfg, stages, liberty, nand2, outdir=out / cfg.policy if outdir else None,
                            **timing)
-        r = {"policy": cfg.policy, "config": cfg.name, **rep["summary"],
-             "encoder_depth": (rep["encoder"]["depth"] or {}).get("levels"),
-             "decoder_depth": (rep["decoder"]["depth"] or {}).get("levels"),
-             "encoder_top": _top_blocks(rep["encoder"], 4),
-             "decoder_top": _top_blocks(rep["decoder"], 4)}
-        ref = rows[0] if rows else r
-        ratios = [round(r[f"{p}_nand2_eq"] / ref[f"{p}_nand2_eq"], 3) for p in ("encoder", "decoder")]
-        r |= {f"{p}_vs_{ref['policy']}": x for p, x in zip(("encoder", "decoder"), ratios)}
-        rows.append(r)
-        lines.append(f"| {r['policy']} | {r['encoder_nand2_eq']:,.0f} | {r['decoder_nand2_eq']:,.0f}"
-                     f" | {ratios[0]:.2f} | {ratios[1]:.2f} | {r['encoder_depth']} / {r['decoder_depth']}"
-                     f" | {r['encoder_top']} | {r['decoder_top']} |")
-    r0 = rows[0]["policy"]
-    _save(out / (cfgs[0].name.rsplit("_", 1)[0] + f"_s{stages}_policies"),
-          ["policy", "encoder NAND2-eq", "decoder NAND2-eq", f"encoder / {r0}", f"decoder / {r0}",
-           "enc / dec depth", "largest encoder blocks", "largest decoder blocks"], lines, rows)
+        enc, dec = rep["encoder"], rep["decoder"]
+        rows.append({"policy": cfg.policy, "config": cfg.name, "bits_per_value": cfg.bits,
+                     **rep["summary"], **{f"{p}_nand2_eq_hierarchy": _hierarchy(rep[p])
+                                          for p in ("encoder", "decoder")},
+                     "encoder_depth": (enc["depth"] or {}).get("levels"),
+                     "decoder_depth": (dec["depth"] or {}).get("levels"),
+                     "encoder_top": _top_blocks(enc, 4), "decoder_top": _top_blocks(dec, 4),
+                     "synth_seconds": round(time.perf_counter() - t0, 1)})
+        if tensors is not None:
+            rows[-1]["rel_l2"] = codec_errors(tensors, cfg)
+    ref = next((r for r in rows if r["policy"] == "mxint8"), rows[0])
+    lines = []
+    for r in rows:
+        ratios = [r[f"{p}_nand2_eq"] / ref[f"{p}_nand2_eq"] for p in ("encoder", "decoder")]
+        r |= {f"{p}_vs_{ref['policy']}": round(x, 3) for p, x in zip(("encoder", "decoder"), ratios)}
+        err = f"{r['rel_l2'][OVERALL]:.4f}" if "rel_l2" in r else "–"
+        lines.append(f"| {r['policy']} | {r['bits_per_value']:g} | {r['encoder_nand2_eq']:,.0f} "
+                     f"| {r['decoder_nand2_eq']:,.0f} | {ratios[0]:.2f} | {ratios[1]:.2f} "
+                     f"| {r['encoder_nand2_eq_hierarchy']:,.0f} / {r['decoder_nand2_eq_hierarchy']:,.0f} "
+                     f"| {r['encoder_depth']} / {r['decoder_depth']} | {err} |"
+                     + (f" {_mhz(r['encoder_fmax_mhz'])} / {_mhz(r['decoder_fmax_mhz'])} |"
+                        if timing.get("timing") else "") + f" {r['encoder_top']} |")
+    head = ["policy / codec", "bits/value", "encoder NAND2-eq", "decoder NAND2-eq",
+            f"encoder / {ref['policy']}", f"decoder / {ref['policy']}",
+            "enc / dec NAND2-eq, hierarchy kept", "enc / dec depth",
+            "rel. L2 (all)"] + (["Fmax MHz enc / dec"] if timing.get("timing") else []) + [
+            "largest encoder blocks"]
+    if tensors is not None:
+        classes = [c for c in rows[0]["rel_l2"] if c != OVERALL] + [OVERALL]
+        head2 = ["rel. L2 by tensor class"] + classes
+        lines += ["", f"| {' | '.join(head2)} |", "|" + "---|" * len(head2)]
+        lines += [f"| {r['policy']} | " + " | ".join(f"{r['rel_l2'][c]:.4f}" for c in classes) + " |"
+                  for r in rows]
+    first = cfgs[0]
+    stem = first.name.rsplit("_", 1)[0] if isinstance(first, Config) else f"{first.format}_n{first.n}"
+    _save(out / f"{stem}_s{stages}_policies", head, lines, rows)
     return rows

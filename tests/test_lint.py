@@ -39,10 +39,26 @@ def test_verilator_lint(verilator, cfg, stages, tmp_path):
             "--policy", cfg.policy, "--stages", str(stages), "-o", str(tmp_path)]
     assert facet_main(args) == 0
     for module in ("facet_encoder", "facet_decoder"):
-        r = subprocess.run(["verilator", "--lint-only", "-Wall", f"{module}.vlt", f"{module}.v"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
-        warnings = [line for line in (r.stdout + r.stderr).splitlines() if line.startswith("%")]
-        assert r.returncode == 0 and not warnings, f"{module}: " + "\n".join(warnings[:20])
+        _lint(tmp_path, module)
+
+
+def _lint(path, module):
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", f"{module}.vlt", f"{module}.v"],
+                       cwd=path, capture_output=True, text=True, timeout=300)
+    warnings = [line for line in (r.stdout + r.stderr).splitlines() if line.startswith("%")]
+    assert r.returncode == 0 and not warnings, f"{module}: " + "\n".join(warnings[:20])
+
+
+@pytest.mark.parametrize("codec,fmt,block,stages", [
+    ("mxint8", "bf16", 32, 1), ("mxfp8-e4m3", "bf16", 32, 1), ("mxint8", "fp16", 16, 0),
+    ("mxfp8-e4m3", "fp32", 8, 2),
+])
+def test_verilator_lint_mx(verilator, codec, fmt, block, stages, tmp_path):
+    args = ["gen", "--codec", codec, "--format", fmt, "--block", str(block),
+            "--stages", str(stages), "-o", str(tmp_path)]
+    assert facet_main(args) == 0
+    for part in ("encoder", "decoder"):
+        _lint(tmp_path, f"{codec.replace('-', '_')}_{part}")
 
 
 def test_waivers_name_no_port(tmp_path):

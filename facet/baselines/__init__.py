@@ -23,7 +23,8 @@ name               format                                                     bi
 
 All of the small float formats go through one rounding routine, :func:`round_to_format`.
 The package is split by format family: ``formats`` (the formats and the rounding),
-``casts`` (bf16, FP8), ``mx`` (MX and MXINT8) and ``nvfp4``; this module holds the registry.
+``casts`` (bf16, FP8), ``mx`` (MX and MXINT8), ``mx_packed`` (the bytes of an 8-bit MX
+block) and ``nvfp4``; this module holds the registry.
 """
 
 import functools
@@ -31,12 +32,14 @@ import functools
 from .casts import bf16_round, fp8_cast
 from .formats import BF16, ELEMENT_FORMATS, FloatFormat, round_to_format
 from .mx import mx_encode, mx_quantize, mxint8_encode, mxint8_quantize
+from .mx_packed import MX_PACKED, mx_element_codes, mx_pack, mx_scale_codes, mx_unpack
 from .nvfp4 import NVFP4_BLOCK, nvfp4_encode, nvfp4_quantize
 
 __all__ = [
     "FloatFormat", "ELEMENT_FORMATS", "BF16", "round_to_format", "bf16_round", "fp8_cast",
     "mx_encode", "mx_quantize", "mxint8_encode", "mxint8_quantize", "nvfp4_encode",
-    "nvfp4_quantize", "bits_per_value", "BASELINES",
+    "nvfp4_quantize", "bits_per_value", "BASELINES", "MX_PACKED", "mx_scale_codes",
+    "mx_element_codes", "mx_pack", "mx_unpack",
 ]
 
 
