@@ -148,6 +148,23 @@ def test_stages(which, stages):
     _check(which, cfg, data, seed, stages=stages, p_gap=0.4, p_stall=0.5)
 
 
+@pytest.mark.parametrize("stages", [2, 3])
+@pytest.mark.parametrize("which", ["encoder", "decoder"])
+def test_stages_significance(which, stages):
+    """The register positions of the significance codecs past the first (stages=1 is in
+    test_encoder and test_decoder): bit-exact under gaps and backpressure, with the latency of
+    ``stages``."""
+    cfg = Config("fp32", 16, 8, policy="significance")
+    rng, seed = _rng(f"stages significance {which} {stages}")
+    raw = stimulus.encoder_values(cfg, 6, rng, minilm=False)[0]
+    data = raw if which == "encoder" else np.concatenate(
+        [model.encode(raw, cfg), stimulus.random_blocks(cfg, 4, rng)[0]])
+    cls, payloads, want = _stream(which, cfg, data)
+    run = StreamRun(cls(cfg, stages), payloads, want, seed=seed, p_gap=0, p_stall=0)
+    assert run.check().latencies == [stages] * len(payloads)
+    _check(which, cfg, data, seed, stages=stages, p_gap=0.4, p_stall=0.5)
+
+
 def _capacity(dut, payloads):
     """Blocks the DUT accepts while its output is held not ready."""
     accepted = []
