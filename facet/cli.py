@@ -352,7 +352,7 @@ def main(argv=None):
     p.add_argument("--liberty", default=None, help="liberty file (default: scripts/freepdk45_area.lib)")
     p.add_argument("--nand2", default="NAND2_X1", help="the liberty's NAND2 cell (default NAND2_X1)")
     p.add_argument("--timing", action=argparse.BooleanOptionalAction, default=None,
-                   help="Fmax of each point on OSU 0.18 um (vesta): the slow part of a synthesis"
+                   help="also measure Fmax on OSU 0.18 um (vesta), which lengthens each synthesis"
                    " (default: on when `make timing-tools` installed the tools)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_explore)

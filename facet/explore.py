@@ -189,8 +189,8 @@ def synth_options(liberty=None, nand2="NAND2_X1", timing=None):
     ``timing_off`` says why not otherwise; ``codecs`` the codecs the flow builds.
 
     ``timing=None`` measures Fmax when the flow can (``synth_config`` takes ``timing=`` and
-    finds vesta and the OSU liberty), False never (it is the slow part of a synthesis), True
-    always: a ValueError when the flow cannot.
+    finds vesta and the OSU liberty), False never (a second mapping and STA lengthen every
+    synthesis), True always: a ValueError when the flow cannot.
     """
     from . import synth_flow, timing as timing_tools
     missing = (timing_tools.missing_tools()

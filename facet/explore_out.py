@@ -97,37 +97,47 @@ def _plt():
 
 def plot_pareto(points, t, path):
     """Error against encoder + decoder area at rate ``t``: every point, the front joined and
-    labeled. Marker shape is the policy, colour the format, filled for 1 stage; the MX
-    baselines (at the T nearest their rate) are large black-edged diamonds and crosses,
-    each labeled with its codec, N and stages."""
+    labeled. Colour is the format, marker shape the policy or MX codec, filled for the
+    fewest stages; the MX baselines (at the T nearest their rate) are large black-edged
+    markers, each labeled with its codec and N."""
     plt = _plt()
+    from matplotlib.lines import Line2D
     mine = [p for p in points if _t(p) == t and not p.get("failed")
             and _finite(p.get("area_nand2_eq")) and _finite(p.get("rel_l2"))]
     front = fronts(mine).get(t, [])
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+    fig, ax = plt.subplots(figsize=(9, 5))
     shapes = {"plane": "o", "significance": "s", "mxint8": "D", "mxfp8-e4m3": "X"}
-    colours = {}
+    colours = {f: f"C{i}" for i, f in enumerate(dict.fromkeys(p["format"] for p in mine))}
+    fewest = min((p["stages"] for p in mine), default=1)
+    kinds, named = {}, set()
     for p in mine:
-        one, what = p["stages"] == 1, p["codec"] if _mx(p) else p["policy"]
-        col = colours.setdefault(p["format"], f"C{len(colours)}")
+        first, what = p["stages"] == fewest, p["codec"] if _mx(p) else p["policy"]
+        col = colours[p["format"]]
         mx = {"markersize": 8, "markeredgecolor": "k"} if _mx(p) else {}
-        name = f"{p['format']} {what.upper()} (8 + 8/N bits)" if _mx(p) else f"{p['format']} {what}"
+        kinds.setdefault(what, mx)
         ax.plot(p["area_nand2_eq"], p["rel_l2"], linestyle="none", marker=shapes.get(what, "^"),
-                color=col, markerfacecolor=col if one else "none", **mx,
-                label=name + (" 1 stage" if one else " other stages"))
-        if _mx(p) and p not in front:  # the front's labels come below
-            ax.annotate(f"{p['codec'].upper()} N{p['block']} s{p['stages']}",
-                        (p["area_nand2_eq"], p["rel_l2"]), fontsize=6, color="0.35",
-                        xytext=(4, -9), textcoords="offset points")
+                color=col, markerfacecolor=col if first else "none", **mx)
+        # One label per MX codec and N (the formats lie close together); the front's below.
+        if _mx(p) and first and p not in front and (p["codec"], p["block"]) not in named:
+            named.add((p["codec"], p["block"]))
+            ax.annotate(f"{p['codec'].upper()} N{p['block']}", (p["area_nand2_eq"], p["rel_l2"]),
+                        fontsize=6, color="0.3", xytext=(5, -10), textcoords="offset points")
     if front:
         ax.plot([p["area_nand2_eq"] for p in front], [p["rel_l2"] for p in front], "k--", lw=1,
-                drawstyle="steps-post", label="Pareto front")
+                drawstyle="steps-post")
         for i, p in enumerate(front):  # above and below in turn: neighbours are often close
             ax.annotate(label(p), (p["area_nand2_eq"], p["rel_l2"]), fontsize=7,
                         xytext=(4, 5 if i % 2 == 0 else -11), textcoords="offset points")
-    handles, names = ax.get_legend_handles_labels()
-    uniq = dict(zip(names, handles))
-    ax.legend(uniq.values(), uniq.keys(), fontsize=7)
+    legend = [Line2D([], [], linestyle="none", marker="o", color=c, label=f) for f, c in colours.items()]
+    legend += [Line2D([], [], linestyle="none", marker=shapes.get(w, "^"), color="0.5",
+                      label=f"{w.upper()} (8 + 8/N bits)" if mx else w, **mx)
+               for w, mx in kinds.items()]
+    legend += [Line2D([], [], linestyle="none", marker="o", color="0.5", label=f"{fewest} stage(s)"),
+               Line2D([], [], linestyle="none", marker="o", color="0.5", markerfacecolor="none",
+                      label="more stages")]
+    if front:
+        legend.append(Line2D([], [], color="k", linestyle="--", lw=1, label="Pareto front"))
+    ax.legend(handles=legend, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("encoder + decoder area (NAND2-eq)")
