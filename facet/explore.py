@@ -14,11 +14,12 @@ do not apply). Two kinds of result make up a point, computed and cached separate
 Cache: one JSON per result under ``<out>/cache/{error,synth}/<key>.json``, where ``<key>`` is a
 hash of everything the result is computed from (:func:`error_key`, :func:`synth_key`): the
 configuration, the stages, the *content* of the source files that compute it (the lists
-:data:`ERROR_SOURCES`, :data:`MX_ERROR_SOURCES` and :data:`SYNTH_SOURCES`, checked against the modules the computation
-imports by ``tests/test_explore.py``), the liberty and adder map, the dump's content, the
-versions of yosys, Amaranth and NumPy, and :data:`RECORD_VERSION`, which changes when this
-module changes what it stores. An edit to any of those files recomputes the affected results;
-an edit elsewhere (the CLI, the baselines, this module's plotting) keeps them.
+:data:`ERROR_SOURCES`, :data:`MX_ERROR_SOURCES` and :data:`SYNTH_SOURCES`, checked against
+the modules the computation imports by ``tests/test_explore.py``), the liberty and adder map,
+whether Fmax is measured (``--no-timing``), the dump's content, the versions of yosys,
+Amaranth and NumPy, and :data:`RECORD_VERSION`, which changes when this module changes what
+it stores. An edit to any of those files recomputes the affected results; an edit elsewhere
+(the CLI, this module's plotting) keeps them.
 """
 
 import hashlib
