@@ -234,7 +234,8 @@ def _cmd_explore(args):
     files, notes = explore_out.write_all(result, args.out)
     failed = [p for p in res["points"] if p["failed"]]
     left_out = f", {len(res['skipped'])} left out" if res["skipped"] else ""
-    print(f"{len(res['points'])} points ({len(configs)} configs x {len(sweep['stages'])} stage counts"
+    n_st = len(sweep["stages"])
+    print(f"{len(res['points'])} points ({len(configs)} configs x {n_st} stage count{'s' * (n_st > 1)}"
           f"{left_out},"
           f" {len(rejected)} configs do not fit); computed {res['computed']['error']} errors and "
           f"{res['computed']['synth']} syntheses, the rest from the cache; {res['seconds']:.1f} s "

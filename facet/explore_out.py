@@ -132,9 +132,11 @@ def plot_pareto(points, t, path):
     legend += [Line2D([], [], linestyle="none", marker=shapes.get(w, "^"), color="0.5",
                       label=f"{w.upper()} (8 + 8/N bits)" if mx else w, **mx)
                for w, mx in kinds.items()]
-    legend += [Line2D([], [], linestyle="none", marker="o", color="0.5", label=f"{fewest} stage(s)"),
-               Line2D([], [], linestyle="none", marker="o", color="0.5", markerfacecolor="none",
-                      label="more stages")]
+    if any(p["stages"] != fewest for p in mine):
+        legend += [Line2D([], [], linestyle="none", marker="o", color="0.5",
+                          label=f"{fewest} stage{'' if fewest == 1 else 's'}"),
+                   Line2D([], [], linestyle="none", marker="o", color="0.5", markerfacecolor="none",
+                          label="more stages")]
     if front:
         legend.append(Line2D([], [], color="k", linestyle="--", lw=1, label="Pareto front"))
     ax.legend(handles=legend, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
@@ -150,19 +152,21 @@ def plot_pareto(points, t, path):
 
 
 def plot_fmax(points, path):
-    """Fmax of the encoder and decoder against register stages, a line per config; returns
-    False (and writes nothing) when no point has an Fmax."""
+    """Fmax of the encoder and decoder against register stages, a line per config (dashed for
+    an MX baseline); returns False (and writes nothing) when no point has an Fmax."""
     mine = [p for p in points if _finite(p.get("encoder_fmax_mhz")) or _finite(p.get("decoder_fmax_mhz"))]
     if not mine:
         return False
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
     for ax, part in zip(axes, ("encoder", "decoder")):
-        for name in dict.fromkeys(p["config"] for p in mine):
+        for name, p0 in {p["config"]: p for p in mine}.items():
             pts = sorted((p["stages"], p[f"{part}_fmax_mhz"]) for p in mine
                          if p["config"] == name and _finite(p.get(f"{part}_fmax_mhz")))
             if pts:
-                ax.plot(*zip(*pts), marker="o", label=name)
+                ax.plot(*zip(*pts), marker="o", label=name, linestyle="--" if _mx(p0) else "-")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(part)
         ax.set_xlabel("register stages")
         ax.grid(True, alpha=0.3)
@@ -236,7 +240,7 @@ def format_summary(result):
              f"{', '.join(s['policies'])}; K {', '.join('default' if k is None else str(k) for k in s['ks'])}; "
              f"{', '.join(map(str, s['stages']))} register stage(s). {len(pts)} points "
              f"({n_cfg} configs{f', {n_mx} of them MX,' if n_mx else ''} x {len(s['stages'])} "
-             f"stage counts{f', less {len(skipped)} beyond what an MX codec takes' if skipped else ''}), "
+             f"stage count{'' if len(s['stages']) == 1 else 's'}{f', less {len(skipped)} beyond what an MX codec takes' if skipped else ''}), "
              f"{len(result['rejected'])} configs that do not fit.",
              "", f"Area is encoder + decoder NAND2-eq ({s['liberty']}), error the relative L2 "
              "over all tensors against the float32 input, compression the input format's bits "
