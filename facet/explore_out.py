@@ -295,5 +295,6 @@ def write_all(result, out):
     if plot_fmax(result["points"], out / "explore_fmax.png"):
         files.append(out / "explore_fmax.png")
     else:
-        notes.append("Fmax plot skipped: no point has an Fmax (synth_config measured no timing)")
+        why = result["settings"].get("timing_off") or "no timing measured"
+        notes.append(f"Fmax plot skipped: no point has an Fmax ({why})")
     return files, notes

@@ -310,7 +310,8 @@ def test_cli_end_to_end(tmp_path, dump, fake, capsys):
     summary = (out / "summary.md").read_text()
     assert "Fmax: not measured (--no-timing)" in summary
     assert "computed 6 errors and 6 syntheses, 0 results from the cache" in summary
-    assert "6 syntheses" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "6 syntheses" in printed and "Fmax plot skipped: no point has an Fmax (--no-timing)" in printed
     assert cli.main(argv[:-1] + ["--codecs", "mxint8"]) == 0
     data = json.loads((out / "results.json").read_text())
     assert [p["codec"] for p in data["points"]] == ["mxint8"] * 2 and data["computed"]["synth"] == 0
