@@ -86,7 +86,8 @@ synth-sweep: setup
 
 # Design-space sweep: area, depth, Fmax, compression and error per config x stages, cached in
 # build/explore/cache/; build/explore/{results.json,results.csv,summary.md,*.png}.
-# EXPLORE_ARGS narrows it, e.g. EXPLORE_ARGS="--formats bf16 --blocks 16,32 --bits 8".
+# EXPLORE_ARGS narrows it, e.g. EXPLORE_ARGS="--formats bf16 --blocks 16,32 --bits 8"; with
+# the timing tools installed it measures Fmax, which "--no-timing" leaves out (faster).
 EXPLORE_ARGS ?=
 explore: setup
 	$(FACET) explore -j $(JOBS) $(EXPLORE_ARGS)

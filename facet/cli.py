@@ -201,9 +201,10 @@ def _cmd_train(args):
 def _cmd_explore(args):
     from . import eval as ev
     from . import explore, explore_out
-    from .rtl import FacetDecoder, FacetEncoder
-    max_stages = min(len(FacetEncoder.CUTS), len(FacetDecoder.CUTS))
+    codecs = _list(args.codecs, "--codecs", str, explore.CODECS)
+    max_stages = max(explore.max_stages(c) for c in codecs)
     sweep = {
+        "codecs": codecs,
         "formats": _list(args.formats, "--formats", str, sorted(FORMATS)),
         "blocks": _list(args.blocks, "--blocks", int, BLOCK_SIZES),
         "bits": _list(args.bits, "--bits", _bits_arg),
@@ -221,21 +222,24 @@ def _cmd_explore(args):
     except ValueError as e:
         raise ValueError(f"--dump {e}") from None
     configs, rejected = explore.sweep_configs(**{k: v for k, v in sweep.items() if k != "stages"})
-    if not configs:
-        raise ValueError("no configuration of the sweep fits: " + rejected[0]["reason"])
-    options = explore.synth_options(args.liberty, args.nand2)
+    if "facet" in codecs and not any(explore.codec_of(c) == "facet" for c in configs):
+        raise ValueError("no facet configuration of the sweep fits: " + rejected[0]["reason"])
+    options = explore.synth_options(args.liberty, args.nand2, args.timing)
     res = explore.run(configs, sweep["stages"], args.dump, args.out, options, args.jobs,
                       progress=not args.no_progress)
     settings = {**sweep, "dump": args.dump, "liberty": Path(args.liberty).name if args.liberty
-                else "freepdk45_area.lib", "timing": options["timing"], "codecs": options["codecs"],
-                "jobs": args.jobs}
-    result = {"settings": settings, "points": res["points"], "rejected": rejected,
-              "computed": res["computed"], "seconds": res["seconds"]}
+                else "freepdk45_area.lib", "timing": options["timing"],
+                "timing_off": options["timing_off"], "jobs": args.jobs}
+    result = {"settings": settings, "rejected": rejected, **res}
     files, notes = explore_out.write_all(result, args.out)
     failed = [p for p in res["points"] if p["failed"]]
-    print(f"{len(res['points'])} points ({len(configs)} configs x {len(sweep['stages'])} stage counts,"
+    left_out = f", {len(res['skipped'])} left out" if res["skipped"] else ""
+    n_st = len(sweep["stages"])
+    print(f"{len(res['points'])} points ({len(configs)} configs x {n_st} stage count{'s' * (n_st > 1)}"
+          f"{left_out},"
           f" {len(rejected)} configs do not fit); computed {res['computed']['error']} errors and "
-          f"{res['computed']['synth']} syntheses, the rest from the cache; {res['seconds']:.1f} s")
+          f"{res['computed']['synth']} syntheses, the rest from the cache; {res['seconds']:.1f} s "
+          f"wall, {res['cpu_seconds']:.1f} s CPU")
     for note in notes:
         print(note)
     for p in failed:
@@ -334,6 +338,8 @@ def main(argv=None):
 
     d = explore_defaults()
     p = sub.add_parser("explore", help="sweep configs: area, depth, Fmax, compression and error")
+    p.add_argument("--codecs", default=d["codecs"], help="facet and MX baselines (8 + 8/N bits per"
+                   f" value; --bits, --policies and --ks do not apply) (default {d['codecs']})")
     p.add_argument("--formats", default=d["formats"], help=f"value formats (default {d['formats']})")
     p.add_argument("--blocks", default=d["blocks"], help=f"block sizes N (default {d['blocks']})")
     p.add_argument("--bits", default=d["bits"], help=f"bits per value T (default {d['bits']})")
@@ -346,6 +352,9 @@ def main(argv=None):
     p.add_argument("--out", default="build/explore", help="output and cache directory (default build/explore)")
     p.add_argument("--liberty", default=None, help="liberty file (default: scripts/freepdk45_area.lib)")
     p.add_argument("--nand2", default="NAND2_X1", help="the liberty's NAND2 cell (default NAND2_X1)")
+    p.add_argument("--timing", action=argparse.BooleanOptionalAction, default=None,
+                   help="also measure Fmax on OSU 0.18 um (vesta), which lengthens each synthesis"
+                   " (default: on when `make timing-tools` installed the tools)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_explore)
 

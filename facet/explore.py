@@ -1,27 +1,32 @@
 """`facet explore`: sweep configurations for area, logic depth, Fmax, compression and error.
 
-A point is a codec configuration (format, N, T, policy, K) at a number of pipeline register
-stages. Two kinds of result make up a point, computed and cached separately:
+A point is a codec configuration at a number of pipeline register stages: a facet
+:class:`~facet.config.Config` (format, N, T, policy, K) or an MX baseline
+:class:`~facet.rtl.mx.MxConfig` (codec, format, N; 8 + 8/N bits per value, so T, policy and K
+do not apply). Two kinds of result make up a point, computed and cached separately:
 
-- the error (relative L2 over the whole dump and per tensor class, :mod:`facet.eval`), once
-  per configuration, since register stages do not change the decoded values;
+- the error (relative L2 over the whole dump and per tensor class), once per configuration,
+  since register stages do not change the decoded values: :mod:`facet.eval` for facet,
+  :func:`facet.compare.codec_errors` (what the RTL computes) for an MX codec;
 - the synthesis (encoder and decoder NAND2-eq, logic depth, Fmax when the flow measures it,
   :func:`facet.synth_flow.synth_config`), once per (configuration, stages).
 
 Cache: one JSON per result under ``<out>/cache/{error,synth}/<key>.json``, where ``<key>`` is a
 hash of everything the result is computed from (:func:`error_key`, :func:`synth_key`): the
 configuration, the stages, the *content* of the source files that compute it (the lists
-:data:`ERROR_SOURCES` and :data:`SYNTH_SOURCES`, checked against the modules the computation
-imports by ``tests/test_explore.py``), the liberty and adder map, the dump's content, the
-versions of yosys, Amaranth and NumPy, and :data:`RECORD_VERSION`, which changes when this
-module changes what it stores. An edit to any of those files recomputes the affected results;
-an edit elsewhere (the CLI, the baselines, this module's plotting) keeps them.
+:data:`ERROR_SOURCES`, :data:`MX_ERROR_SOURCES` and :data:`SYNTH_SOURCES`, checked against
+the modules the computation imports by ``tests/test_explore.py``), the liberty and adder map,
+whether Fmax is measured (``--no-timing``), the dump's content, the versions of yosys,
+Amaranth and NumPy, and :data:`RECORD_VERSION`, which changes when this module changes what
+it stores. An edit to any of those files recomputes the affected results; an edit elsewhere
+(the CLI, this module's plotting) keeps them.
 """
 
 import hashlib
 import importlib.metadata
 import inspect
 import json
+import resource
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import cache
@@ -31,31 +36,53 @@ import numpy as np
 
 from .config import BLOCK_SIZES, FORMATS, HARDWARE_POLICIES, Config
 
-__all__ = ["DEFAULTS", "RECORD_VERSION", "ERROR_SOURCES", "SYNTH_SOURCES", "sweep_configs",
-           "synth_options", "environment", "error_key", "synth_key", "Cache", "run"]
+__all__ = ["CODECS", "DEFAULTS", "RECORD_VERSION", "ERROR_SOURCES", "MX_ERROR_SOURCES",
+           "SYNTH_SOURCES", "codec_of", "max_stages", "sweep_configs", "synth_options",
+           "environment", "error_key", "synth_key", "Cache", "run"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Changes whenever the cached records change shape or meaning.
 RECORD_VERSION = 1
-#: The sweep of the issue: T 4, 6 and 8, bf16 and fp16, every N, both policies with RTL.
-DEFAULTS = {"formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES, "bits": (4, 6, 8),
-            "policies": HARDWARE_POLICIES, "ks": (None,), "stages": (1, 2)}
+#: Codecs with hardware: facet and the MX baselines (:data:`facet.rtl.mx.MX_CODECS`, spelled
+#: out so that the command line, which reads :data:`DEFAULTS`, does not load Amaranth).
+CODECS = ("facet", "mxint8", "mxfp8-e4m3")
+#: The sweep of the issue: T 4, 6 and 8, bf16 and fp16, every N, every policy with RTL, and
+#: the MX baselines at the same formats and N.
+DEFAULTS = {"codecs": CODECS, "formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES,
+            "bits": (4, 6, 8), "policies": HARDWARE_POLICIES, "ks": (None,), "stages": (1, 2)}
 #: Sources (globs under the repository root) that the error and the synthesis are computed from.
 ERROR_SOURCES = ("facet/config.py", "facet/model/*.py", "facet/bitfield.py", "facet/vlc.py",
                  "facet/vlc_code.py", "facet/eval/*.py", "facet/baselines/*.py")
 SYNTH_SOURCES = ("facet/config.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
                  "facet/synth.py", "facet/synth_flow.py", "facet/timing.py", "facet/baselines/*.py")
-#: Codecs with hardware here; MX baseline RTL would add its names (see :func:`synth_options`).
-CODECS = ("facet",)
+#: The error of an MX codec (:mod:`facet.compare`) imports its config through ``facet.rtl``;
+#: a separate list, so that an RTL edit recomputes only the (few, quick) MX errors.
+MX_ERROR_SOURCES = ERROR_SOURCES + ("facet/compare.py", "facet/rtl/*.py", "facet/rtl/*/*.py")
+
+
+def codec_of(cfg):
+    """``"facet"`` for a :class:`Config`, else the MX codec's name."""
+    return "facet" if isinstance(cfg, Config) else cfg.codec
+
+
+def max_stages(codec):
+    """The most register stages both the encoder and the decoder of ``codec`` take."""
+    if codec == "facet":
+        from .rtl import FacetDecoder as dec, FacetEncoder as enc
+    else:
+        from .rtl.mx import MxDecoder as dec, MxEncoder as enc
+    return min(len(enc.CUTS), len(dec.CUTS))
 
 
 def sweep_configs(formats=DEFAULTS["formats"], blocks=DEFAULTS["blocks"], bits=DEFAULTS["bits"],
-                  policies=DEFAULTS["policies"], ks=DEFAULTS["ks"]):
-    """``(configs, rejected)``: every valid :class:`Config` of the grid, and
-    ``{"format", "block", "bits", "policy", "k", "reason"}`` for each one that does not fit.
-    ``ks`` holds delta-plane counts; ``None`` is the config's default K."""
+                  policies=DEFAULTS["policies"], ks=DEFAULTS["ks"], codecs=DEFAULTS["codecs"]):
+    """``(configs, rejected)``: every valid :class:`Config` of the grid when ``codecs`` has
+    ``"facet"``, then an :class:`~facet.rtl.mx.MxConfig` per MX codec of ``codecs``, format
+    and block size (``bits``, ``policies`` and ``ks`` do not apply to those); and
+    ``{"format", "block", "bits", "policy", "k", "reason"}`` for each facet config that does
+    not fit. ``ks`` holds delta-plane counts; ``None`` is the config's default K."""
     configs, rejected = {}, []
-    for pol in policies:
+    for pol in (policies if "facet" in codecs else ()):
         for fmt in formats:
             for n in blocks:
                 for t in bits:
@@ -67,6 +94,11 @@ def sweep_configs(formats=DEFAULTS["formats"], blocks=DEFAULTS["blocks"], bits=D
                                              "k": k, "reason": str(e)})
                             continue
                         configs.setdefault(cfg.name, cfg)  # K=None and K=3 can be one config
+    mx = [c for c in codecs if c != "facet"]
+    if mx:
+        from .rtl.mx import MxConfig
+        configs |= {c.name: c for c in (MxConfig(codec, fmt, n) for codec in mx
+                                        for fmt in formats for n in blocks)}
     return list(configs.values()), rejected
 
 
@@ -103,8 +135,11 @@ def environment(dump, options):
     adder map, and tool versions; computed once a sweep."""
     from .synth import DEFAULT_ADDERS, DEFAULT_LIBERTY
     liberty = Path(options["liberty"] or DEFAULT_LIBERTY)
-    return {"error": {"dump": _file_sha(dump), "sources": sources_hash(ERROR_SOURCES),
+    dump_sha = _file_sha(dump)
+    return {"error": {"dump": dump_sha, "sources": sources_hash(ERROR_SOURCES),
                       "numpy": np.__version__},
+            "error_mx": {"dump": dump_sha, "sources": sources_hash(MX_ERROR_SOURCES),
+                         "numpy": np.__version__},
             "synth": {"liberty": _file_sha(liberty), "nand2": options["nand2"],
                       "adders": _file_sha(DEFAULT_ADDERS) if liberty.resolve() == DEFAULT_LIBERTY
                       else None, "timing": options["timing"], "sources": sources_hash(SYNTH_SOURCES),
@@ -114,7 +149,7 @@ def environment(dump, options):
 def error_key(cfg, env, codec="facet"):
     """The dict an error result is computed from (its hash names the cache file)."""
     return {"kind": "error", "record": RECORD_VERSION, "codec": codec, "config": cfg.to_dict(),
-            **env["error"]}
+            **env["error" if codec == "facet" else "error_mx"]}
 
 
 def synth_key(cfg, stages, env, codec="facet"):
@@ -150,15 +185,23 @@ class Cache:
 
 # -- the two computations (run in worker processes) ------------------------------------------
 
-def synth_options(liberty=None, nand2="NAND2_X1"):
-    """What the synthesis flow of this tree can do: ``timing`` is True when ``synth_config``
-    takes ``timing=`` and the flow finds its timing tools; ``codecs`` the codecs it builds."""
+def synth_options(liberty=None, nand2="NAND2_X1", timing=None):
+    """The synthesis settings of a sweep: ``timing`` is True when the points get an Fmax,
+    ``timing_off`` says why not otherwise; ``codecs`` the codecs the flow builds.
+
+    ``timing=None`` measures Fmax when the flow can (``synth_config`` takes ``timing=`` and
+    finds vesta and the OSU liberty), False never (a second mapping and STA lengthen every
+    synthesis), True always: a ValueError when the flow cannot.
+    """
     from . import synth_flow, timing as timing_tools
-    # Fmax is measured when the timing flow's tools (vesta, the OSU liberty) are installed.
-    timing = ("timing" in inspect.signature(synth_flow.synth_config).parameters
-              and timing_tools.missing_tools() is None)
-    # A baseline codec (MXINT8, MXFP8) needs its own RTL and error path; none exists yet.
-    return {"liberty": str(liberty) if liberty else None, "nand2": nand2, "timing": timing,
+    missing = (timing_tools.missing_tools()
+               if "timing" in inspect.signature(synth_flow.synth_config).parameters
+               else "this synthesis flow has no timing")
+    if timing and missing:
+        raise ValueError(f"--timing: {missing}")
+    on = timing is not False and missing is None
+    return {"liberty": str(liberty) if liberty else None, "nand2": nand2, "timing": on,
+            "timing_off": None if on else "--no-timing" if timing is False else missing,
             "codecs": list(CODECS)}
 
 
@@ -171,9 +214,13 @@ def _tensors(path, sha):
 
 def compute_error(cfg, dump, sha):
     """Relative L2 error of ``cfg`` on the dump: over all tensors and per tensor class."""
+    tensors = _tensors(str(dump), sha)
+    if not isinstance(cfg, Config):  # an MX baseline: the error of what its RTL computes
+        from .compare import OVERALL, codec_errors
+        by_class = codec_errors(tensors, cfg)
+        return {"rel_l2": by_class.pop(OVERALL), "rel_l2_by_class": by_class}
     from .eval import evaluate
     from .eval.tensors import _groups
-    tensors = _tensors(str(dump), sha)
     rows = evaluate(tensors, [cfg], baselines=[], by_class=True)
     # Pooled over all classes: noise = rel^2 * signal per class (the sums of eval.metrics).
     signal = {c: float(sum(np.sum(np.square(p[np.isfinite(p)], dtype=np.float64)) for p in parts))
@@ -194,10 +241,12 @@ def _fmax(report, part):
 def compute_synth(cfg, stages, options, workdir):
     """Area, flops, logic depth and Fmax of the encoder and decoder of ``cfg``."""
     from . import synth_flow
+    from .generate import module_names
     kw = {"timing": True} if options["timing"] else {}
     rep = synth_flow.synth_config(cfg, stages, liberty=options["liberty"], nand2=options["nand2"],
                                   outdir=workdir, quiet=True, **kw)
-    rec = {f"{p}_latency": rep["latency"][f"facet_{p}"] for p in ("encoder", "decoder")}
+    names = module_names(cfg)
+    rec = {f"{p}_latency": rep["latency"][names[p]] for p in ("encoder", "decoder")}
     for p in ("encoder", "decoder"):
         rec |= {f"{p}_nand2_eq": rep[p]["total"]["nand2_eq"], f"{p}_flops": rep[p]["total"]["flops"],
                 f"{p}_depth": (rep[p].get("depth") or {}).get("levels"),
@@ -205,16 +254,24 @@ def compute_synth(cfg, stages, options, workdir):
     return rec
 
 
+def cpu_seconds():
+    """CPU time of this process and of its children that have ended (yosys, vesta, the
+    workers of a pool once it is shut down), user and system."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def _work(task):
     """One task in a worker: ``(kind, key, args)`` -> ``(kind, key, record)``; a failure is
     a record with ``failed`` (a one-line message) and is not cached."""
     kind, key, args = task
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     try:
         rec = compute_error(*args) if kind == "error" else compute_synth(*args)
     except Exception as e:  # noqa: BLE001 - one bad point must not stop the sweep
         rec = {"failed": f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"}
-    rec["seconds"] = round(time.perf_counter() - t0, 2)
+    rec |= {"seconds": round(time.perf_counter() - t0, 2),
+            "cpu_seconds": round(cpu_seconds() - c0, 2)}
     return kind, key, rec
 
 
@@ -224,32 +281,49 @@ def _cost(task):
     if kind == "error":
         return 0
     c = key["config"]
-    return c["block"] * (4 if c["policy"] == "significance" else 1) + key["stages"]
+    return c["block"] * (4 if c.get("policy") == "significance" else 1) + key["stages"]
+
+
+def front_bits(cfg, rates):
+    """The T whose Pareto front and plot ``cfg`` joins: its own for facet; for an MX codec,
+    whose rate is fixed, the one of ``rates`` (the sweep's facet T) nearest its rate, the
+    lower one on a tie; its own rate when ``rates`` is empty."""
+    if isinstance(cfg, Config) or not rates:
+        return cfg.bits
+    return min(rates, key=lambda t: (abs(t - cfg.bits), t))
 
 
 def run(configs, stages, dump, out, options, jobs=1, progress=True):
-    """Compute (or read from the cache) every point of ``configs`` x ``stages``.
+    """Compute (or read from the cache) every point of ``configs`` x ``stages``; an MX codec
+    takes fewer register stages than facet (:func:`max_stages`), its other points are left
+    out and listed in ``skipped``.
 
-    Returns ``{"points": [...], "computed": {"error": n, "synth": n}, "seconds": s}``; a point
-    whose computation failed has ``failed`` set.
+    Returns ``{"points": [...], "skipped": [...], "computed": {"error": n, "synth": n},
+    "cached": {...}, "seconds": wall, "cpu_seconds": cpu}``; a point whose computation failed
+    has ``failed`` set. ``cpu_seconds`` includes the workers and the tools they ran.
     """
     from tqdm import tqdm
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     out = Path(out)
     store = Cache(out / "cache")
     env = environment(dump, options)
+    limit = {c: max_stages(c) for c in {codec_of(cfg) for cfg in configs}}
+    pairs = [(cfg, s) for cfg in configs for s in stages if s <= limit[codec_of(cfg)]]
+    skipped = [{"config": cfg.name, "stages": s,
+                "reason": f"{codec_of(cfg)} takes at most {limit[codec_of(cfg)]} register stages"}
+               for cfg in configs for s in stages if s > limit[codec_of(cfg)]]
     results, tasks = {}, []
-    for cfg in configs:
-        ek = error_key(cfg, env)
+    for cfg in dict.fromkeys(cfg for cfg, _ in pairs):
+        ek = error_key(cfg, env, codec_of(cfg))
         results[("error", cfg.name)] = (ek, store.get(ek))
         if results[("error", cfg.name)][1] is None:
             tasks.append(("error", ek, (cfg, str(dump), env["error"]["dump"])))
-        for s in stages:
-            sk = synth_key(cfg, s, env)
-            results[("synth", cfg.name, s)] = (sk, store.get(sk))
-            if results[("synth", cfg.name, s)][1] is None:
-                tasks.append(("synth", sk, (cfg, s, options, str(out / "work" / f"{cfg.name}_s{s}"))))
+    for cfg, s in pairs:
+        sk = synth_key(cfg, s, env, codec_of(cfg))
+        results[("synth", cfg.name, s)] = (sk, store.get(sk))
+        if results[("synth", cfg.name, s)][1] is None:
+            tasks.append(("synth", sk, (cfg, s, options, str(out / "work" / f"{cfg.name}_s{s}"))))
     tasks.sort(key=_cost, reverse=True)
     by_hash = {_hash_key(t[1]): t for t in tasks}
     computed = {"error": 0, "synth": 0}
@@ -271,23 +345,32 @@ def run(configs, stages, dump, out, options, jobs=1, progress=True):
         else:
             for t in tasks:
                 done(*_work(t))
-    points = [_point(cfg, s, results[("error", cfg.name)][1], results[("synth", cfg.name, s)][1])
-              for cfg in configs for s in stages]
-    return {"points": points, "computed": computed, "seconds": round(time.perf_counter() - t0, 2)}
+    rates = sorted({cfg.bits for cfg in configs if isinstance(cfg, Config)})
+    points = [_point(cfg, s, results[("error", cfg.name)][1], results[("synth", cfg.name, s)][1],
+                     front_bits(cfg, rates)) for cfg, s in pairs]
+    total = {k: sum(1 for r in results if r[0] == k) for k in computed}
+    return {"points": points, "skipped": skipped, "computed": computed,
+            "cached": {k: total[k] - computed[k] for k in computed},
+            "seconds": round(time.perf_counter() - t0, 2),
+            "cpu_seconds": round(cpu_seconds() - c0, 2)}
 
 
-def _point(cfg, stages, err, syn):
-    """One row of the results: the config, its synthesis and its error."""
+def _point(cfg, stages, err, syn, front):
+    """One row of the results: the config, its synthesis and its error; ``front`` is
+    :func:`front_bits`. T, K and the policy are None for an MX codec."""
     failed = "; ".join(r["failed"] for r in (err, syn) if "failed" in r) or None
-    p = {"codec": "facet", "config": cfg.name, "format": cfg.format, "block": cfg.block,
-         "bits": cfg.bits, "k": cfg.k, "policy": cfg.policy, "stages": stages,
+    facet = isinstance(cfg, Config)
+    p = {"codec": codec_of(cfg), "config": cfg.name, "format": cfg.format, "block": cfg.block,
+         "bits": cfg.bits, "front_bits": front, "k": cfg.k if facet else None,
+         "policy": cfg.policy if facet else None, "stages": stages,
          "compression_ratio": round(cfg.fmt.width / cfg.bits, 4)}
-    p |= {k: v for k, v in syn.items() if k not in ("key", "failed", "seconds")}
+    p |= {k: v for k, v in syn.items() if k not in ("key", "failed", "seconds", "cpu_seconds")}
     if "encoder_nand2_eq" in syn:
         p["area_nand2_eq"] = round(syn["encoder_nand2_eq"] + syn["decoder_nand2_eq"], 2)
         fm = [syn["encoder_fmax_mhz"], syn["decoder_fmax_mhz"]]
         p["fmax_mhz"] = None if None in fm else min(fm)  # the slower of the two parts
     p |= {"rel_l2": err.get("rel_l2"), "rel_l2_by_class": err.get("rel_l2_by_class"),
           "synth_seconds": syn.get("seconds"), "error_seconds": err.get("seconds"),
+          "synth_cpu_seconds": syn.get("cpu_seconds"), "error_cpu_seconds": err.get("cpu_seconds"),
           "failed": failed}
     return p

@@ -1,4 +1,9 @@
-"""Outputs of `facet explore`: Pareto fronts, results.json and .csv, plots, summary.md."""
+"""Outputs of `facet explore`: Pareto fronts, results.json and .csv, plots, summary.md.
+
+An MX baseline point has a fixed rate of 8 + 8/N bits per value; it joins the front, plot and
+table of the swept T nearest that rate (its ``front_bits``), so that a facet config can be
+seen to beat it, or not, at its area.
+"""
 
 import csv
 import json
@@ -7,14 +12,15 @@ import re
 from pathlib import Path
 
 __all__ = ["pareto_front", "fronts", "write_json", "write_csv", "plot_pareto", "plot_fmax",
-           "format_summary", "write_all"]
+           "format_run", "format_summary", "write_all"]
 
 #: Scalar columns of results.csv, in order; the per-class errors follow as ``rel_l2_<class>``.
-CSV_COLUMNS = ["codec", "config", "format", "block", "bits", "k", "policy", "stages",
+CSV_COLUMNS = ["codec", "config", "format", "block", "bits", "front_bits", "k", "policy", "stages",
                "compression_ratio", "encoder_nand2_eq", "decoder_nand2_eq", "area_nand2_eq",
                "encoder_flops", "decoder_flops", "encoder_depth", "decoder_depth",
                "encoder_latency", "decoder_latency", "encoder_fmax_mhz", "decoder_fmax_mhz",
-               "fmax_mhz", "rel_l2", "synth_seconds", "error_seconds", "failed"]
+               "fmax_mhz", "rel_l2", "synth_seconds", "error_seconds", "synth_cpu_seconds",
+               "error_cpu_seconds", "failed"]
 
 
 def _finite(v):
@@ -40,11 +46,17 @@ def pareto_front(points, x="area_nand2_eq", y="rel_l2"):
     return front
 
 
+def _t(p):
+    """The T of the front a point is on (an MX point's rate is not a swept T)."""
+    return p.get("front_bits", p["bits"])
+
+
 def fronts(points):
-    """``{T: [point, ...]}``: the Pareto front of error against total area at each rate."""
+    """``{T: [point, ...]}``: the Pareto front of error against total area at each rate, MX
+    points included at the T nearest their rate."""
     out = {}
-    for t in sorted({p["bits"] for p in points}):
-        mine = [p for p in points if p["bits"] == t and not p.get("failed")]
+    for t in sorted({_t(p) for p in points}):
+        mine = [p for p in points if _t(p) == t and not p.get("failed")]
         out[t] = [mine[i] for i in pareto_front(mine)]
     return out
 
@@ -65,9 +77,15 @@ def write_csv(points, path):
                        + ["" if by.get(c) is None else by[c] for c in classes])
 
 
+def _mx(p):
+    return p.get("codec", "facet") != "facet"
+
+
 def label(p):
-    """A short name of a point for plots and tables: ``bf16 N16 K3 plane s2``."""
-    return f"{p['format']} N{p['block']} K{p['k']} {p['policy']} s{p['stages']}"
+    """A short name of a point for plots and tables: ``bf16 N16 K3 plane s2``,
+    ``bf16 N16 MXINT8 s1``."""
+    what = p["codec"].upper() if _mx(p) else f"K{p['k']} {p['policy']}"
+    return f"{p['format']} N{p['block']} {what} s{p['stages']}"
 
 
 def _plt():
@@ -79,29 +97,49 @@ def _plt():
 
 def plot_pareto(points, t, path):
     """Error against encoder + decoder area at rate ``t``: every point, the front joined and
-    labeled. Marker shape is the policy, colour the format, filled for 1 stage."""
+    labeled. Colour is the format, marker shape the policy or MX codec, filled for the
+    fewest stages; the MX baselines (at the T nearest their rate) are large black-edged
+    markers, each labeled with its codec and N."""
     plt = _plt()
-    mine = [p for p in points if p["bits"] == t and not p.get("failed")
+    from matplotlib.lines import Line2D
+    mine = [p for p in points if _t(p) == t and not p.get("failed")
             and _finite(p.get("area_nand2_eq")) and _finite(p.get("rel_l2"))]
     front = fronts(mine).get(t, [])
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    shapes = {"plane": "o", "significance": "s"}
-    colours = {}
+    fig, ax = plt.subplots(figsize=(9, 5))
+    shapes = {"plane": "o", "significance": "s", "mxint8": "D", "mxfp8-e4m3": "X"}
+    colours = {f: f"C{i}" for i, f in enumerate(dict.fromkeys(p["format"] for p in mine))}
+    fewest = min((p["stages"] for p in mine), default=1)
+    kinds, named = {}, set()
     for p in mine:
-        key = (p["format"], p["policy"], p["stages"] == 1)
-        col = colours.setdefault(p["format"], f"C{len(colours)}")
-        ax.plot(p["area_nand2_eq"], p["rel_l2"], linestyle="none", marker=shapes.get(p["policy"], "^"),
-                color=col, markerfacecolor=col if key[2] else "none",
-                label=f"{p['format']} {p['policy']}" + (" 1 stage" if key[2] else " other stages"))
+        first, what = p["stages"] == fewest, p["codec"] if _mx(p) else p["policy"]
+        col = colours[p["format"]]
+        mx = {"markersize": 8, "markeredgecolor": "k"} if _mx(p) else {}
+        kinds.setdefault(what, mx)
+        ax.plot(p["area_nand2_eq"], p["rel_l2"], linestyle="none", marker=shapes.get(what, "^"),
+                color=col, markerfacecolor=col if first else "none", **mx)
+        # One label per MX codec and N (the formats lie close together); the front's below.
+        if _mx(p) and first and p not in front and (p["codec"], p["block"]) not in named:
+            named.add((p["codec"], p["block"]))
+            ax.annotate(f"{p['codec'].upper()} N{p['block']}", (p["area_nand2_eq"], p["rel_l2"]),
+                        fontsize=6, color="0.3", xytext=(5, -10), textcoords="offset points")
     if front:
         ax.plot([p["area_nand2_eq"] for p in front], [p["rel_l2"] for p in front], "k--", lw=1,
-                drawstyle="steps-post", label="Pareto front")
+                drawstyle="steps-post")
         for i, p in enumerate(front):  # above and below in turn: neighbours are often close
             ax.annotate(label(p), (p["area_nand2_eq"], p["rel_l2"]), fontsize=7,
                         xytext=(4, 5 if i % 2 == 0 else -11), textcoords="offset points")
-    handles, names = ax.get_legend_handles_labels()
-    uniq = dict(zip(names, handles))
-    ax.legend(uniq.values(), uniq.keys(), fontsize=7)
+    legend = [Line2D([], [], linestyle="none", marker="o", color=c, label=f) for f, c in colours.items()]
+    legend += [Line2D([], [], linestyle="none", marker=shapes.get(w, "^"), color="0.5",
+                      label=f"{w.upper()} (8 + 8/N bits)" if mx else w, **mx)
+               for w, mx in kinds.items()]
+    if any(p["stages"] != fewest for p in mine):
+        legend += [Line2D([], [], linestyle="none", marker="o", color="0.5",
+                          label=f"{fewest} stage{'' if fewest == 1 else 's'}"),
+                   Line2D([], [], linestyle="none", marker="o", color="0.5", markerfacecolor="none",
+                          label="more stages")]
+    if front:
+        legend.append(Line2D([], [], color="k", linestyle="--", lw=1, label="Pareto front"))
+    ax.legend(handles=legend, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("encoder + decoder area (NAND2-eq)")
@@ -114,19 +152,21 @@ def plot_pareto(points, t, path):
 
 
 def plot_fmax(points, path):
-    """Fmax of the encoder and decoder against register stages, a line per config; returns
-    False (and writes nothing) when no point has an Fmax."""
+    """Fmax of the encoder and decoder against register stages, a line per config (dashed for
+    an MX baseline); returns False (and writes nothing) when no point has an Fmax."""
     mine = [p for p in points if _finite(p.get("encoder_fmax_mhz")) or _finite(p.get("decoder_fmax_mhz"))]
     if not mine:
         return False
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
     for ax, part in zip(axes, ("encoder", "decoder")):
-        for name in dict.fromkeys(p["config"] for p in mine):
+        for name, p0 in {p["config"]: p for p in mine}.items():
             pts = sorted((p["stages"], p[f"{part}_fmax_mhz"]) for p in mine
                          if p["config"] == name and _finite(p.get(f"{part}_fmax_mhz")))
             if pts:
-                ax.plot(*zip(*pts), marker="o", label=name)
+                ax.plot(*zip(*pts), marker="o", label=name, linestyle="--" if _mx(p0) else "-")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(part)
         ax.set_xlabel("register stages")
         ax.grid(True, alpha=0.3)
@@ -142,31 +182,87 @@ def _num(v, spec):
     return "–" if v is None else format(v, spec)
 
 
+def _dur(seconds):
+    """``4.2 s``, ``12 min 03 s``, ``2 h 05 min``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, sec = divmod(round(seconds), 60)
+    return f"{m} min {sec:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
+
+
+def format_run(result):
+    """What the sweep cost: this run's wall and CPU time and what it took from the cache,
+    then the per-result times recorded when each was computed, added up."""
+    comp, cached = result["computed"], result.get("cached", {})
+    n_cached = sum(cached.values())
+    lines = [f"This run: {_dur(result['seconds'])} wall, {_dur(result.get('cpu_seconds') or 0)} "
+             f"CPU (all processes, yosys included) at -j {result['settings'].get('jobs', 1)}; computed "
+             f"{comp['error']} errors and {comp['synth']} syntheses, {n_cached} results from the cache."]
+    errors = {p["config"]: p.get("error_seconds") for p in result["points"]}
+    syn = sum(p.get("synth_seconds") or 0 for p in result["points"])
+    err = sum(v or 0 for v in errors.values())
+    lines.append(f"The times recorded when each result was computed (wall time of one result, "
+                 f"under the load of the run that computed it) add up to {_dur(syn)} of "
+                 f"synthesis and {_dur(err)} of error, about what a cold sweep of these points "
+                 f"takes at -j 1.")
+    return " ".join(lines)
+
+
+def _mx_table(groups):
+    """Each MX point against the facet point of least error at no more area on its T."""
+    lines = ["", "### MX baselines against facet", "",
+             "Each MX point, and the facet point of least error whose area is no larger, at the "
+             "same T:", "", "| MX point | total NAND2-eq | bits/value | rel. L2 | facet at no more "
+             "area | total NAND2-eq | bits/value | rel. L2 |", "|" + "---|" * 8]
+    for t, mine in groups.items():
+        facet = [p for p in mine if not _mx(p)]
+        for m in (p for p in mine if _mx(p)):
+            best = min((p for p in facet if p["area_nand2_eq"] <= m["area_nand2_eq"]),
+                       key=lambda p: (p["rel_l2"], p["area_nand2_eq"]), default=None)
+            other = ("– | – | – | –" if best is None else
+                     f"{label(best)} | {best['area_nand2_eq']:,.0f} | {best['bits']:g} "
+                     f"| {best['rel_l2']:.4f}")
+            lines.append(f"| {label(m)} | {m['area_nand2_eq']:,.0f} | {m['bits']:g} "
+                         f"| {m['rel_l2']:.4f} | {other} |")
+    return lines
+
+
 def format_summary(result):
     """Markdown without a title (it is also pasted under a README heading)."""
     s, pts = result["settings"], result["points"]
-    ok = [p for p in pts if not p.get("failed")]
-    lines = [f"Design-space sweep on {s['dump']}: {', '.join(s['formats'])}; N = "
-             f"{', '.join(map(str, s['blocks']))}; T = {', '.join(f'{t:g}' for t in s['bits'])}; "
+    ok = [p for p in pts if not p.get("failed") and _finite(p.get("area_nand2_eq"))
+          and _finite(p.get("rel_l2"))]
+    skipped = result.get("skipped", [])
+    n_cfg, n_mx = len({p["config"] for p in pts}), len({p["config"] for p in pts if _mx(p)})
+    lines = [f"Design-space sweep on {s['dump']}: {', '.join(s.get('codecs', ['facet']))}; "
+             f"{', '.join(s['formats'])}; N = {', '.join(map(str, s['blocks']))}; "
+             f"T = {', '.join(f'{t:g}' for t in s['bits'])}; "
              f"{', '.join(s['policies'])}; K {', '.join('default' if k is None else str(k) for k in s['ks'])}; "
              f"{', '.join(map(str, s['stages']))} register stage(s). {len(pts)} points "
-             f"({len(pts) // max(1, len(s['stages']))} configs x {len(s['stages'])} stage counts), "
+             f"({n_cfg} configs{f', {n_mx} of them MX,' if n_mx else ''} x {len(s['stages'])} "
+             f"stage count{'' if len(s['stages']) == 1 else 's'}{f', less {len(skipped)} beyond what an MX codec takes' if skipped else ''}), "
              f"{len(result['rejected'])} configs that do not fit.",
              "", f"Area is encoder + decoder NAND2-eq ({s['liberty']}), error the relative L2 "
              "over all tensors against the float32 input, compression the input format's bits "
-             "over T. The configs on the Pareto front of error against area:"]
+             "over the bits per value."
+             + (" MXINT8 and MXFP8-E4M3 store 8 + 8/N bits per value (T, K and the policy do not "
+                "apply): each MX point is on the front, plot and table of the T nearest its rate."
+                if n_mx else "") + " The configs on the Pareto front of error against area:"]
     if not any(_finite(p.get("fmax_mhz")) for p in ok):
-        lines += ["", "Fmax: not measured (this synthesis flow has no timing); the Fmax plot is skipped."]
+        why = s.get("timing_off") or "this synthesis flow has no timing"
+        lines += ["", f"Fmax: not measured ({why}); the Fmax plot is skipped."]
     for t, front in fronts(ok).items():
         lines += ["", f"### T = {t:g} bits per value", "",
                   "| config | stages | encoder NAND2-eq | decoder NAND2-eq | total | depth enc / dec "
-                  "| Fmax MHz enc / dec | compression | rel. L2 |", "|" + "---|" * 9]
+                  "| Fmax MHz enc / dec | bits/value | compression | rel. L2 |", "|" + "---|" * 10]
         for p in front:
             lines.append(f"| {p['config']} | {p['stages']} | {p['encoder_nand2_eq']:,.0f} "
                          f"| {p['decoder_nand2_eq']:,.0f} | {p['area_nand2_eq']:,.0f} "
                          f"| {_num(p['encoder_depth'], 'd')} / {_num(p['decoder_depth'], 'd')} "
                          f"| {_num(p['encoder_fmax_mhz'], '.0f')} / {_num(p['decoder_fmax_mhz'], '.0f')} "
-                         f"| {p['compression_ratio']:.2f}x | {p['rel_l2']:.4f} |")
+                         f"| {p['bits']:g} | {p['compression_ratio']:.2f}x | {p['rel_l2']:.4f} |")
+    if n_mx and n_mx < n_cfg:
+        lines += _mx_table({t: [p for p in ok if _t(p) == t] for t in sorted({_t(p) for p in ok})})
     rej = sorted({(r["format"], r["policy"], r["bits"]) for r in result["rejected"]})
     if rej:
         lines += ["", "Do not fit: " + "; ".join(
@@ -177,6 +273,7 @@ def format_summary(result):
     if failed:
         lines += ["", "Failed: " + "; ".join(f"{p['config']} s{p['stages']}: {p['failed']}"
                                              for p in failed) + "."]
+    lines += ["", format_run(result)]
     return "\n".join(lines) + "\n"
 
 
@@ -191,12 +288,13 @@ def write_all(result, out):
     files[2].write_text(format_summary(result))
     for stale in out.glob("explore_*.png"):  # figures of an earlier, wider sweep
         stale.unlink()
-    for t in sorted({p["bits"] for p in result["points"]}):
+    for t in sorted({_t(p) for p in result["points"]}):
         path = out / f"explore_pareto_t{re.sub(r'[^0-9]', '_', f'{t:g}')}.png"
         plot_pareto(result["points"], t, path)
         files.append(path)
     if plot_fmax(result["points"], out / "explore_fmax.png"):
         files.append(out / "explore_fmax.png")
     else:
-        notes.append("Fmax plot skipped: no point has an Fmax (synth_config measured no timing)")
+        why = result["settings"].get("timing_off") or "no timing measured"
+        notes.append(f"Fmax plot skipped: no point has an Fmax ({why})")
     return files, notes

@@ -1,7 +1,8 @@
 """`facet explore`: cache keys, Pareto fronts, output shape and option errors.
 
 Synthesis is replaced by a stand-in with the report shape of ``synth_config`` (yosys is
-exercised by tests/test_synth.py); the error runs on a small random dump.
+exercised by tests/test_synth.py); the error runs on a small random dump. The MX baselines
+(``facet.rtl.mx``) are points of the same sweep.
 """
 
 import csv
@@ -12,8 +13,12 @@ import sys
 import numpy as np
 import pytest
 
-from facet import cli, explore, explore_out, synth_flow
-from facet.config import Config
+from facet import cli, explore, explore_out, synth_flow, timing
+from facet.compare import OVERALL, codec_errors
+from facet.config import HARDWARE_POLICIES, Config
+from facet.eval import load_tensors
+from facet.generate import module_names
+from facet.rtl.mx import MX_CODECS, MxConfig
 from facet.synth import SynthError
 
 
@@ -34,18 +39,19 @@ class FakeSynth:
             raise SynthError(f"yosys failed on {cfg.name}\nsecond line")
         part = {"total": {"nand2_eq": 100.0 * cfg.block + 10 * stages, "flops": 5 * stages},
                 "depth": {"levels": 40 // (stages + 1)}}
-        rep = {"latency": {"facet_encoder": stages, "facet_decoder": stages},
+        names = module_names(cfg)
+        rep = {"latency": {names["encoder"]: stages, names["decoder"]: stages},
                "encoder": part, "decoder": part,
                "summary": {"encoder_nand2_eq": part["total"]["nand2_eq"],
                            "decoder_nand2_eq": part["total"]["nand2_eq"]}}
-        if self.fmax:
+        if self.fmax and kw.get("timing"):
             rep["summary"] |= {"encoder_fmax_mhz": self.fmax * stages, "decoder_fmax_mhz": None}
             rep["decoder"] = {**part, "timing": {"fmax_mhz": 2 * self.fmax * stages}}
         return rep
 
 
 class TimedSynth(FakeSynth):
-    """A ``synth_config`` that takes ``timing=`` and reports Fmax, as the timing flow will."""
+    """A ``synth_config`` that takes ``timing=`` and then reports Fmax, as the timing flow does."""
 
     def __call__(self, cfg, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
                  depth=True, quiet=False, timing=False):
@@ -70,10 +76,12 @@ def fake(monkeypatch):
 
 
 CFGS = [Config("bf16", 8, 8, None, "plane"), Config("bf16", 16, 8, None, "plane")]
+MX = [MxConfig("mxint8", "bf16", 8), MxConfig("mxfp8-e4m3", "bf16", 16)]
 
 
-def sweep(dump, out, stages=(1, 2), cfgs=CFGS, jobs=1):
-    return explore.run(cfgs, list(stages), dump, out, explore.synth_options(), jobs, progress=False)
+def sweep(dump, out, stages=(1, 2), cfgs=CFGS, jobs=1, timing=None):
+    return explore.run(cfgs, list(stages), dump, out, explore.synth_options(timing=timing), jobs,
+                       progress=False)
 
 
 def test_cache_hits_and_misses(tmp_path, dump, fake, monkeypatch):
@@ -83,7 +91,7 @@ def test_cache_hits_and_misses(tmp_path, dump, fake, monkeypatch):
     assert first["computed"] == {"error": 2, "synth": 4}
     second = sweep(dump, out)
     assert len(fake.calls) == 4 and second["computed"] == {"error": 0, "synth": 0}
-    drop = ("synth_seconds", "error_seconds")
+    drop = ("synth_seconds", "error_seconds", "synth_cpu_seconds", "error_cpu_seconds")
     assert [{k: v for k, v in p.items() if k not in drop} for p in second["points"]] == \
         [{k: v for k, v in p.items() if k not in drop} for p in first["points"]]
     # A new stage count synthesizes only itself; the error is reused.
@@ -112,7 +120,7 @@ def test_failures_are_reported_not_cached(tmp_path, dump, monkeypatch):
 def test_parallel_matches_serial(tmp_path, dump, fake):
     serial = sweep(dump, tmp_path / "a")["points"]
     parallel = sweep(dump, tmp_path / "b", jobs=2)["points"]
-    drop = ("synth_seconds", "error_seconds")
+    drop = ("synth_seconds", "error_seconds", "synth_cpu_seconds", "error_cpu_seconds")
     assert [{k: v for k, v in p.items() if k not in drop} for p in parallel] == \
         [{k: v for k, v in p.items() if k not in drop} for p in serial]
 
@@ -143,14 +151,15 @@ def test_pareto_front():
     assert {t: [p["area_nand2_eq"] for p in f] for t, f in by_t.items()} == {6: [9], 8: [1, 2]}
 
 
-def _result(points):
-    s = {"formats": ["bf16"], "blocks": [8, 16], "bits": [8], "policies": ["plane"], "ks": [None],
-         "stages": [1, 2], "dump": "acts.npz", "liberty": "freepdk45_area.lib"}
-    return {"settings": s, "points": points, "rejected": [], "computed": {}, "seconds": 0}
+def _result(res, codecs=("facet",), **settings):
+    s = {"codecs": list(codecs), "formats": ["bf16"], "blocks": [8, 16], "bits": [8],
+         "policies": ["plane"], "ks": [None], "stages": [1, 2], "dump": "acts.npz",
+         "liberty": "freepdk45_area.lib", "jobs": 1, **settings}
+    return {"settings": s, "rejected": [], **res}
 
 
 def test_outputs(tmp_path, dump, fake):
-    res = _result(sweep(dump, tmp_path)["points"])
+    res = _result(sweep(dump, tmp_path))
     (tmp_path / "explore_pareto_t6.png").write_bytes(b"stale")
     files, notes = explore_out.write_all(res, tmp_path)
     assert not (tmp_path / "explore_pareto_t6.png").exists()
@@ -161,7 +170,8 @@ def test_outputs(tmp_path, dump, fake):
     assert list(rows[0]) == explore_out.CSV_COLUMNS + ["rel_l2_gelu_in", "rel_l2_attn_softmax"]
     assert rows[0]["fmax_mhz"] == "" and float(rows[3]["area_nand2_eq"]) == 3240
     data = json.loads((tmp_path / "results.json").read_text())
-    assert set(data) == {"settings", "points", "rejected", "computed", "seconds"}
+    assert set(data) == {"settings", "points", "rejected", "computed", "cached", "skipped",
+                         "seconds", "cpu_seconds"}
     assert len(data["points"]) == 4
     summary = (tmp_path / "summary.md").read_text()
     front = {(p["config"], p["stages"]) for p in explore_out.fronts(res["points"])[8]}
@@ -176,31 +186,167 @@ def test_fmax_used_when_synth_config_has_timing(tmp_path, dump, monkeypatch):
     monkeypatch.setattr(synth_flow, "synth_config", f)
     opts = explore.synth_options()
     assert opts["timing"] is True
-    pts = explore.run(CFGS[:1], [1, 2], dump, tmp_path, opts, progress=False)["points"]
+    res = explore.run(CFGS[:1], [1, 2], dump, tmp_path, opts, progress=False)
     assert all(kw == {"timing": True} for kw in f.kwargs)
-    assert [(p["encoder_fmax_mhz"], p["decoder_fmax_mhz"], p["fmax_mhz"]) for p in pts] == \
+    assert [(p["encoder_fmax_mhz"], p["decoder_fmax_mhz"], p["fmax_mhz"]) for p in res["points"]] == \
         [(100.0, 200.0, 100.0), (200.0, 400.0, 200.0)]
-    files, notes = explore_out.write_all(_result(pts), tmp_path)
+    files, notes = explore_out.write_all(_result(res), tmp_path)
     assert not notes and (tmp_path / "explore_fmax.png") in files
 
 
 def test_no_timing_without_the_keyword(fake):
-    assert explore.synth_options()["timing"] is False
-    assert explore.synth_options()["codecs"] == ["facet"]
+    opts = explore.synth_options()
+    assert opts["timing"] is False and opts["timing_off"] == "this synthesis flow has no timing"
+    assert opts["codecs"] == list(explore.CODECS) == ["facet", *MX_CODECS]
+    with pytest.raises(ValueError, match="--timing: this synthesis flow has no timing"):
+        explore.synth_options(timing=True)
+
+
+def test_timing_option(tmp_path, dump, monkeypatch):
+    """--no-timing skips Fmax where the tools exist, and is cached apart from a timed run;
+    --timing without the tools is an error, not a silent sweep without Fmax."""
+    f = TimedSynth(fmax=100.0)
+    monkeypatch.setattr(synth_flow, "synth_config", f)
+    monkeypatch.setattr(timing, "missing_tools", lambda liberty=None: None)
+    off = explore.synth_options(timing=False)
+    assert off["timing"] is False and off["timing_off"] == "--no-timing"
+    assert explore.synth_options(timing=True)["timing"] is explore.synth_options()["timing"] is True
+    res = sweep(dump, tmp_path, stages=(1,), cfgs=CFGS[:1], timing=False)
+    assert f.kwargs == [{"timing": False}] and res["points"][0]["fmax_mhz"] is None
+    summary = explore_out.format_summary(_result(res, timing=False, timing_off=off["timing_off"]))
+    assert "Fmax: not measured (--no-timing)" in summary
+    timed = sweep(dump, tmp_path, stages=(1,), cfgs=CFGS[:1])
+    assert timed["computed"] == {"error": 0, "synth": 1} and timed["points"][0]["fmax_mhz"] == 100.0
+    assert sweep(dump, tmp_path, stages=(1,), cfgs=CFGS[:1], timing=False)["computed"]["synth"] == 0
+    monkeypatch.setattr(timing, "missing_tools", lambda liberty=None: timing.INSTALL_HINT)
+    assert explore.synth_options()["timing_off"] == timing.INSTALL_HINT
+    with pytest.raises(ValueError, match="make timing-tools"):
+        explore.synth_options(timing=True)
+
+
+def test_mx_points(tmp_path, dump, fake, monkeypatch):
+    """MX baselines: one point per (format, N, stages) up to their 2 stages, their fixed rate,
+    the error of what their RTL computes, cached like facet's, on the front of T nearest."""
+    res = sweep(dump, tmp_path, stages=(1, 3), cfgs=CFGS + MX)
+    assert [(s["config"], s["stages"]) for s in res["skipped"]] == [(m.name, 3) for m in MX]
+    assert sorted(c for c in fake.calls if "mx" in c[0]) == sorted((m.name, 1) for m in MX)
+    pts = {p["config"]: p for p in res["points"] if p["stages"] == 1}
+    tensors = load_tensors(str(dump))
+    for m, bits in zip(MX, (9.0, 8.5)):
+        p = pts[m.name]
+        assert (p["codec"], p["bits"], p["front_bits"], p["k"], p["policy"]) == (m.codec, bits, 8, None, None)
+        assert p["compression_ratio"] == round(16 / bits, 4)
+        assert p["area_nand2_eq"] == 2 * (100.0 * m.block + 10) and p["encoder_latency"] == 1
+        want = codec_errors(tensors, m)
+        assert p["rel_l2"] == want.pop(OVERALL) and p["rel_l2_by_class"] == want
+    assert pts[MX[0].name]["rel_l2"] != pts[MX[1].name]["rel_l2"]
+    assert sweep(dump, tmp_path, stages=(1, 3), cfgs=CFGS + MX)["computed"] == {"error": 0, "synth": 0}
+    # The MX error has its own sources (the RTL package it imports through): only it reruns.
+    monkeypatch.setattr(explore, "MX_ERROR_SOURCES", explore.MX_ERROR_SOURCES + ("facet/cli.py",))
+    again = sweep(dump, tmp_path, stages=(1, 3), cfgs=CFGS + MX)
+    assert again["computed"] == {"error": 2, "synth": 0} and again["cached"] == {"error": 2, "synth": 6}
+    # Only MX: the rate is its own, with no facet T to join.
+    alone = sweep(dump, tmp_path, stages=(1,), cfgs=MX)["points"]
+    assert [p["front_bits"] for p in alone] == [9.0, 8.5]
+
+
+def test_front_bits():
+    m = MxConfig("mxint8", "bf16", 32)  # 8.25 bits per value
+    assert explore.front_bits(m, [4, 6, 8]) == 8 and explore.front_bits(m, [8, 8.5]) == 8
+    assert explore.front_bits(MxConfig("mxint8", "bf16", 8), [8, 10]) == 8  # 9: a tie, the lower
+    assert explore.front_bits(m, []) == 8.25 and explore.front_bits(CFGS[0], [4, 6]) == 8
+
+
+def test_mx_on_the_front_and_against_facet(tmp_path, dump, fake):
+    res = _result(sweep(dump, tmp_path, stages=(1,), cfgs=CFGS + MX), codecs=("facet", *MX_CODECS))
+    # MX points (9 and 8.5 bits per value) are candidates of the T = 8 front.
+    front = explore_out.fronts(res["points"])
+    assert list(front) == [8]
+    assert front[8] == [res["points"][i] for i in explore_out.pareto_front(res["points"])]
+    made_up = [{"codec": "facet", "bits": 8, "area_nand2_eq": 10, "rel_l2": 0.1},
+               {"codec": "mxint8", "bits": 8.25, "front_bits": 8, "area_nand2_eq": 5, "rel_l2": 0.05},
+               {"codec": "facet", "bits": 6, "area_nand2_eq": 1, "rel_l2": 0.01}]
+    assert explore_out.fronts(made_up) == {6: [made_up[2]], 8: [made_up[1]]}
+    pts = {p["config"]: p for p in res["points"]}
+    files, notes = explore_out.write_all(res, tmp_path)
+    assert [f.name for f in files if f.suffix == ".png"] == ["explore_pareto_t8.png"]
+    summary = (tmp_path / "summary.md").read_text()
+    assert "mxint8, mxfp8-e4m3" in summary and "4 configs, 2 of them MX" in summary
+    table = summary.split("### MX baselines against facet")[1].split("\n\n")[2].splitlines()[2:]
+    assert len(table) == 2
+    for row, m in zip(table, MX):  # the fake areas grow with N: facet N <= MX N fits
+        peer = min((pts[c.name] for c in CFGS if c.block <= m.block), key=lambda p: p["rel_l2"])
+        assert row.startswith(f"| {explore_out.label(pts[m.name])} | ")
+        assert row.endswith(f"| {explore_out.label(peer)} | {peer['area_nand2_eq']:,.0f} | 8 "
+                            f"| {peer['rel_l2']:.4f} |")
+
+
+def test_summary_run_line(tmp_path, dump, fake):
+    first = _result(sweep(dump, tmp_path))
+    line = explore_out.format_summary(first).strip().splitlines()[-1]
+    assert line.startswith("This run: ") and " CPU (all processes, yosys included) at -j 1;" in line
+    assert "computed 2 errors and 4 syntheses, 0 results from the cache." in line
+    again = _result(sweep(dump, tmp_path))
+    line = explore_out.format_summary(again).strip().splitlines()[-1]
+    assert "computed 0 errors and 0 syntheses, 6 results from the cache." in line
+    # The recorded per-result times are the first run's, added up (each error once).
+    syn = sum(p["synth_seconds"] for p in again["points"])
+    err = sum({p["config"]: p["error_seconds"] for p in again["points"]}.values())
+    assert f"add up to {explore_out._dur(syn)} of synthesis and {explore_out._dur(err)} of error" in line
+    assert [explore_out._dur(s) for s in (4.24, 59.96, 61, 3600 + 5 * 60 + 29)] == \
+        ["4.2 s", "60.0 s", "1 min 01 s", "1 h 05 min"]
+
+
+def test_cli_end_to_end(tmp_path, dump, fake, capsys):
+    out = tmp_path / "o"
+    argv = ["explore", "--out", str(out), "--dump", str(dump), "--formats", "bf16", "--blocks",
+            "8,16", "--bits", "8", "--policies", "plane", "--stages", "1", "--no-progress",
+            "--no-timing"]
+    assert cli.main(argv) == 0
+    data = json.loads((out / "results.json").read_text())
+    assert data["settings"]["codecs"] == ["facet", *MX_CODECS] and data["settings"]["timing"] is False
+    assert sorted(p["config"] for p in data["points"]) == sorted(
+        [c.name for c in CFGS] + [MxConfig(c, "bf16", n).name for c in MX_CODECS for n in (8, 16)])
+    summary = (out / "summary.md").read_text()
+    assert "Fmax: not measured (--no-timing)" in summary
+    assert "computed 6 errors and 6 syntheses, 0 results from the cache" in summary
+    printed = capsys.readouterr().out
+    assert "6 syntheses" in printed and "Fmax plot skipped: no point has an Fmax (--no-timing)" in printed
+    assert cli.main(argv[:-1] + ["--codecs", "mxint8"]) == 0
+    data = json.loads((out / "results.json").read_text())
+    assert [p["codec"] for p in data["points"]] == ["mxint8"] * 2 and data["computed"]["synth"] == 0
+
+
+def test_default_policies_follow_the_hardware_list(tmp_path, dump, fake):
+    """The sweep takes every policy with RTL; a new one (vlc) would run through it."""
+    assert explore.DEFAULTS["policies"] == HARDWARE_POLICIES
+    assert cli.explore_defaults()["policies"] == ",".join(HARDWARE_POLICIES)
+    res = _result(sweep(dump, tmp_path, stages=(1,), cfgs=[Config("bf16", 16, 8, None, "vlc")]))
+    assert res["points"][0]["failed"] is None and res["points"][0]["rel_l2"] > 0
+    explore_out.write_all(res, tmp_path)
 
 
 def test_sweep_configs():
-    cfgs, rejected = explore.sweep_configs(["bf16"], [8], [4, 8], ["plane"], [None, 2, 3])
+    cfgs, rejected = explore.sweep_configs(["bf16"], [8], [4, 8], ["plane"], [None, 2, 3], ["facet"])
     # K = None is the default K, 2 here: one config; K = 3 does not fit at N = 8.
     assert [c.name for c in cfgs] == ["bf16_n8_t8_k2_plane"]
     assert sorted((r["bits"], r["k"] or 0) for r in rejected) == [(4, 0), (4, 2), (4, 3), (8, 3)]
+    # The MX codecs: one config per format and N, whatever T, policy and K; by default all.
+    mx, none = explore.sweep_configs(["bf16", "fp16"], [8, 32], [4], ["plane"], [None], ["mxint8"])
+    assert mx == [MxConfig("mxint8", f, n) for f in ("bf16", "fp16") for n in (8, 32)]
+    assert none == []  # no facet config, none rejected
+    every, _ = explore.sweep_configs(["bf16"], [8], [8], ["plane"], [None])
+    assert [explore.codec_of(c) for c in every] == ["facet", *MX_CODECS]
 
 
 @pytest.mark.parametrize("argv, words", [
     (["--formats", "bf16,fp8"], ["--formats", "fp8"]),
     (["--blocks", "12"], ["--blocks", "12"]),
     (["--bits", "eight"], ["--bits", "eight"]),
-    (["--policies", "vlc"], ["--policies", "vlc"]),
+    (["--policies", "bogus"], ["--policies", "bogus"]),
+    (["--codecs", "facet,mxint4"], ["--codecs", "mxint4"]),
+    (["--codecs", "mxint8", "--stages", "3"], ["--stages", "3"]),
+    (["--timing"], ["--timing", "no timing"]),
     (["--stages", "9"], ["--stages", "9"]),
     (["--ks", "x"], ["--ks", "x"]),
     (["-j", "0"], ["-j"]),
@@ -228,6 +374,7 @@ def test_source_lists_cover_the_imports():
     synthesis do not use the model)."""
     package = _facet_modules(["facet"])
     for mods, pats in ((["facet.eval", "facet.model", "facet.vlc"], explore.ERROR_SOURCES),
+                       (["facet.compare"], explore.MX_ERROR_SOURCES),
                        (["facet.generate", "facet.synth_flow"], explore.SYNTH_SOURCES)):
         used = _facet_modules(mods) - package
         hashed = {str(p) for pat in pats for p in explore.ROOT.glob(pat)}
