@@ -169,3 +169,5 @@ def test_bad_arguments():
         MxEncoder(MxConfig(), 3)
     with pytest.raises(TypeError):
         Scale(Config())
+    with pytest.raises(TypeError, match="MxConfig"):
+        MxDecoder(Config())

@@ -127,6 +127,7 @@ class Codec(Stage):
         super().__init__(cfg)
 
     def check(self, cfg):
+        super().check(cfg)
         check_stages(self.stages, self.CUTS)
 
     def elaborate(self, platform):
