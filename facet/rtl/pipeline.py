@@ -46,11 +46,6 @@ class Pipeline:
         self._done = False
 
     @property
-    def latency(self):
-        """Stages added so far, i.e. latency in cycles."""
-        return self._stages
-
-    @property
     def valid(self):
         """Whether the current point of the pipeline holds a block."""
         return self._valid
