@@ -38,6 +38,21 @@ def _bits_arg(text):
     return int(t) if t.is_integer() else t
 
 
+def _check_dir(path, option):
+    """Fail in one line if ``path`` cannot become a directory (it is made with its parents):
+    it, or the nearest of its parents that exists, is not a directory."""
+    p = Path(path)
+    first = next((q for q in (p, *p.parents) if q.exists()), None)
+    if first is not None and not first.is_dir():
+        where = "exists" if first == p else f"{first} exists"
+        raise ValueError(f"{option} {path}: {where} and is not a directory")
+
+
+def _check_liberty(args):
+    if args.liberty and not Path(args.liberty).is_file():
+        raise ValueError(f"--liberty {args.liberty}: no such file")
+
+
 def _cmd_eval(args):
     from . import eval as ev
     # Everything that can be wrong with the arguments is checked before the long part.
@@ -130,8 +145,7 @@ def _cmd_gen(args):
     from .generate import generate, module_names
     cfg, = _configs(args, _codecs(args), [args.policy or "plane"])
     out = Path(args.output or f"gen/{cfg.name}_s{args.stages}")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"-o {out}: exists and is not a directory")
+    _check_dir(out, "-o")
     info = generate(cfg, args.stages, out)
     names = module_names(cfg)
     print(f"wrote {out}/: {names['encoder']}, {names['decoder']}: .v (Verilog), .il (RTLIL), .vlt "
@@ -143,6 +157,9 @@ def _cmd_synth(args):
     from .synth import SynthError
     from .synth_flow import synth_config, synth_policies
     cfgs = _configs(args, _codecs(args, many=True), (args.policy or "plane,significance").split(","))
+    _check_liberty(args)
+    if args.output:
+        _check_dir(args.output, "-o")
     tensors = None
     if len(cfgs) > 1 and any(c.policy.startswith("mx") for c in cfgs):
         from .eval import load_tensors
@@ -171,6 +188,7 @@ def _cmd_synth(args):
 def _cmd_synth_sweep(args):
     from .synth import SynthError
     from .synth_flow import synth_sweep
+    _check_liberty(args)
     try:
         synth_sweep(args.bits, args.policy, args.stages, liberty=args.liberty, nand2=args.nand2,
                     formats=args.formats.split(","), blocks=[int(b) for b in args.blocks.split(",")])
@@ -184,6 +202,7 @@ def _cmd_train(args):
     if methods is not None:
         for m in methods:
             train.parse_method(m, args.format, args.block)     # reject bad names before any run
+    _check_dir(args.out, "--out")
     model = train.GPTConfig(width=args.width, layers=args.layers)
     res = train.run(methods, args.steps, args.seed, args.out, args.format, args.block, args.jobs,
                     progress=not args.no_progress, model=model)
@@ -214,8 +233,7 @@ def _cmd_explore(args):
     if args.jobs < 1:
         raise ValueError(f"-j {args.jobs}: need at least one job")
     ev.check_output_path(args.out, "--out", directory=True)
-    if args.liberty and not Path(args.liberty).is_file():
-        raise ValueError(f"--liberty {args.liberty}: no such file")
+    _check_liberty(args)
     try:  # a missing or unreadable dump fails here, in one line
         ev.load_tensors(args.dump)
     except ValueError as e:
@@ -352,7 +370,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     try:
         status = args.func(args)
-    except ValueError as e:
+    except (ValueError, OSError) as e:  # OSError: a path the checks above could not foresee
         print(f"facet {args.cmd}: error: {e}", file=sys.stderr)
         return 2
     return status or 0

@@ -39,6 +39,7 @@ def fails(argv, capsys, *names):
     """Run `facet eval ...`: exit status 2, one stderr line naming each of ``names``."""
     assert cli.main(["eval", *map(str, argv)]) == 2
     out, err = capsys.readouterr()
+    assert out == "", "nothing is printed before an argument error"
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith("facet eval: error: ")
@@ -164,6 +165,47 @@ def test_eval_rd(acts, tmp_path, capsys):
         ["rd_gelu_in.png", "rd_ln_in.png", "summary.json", "summary.md"]
     md = (out_dir / "summary.md").read_text()
     assert md.count("### ") == 4 and "nvfp4 (4.5)" in md and "mxfp4 (4.25)" in md
+
+
+def test_json_that_cannot_be_written(acts, tmp_path, capsys, no_work):
+    j = tmp_path / "ro" / "out.json"
+    j.mkdir(parents=True)                      # opening a directory for writing fails
+    fails([acts, "--json", j], capsys, "--json", "is a directory")
+    if os.path.isdir("/proc"):                 # a parent where no file can be created
+        fails([acts, "--json", "/proc/facet.json"], capsys, "--json", "cannot be written")
+
+
+@pytest.fixture
+def no_build(monkeypatch):
+    """Make generation, synthesis and training fail the test: path errors come before them."""
+    from facet import generate, synth_flow, train
+
+    def boom(*a, **k):
+        raise AssertionError("a path error was found only after the work began")
+    for mod, name in ((generate, "generate"), (synth_flow, "synth_config"),
+                      (synth_flow, "synth_policies"), (synth_flow, "synth_sweep"), (train, "run")):
+        monkeypatch.setattr(mod, name, boom)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["gen", "-o", "{file}"], ["-o", "exists and is not a directory"]),
+    (["gen", "-o", "{file}/sub/dir"], ["-o", "{file} exists and is not a directory"]),
+    (["synth", "--policy", "plane", "-o", "{file}"], ["-o", "not a directory"]),
+    (["synth", "--policy", "plane,significance", "-o", "{file}/x"], ["-o", "not a directory"]),
+    (["synth", "--policy", "plane", "--liberty", "{dir}/no.lib"], ["--liberty", "no such file"]),
+    (["synth-sweep", "--liberty", "{dir}/no.lib"], ["--liberty", "no such file"]),
+    (["train", "--out", "{file}"], ["--out", "not a directory"]),
+])
+def test_output_paths_fail_before_the_work(argv, words, tmp_path, capsys, no_build):
+    f = tmp_path / "afile"
+    f.write_text("")
+    fill = lambda v: v.format(file=f, dir=tmp_path)  # noqa: E731
+    assert cli.main([fill(a) for a in argv]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1 and lines[0].startswith(f"facet {argv[0]}: error: "), err
+    for w in words:
+        assert fill(w) in lines[0], (w, lines[0])
 
 
 def test_gen_output_that_is_a_file(tmp_path, capsys):
