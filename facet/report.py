@@ -31,6 +31,7 @@ SOURCES = {
 PATTERNS = [
     "build/synth/*_policies.md",               # make synth (policies side by side)
     "build/synth/sweep_*.md",                  # make synth-sweep
+    "build/synth/*_timing.md",                 # make timing STAGES=n (Fmax by stage count)
 ]
 #: Figures the README shows, copied the same way (glob under build/ -> docs/reports/).
 FIGURES = ["build/eval/rd/rd_*.png",           # make rd

@@ -2,7 +2,8 @@
 
 Reports go to ``build/synth/<config>_s<stages>/report.json`` (encoder and decoder, per
 sub-block), ``build/synth/<stem>_policies.{md,json}`` for a policy comparison and
-``build/synth/sweep_t<T>_<policy>_s<stages>.{md,json}`` for the sweep.
+``build/synth/sweep_t<T>_<policy>_s<stages>.{md,json}`` for the sweep; with timing, also
+``build/synth/<config>_timing.md``, Fmax by stage count.
 """
 
 import json
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from .config import Config
 from .synth import DEFAULT_ADDERS, DEFAULT_LIBERTY, format_table, synthesize
+from .timing import write_stages_table
 
 __all__ = ["synth_config", "synth_policies", "synth_sweep"]
 
@@ -50,6 +52,8 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
         ("nand2_eq", report[p]["total"]["nand2_eq"]),
         ("fmax_mhz", (report[p]["timing"] or {}).get("fmax_mhz")))}
     (out / "report.json").write_text(json.dumps(report, indent=1))
+    if timing:  # one table over the stage counts timed so far (`make report` shows it)
+        write_stages_table(cfg.name, out)
     if not quiet:
         sm = report["summary"]
         print(f"{cfg.name}, {stages} stage(s): " + ", ".join(
