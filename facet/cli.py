@@ -58,6 +58,8 @@ def _cmd_eval(args):
     # Everything that can be wrong with the arguments is checked before the long part.
     if args.json:
         ev.check_output_path(args.json, "--json")
+    if args.md:
+        ev.check_output_path(args.md, "--md")
     if args.out is not None:
         ev.check_output_path(args.out, "--out", directory=True)
     policies = [p for p in (args.policy or ",".join(POLICIES)).split(",") if p]
@@ -69,6 +71,8 @@ def _cmd_eval(args):
     if args.rd:
         if args.k_list:
             raise ValueError("--k-list does not apply to --rd (use -K)")
+        if args.md:
+            raise ValueError("--md does not apply to --rd (it writes summary.md in --out)")
     else:
         ks = args.k_list or [args.k]
         cfgs = []
@@ -93,7 +97,12 @@ def _cmd_eval(args):
     rows = ev.evaluate(tensors, cfgs, baselines, by_class=not args.per_tensor)
     print(f"{args.path}: {len(tensors)} tensors, {values:,} values; {', '.join(c.name for c in cfgs)}")
     print(ev.format_table(rows))
-    print(f"\nrelative L2 error (reference: the float32 input)\n{ev.format_summary(rows)}")
+    summary = f"relative L2 error (reference: the float32 input)\n\n{ev.format_summary(rows)}\n"
+    print("\n" + summary, end="")
+    if args.md:
+        Path(args.md).write_text(f"`facet eval {args.path}`, {', '.join(c.name for c in cfgs)}: "
+                                 f"{len(tensors)} tensors, {values:,} values; {summary}")
+        print(f"wrote {args.md}")
     if args.json:
         ev.dump_json(rows, args.json)
         print(f"wrote {args.json}")
@@ -297,6 +306,7 @@ def main(argv=None):
     p.add_argument("--baselines", default=None, help="comma-separated baseline names (default: all)")
     p.add_argument("--per-tensor", action="store_true", help="one row per tensor, not per class")
     p.add_argument("--json", default=None, help="also write the rows as JSON to this path")
+    p.add_argument("--md", default=None, help="also write the relative L2 table as Markdown to this path")
     p.add_argument("--rd", action="store_true",
                    help="rate-distortion sweep over T = 4..12 in half bits, every policy and baseline")
     p.add_argument("--out", default=None, help=f"--rd output directory (default {RD_OUT}/)")

@@ -26,6 +26,7 @@ SOURCES = {
     "bench": "build/bench.md",                 # make bench
     "train": "build/train/table.md",           # make train
     "explore": "build/explore/summary.md",     # make explore
+    "k_choice": "build/eval/k_choice.md",      # make k-choice (docs/format.md section 9)
 }
 #: Reports found by a glob under build/, each named after its file stem.
 PATTERNS = [

@@ -106,6 +106,8 @@ def test_json_in_missing_directory(acts, tmp_path, capsys, no_work):
     j = tmp_path / "nope" / "out.json"
     fails([acts, "--json", j], capsys, "--json", j)
     fails([acts, "--json", tmp_path], capsys, "--json", "is a directory")
+    fails([acts, "--md", tmp_path / "nope" / "k.md"], capsys, "--md", "does not exist")
+    fails([acts, "--rd", "--md", tmp_path / "k.md"], capsys, "--md", "--rd")
 
 
 def test_out_in_missing_directory(acts, tmp_path, capsys, no_work):
@@ -134,10 +136,13 @@ def test_one_line_and_status_from_the_installed_command(tmp_path):
 # -- runs ---------------------------------------------------------------------------------
 
 def test_eval_fractional_bits_and_every_baseline(acts, tmp_path, capsys):
-    j = tmp_path / "rows.json"
-    assert cli.main(["eval", str(acts), "--bits", "4.5", "--json", str(j)]) == 0
+    j, md = tmp_path / "rows.json", tmp_path / "table.md"
+    assert cli.main(["eval", str(acts), "--bits", "4.5", "--json", str(j), "--md", str(md)]) == 0
     out, err = capsys.readouterr()
     rows = json.loads(j.read_text())
+    table = md.read_text()
+    assert "2 tensors, 1,536 values" in table and "| nvfp4 (4.5 b/v)" in table
+    assert table[table.index("relative L2"):] in out
     facet_rows = [r for r in rows if r["policy"]]
     assert facet_rows and all(r["bits_per_value"] == 4.5 for r in facet_rows)
     assert {"mxint8", "nvfp4"} <= {r["method"] for r in rows}
