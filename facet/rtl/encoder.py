@@ -38,9 +38,9 @@ class FacetEncoder(Codec):
     Area, logic depth and Fmax: ``make synth`` and ``make timing`` (README, Hardware). In the
     ``plane`` encoder the three segments that ``stages=3`` separates, the maximum of
     :class:`~facet.rtl.base.Base`, ``deltas`` to ``mask``, and the compaction network of
-    ``pack`` (its select signals come from a prefix sum of the presence mask), take about
-    4.3, 2 and 4.3 ns on OSU 0.18 um; the longest path of the ``significance`` encoder runs
-    through ``base``, ``precision`` and ``widths`` in series.
+    ``pack`` (its select signals come from a prefix sum of the presence mask), are the long
+    paths; the longest path of the ``significance`` encoder runs through ``base``,
+    ``precision`` and ``widths`` in series.
 
     Members
     -------
