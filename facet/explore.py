@@ -44,7 +44,7 @@ DEFAULTS = {"formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES, "bits": (4, 6, 8
 ERROR_SOURCES = ("facet/config.py", "facet/model/*.py", "facet/bitfield.py", "facet/vlc.py",
                  "facet/vlc_code.py", "facet/eval/*.py", "facet/baselines/*.py")
 SYNTH_SOURCES = ("facet/config.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
-                 "facet/synth.py", "facet/synth_flow.py", "facet/timing.py", "facet/baselines/*.py")
+                 "facet/synth*.py", "facet/timing.py", "facet/baselines/*.py")
 #: Codecs with hardware here; MX baseline RTL would add its names (see :func:`synth_options`).
 CODECS = ("facet",)
 
