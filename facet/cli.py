@@ -13,6 +13,13 @@ CODECS = ("facet", "mxint8", "mxfp8-e4m3")
 SYNTH_DATA = "data/minilm_acts.npz"
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line on stderr, exit status 2; the usage is in ``--help``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def _add_config_args(p, block=32, bits_type=int):
     p.add_argument("--format", default="bf16", choices=sorted(FORMATS), help="value format (default bf16)")
     p.add_argument("--block", type=int, default=block, choices=BLOCK_SIZES, help="values per block N")
@@ -293,7 +300,7 @@ def explore_defaults():
 
 def main(argv=None):
     from .synth_flow import PERIOD_NS
-    ap = argparse.ArgumentParser(prog="facet", description=__doc__)
+    ap = _Parser(prog="facet", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("eval", help="accuracy of facet and baselines on a .npy/.npz of activations")

@@ -213,6 +213,17 @@ def test_output_paths_fail_before_the_work(argv, words, tmp_path, capsys, no_bui
         assert fill(w) in lines[0], (w, lines[0])
 
 
+@pytest.mark.parametrize("argv", [[], ["nope"], ["eval"], ["synth", "--format", "fp64"],
+                                  ["gen", "--block", "7"], ["synth-sweep", "--bits", "x"],
+                                  ["eval", "a.npz", "--nope"]])
+def test_argument_errors_are_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    out, err = capsys.readouterr()
+    assert e.value.code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith("facet") and ": error: " in err and "--help" in err
+
+
 def test_gen_output_that_is_a_file(tmp_path, capsys):
     """`facet gen -o FILE` names the file in one line and exits 2, before generating."""
     from facet.cli import main
