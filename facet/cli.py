@@ -229,8 +229,7 @@ def _cmd_train(args):
     print(train.format_table(res))
     for sk in res["skipped"]:
         print(f"skipped {sk['method']}: {sk['reason']}")
-    print(f"wall time {res['wall_seconds']:.0f} s ({res['cpu_seconds']:.0f} CPU s over {args.jobs} jobs); "
-          f"wrote {args.out}/results.json, {args.out}/loss.png")
+    print(f"wrote {args.out}/results.json, {args.out}/loss.png")
 
 
 def _cmd_explore(args):
