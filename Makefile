@@ -20,7 +20,7 @@ CONFIG  := $(FORMAT)_n$(BLOCK)_t$(BITS)$(if $(K),_k$(K),)_$(or $(POLICY),plane)
 JOBS    ?= 2
 comma   := ,
 
-.PHONY: setup test regress bench data eval rd verilog synth synth-sweep timing timing-tools explore lint clean train report
+.PHONY: setup test regress bench data eval k-choice rd verilog synth synth-sweep timing timing-tools explore lint clean train report
 
 setup: $(VENV)/.installed
 
@@ -51,6 +51,11 @@ data: setup
 
 eval: setup
 	$(FACET) eval data/minilm_acts.npz --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG)
+
+# The choice of the default K (docs/format.md section 9): build/eval/k_choice.md.
+k-choice: setup
+	mkdir -p build/eval
+	$(FACET) eval data/minilm_acts.npz --k-list 2,3,4 --policies plane --baselines mxfp8-e4m3 --md build/eval/k_choice.md
 
 # Rate-distortion curves, every policy and baseline: build/eval/rd/summary.{json,md}, rd_*.png.
 rd: setup

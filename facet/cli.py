@@ -13,6 +13,13 @@ CODECS = ("facet", "mxint8", "mxfp8-e4m3")
 SYNTH_DATA = "data/minilm_acts.npz"
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line on stderr, exit status 2; the usage is in ``--help``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def _add_config_args(p, block=32, bits_type=int):
     p.add_argument("--format", default="bf16", choices=sorted(FORMATS), help="value format (default bf16)")
     p.add_argument("--block", type=int, default=block, choices=BLOCK_SIZES, help="values per block N")
@@ -38,11 +45,28 @@ def _bits_arg(text):
     return int(t) if t.is_integer() else t
 
 
+def _check_dir(path, option):
+    """Fail in one line if ``path`` cannot become a directory (it is made with its parents):
+    it, or the nearest of its parents that exists, is not a directory."""
+    p = Path(path)
+    first = next((q for q in (p, *p.parents) if q.exists()), None)
+    if first is not None and not first.is_dir():
+        where = "exists" if first == p else f"{first} exists"
+        raise ValueError(f"{option} {path}: {where} and is not a directory")
+
+
+def _check_liberty(args):
+    if args.liberty and not Path(args.liberty).is_file():
+        raise ValueError(f"--liberty {args.liberty}: no such file")
+
+
 def _cmd_eval(args):
     from . import eval as ev
     # Everything that can be wrong with the arguments is checked before the long part.
     if args.json:
         ev.check_output_path(args.json, "--json")
+    if args.md:
+        ev.check_output_path(args.md, "--md")
     if args.out is not None:
         ev.check_output_path(args.out, "--out", directory=True)
     policies = [p for p in (args.policy or ",".join(POLICIES)).split(",") if p]
@@ -54,6 +78,8 @@ def _cmd_eval(args):
     if args.rd:
         if args.k_list:
             raise ValueError("--k-list does not apply to --rd (use -K)")
+        if args.md:
+            raise ValueError("--md does not apply to --rd (it writes summary.md in --out)")
     else:
         ks = args.k_list or [args.k]
         cfgs = []
@@ -78,7 +104,12 @@ def _cmd_eval(args):
     rows = ev.evaluate(tensors, cfgs, baselines, by_class=not args.per_tensor)
     print(f"{args.path}: {len(tensors)} tensors, {values:,} values; {', '.join(c.name for c in cfgs)}")
     print(ev.format_table(rows))
-    print(f"\nrelative L2 error (reference: the float32 input)\n{ev.format_summary(rows)}")
+    summary = f"relative L2 error (reference: the float32 input)\n\n{ev.format_summary(rows)}\n"
+    print("\n" + summary, end="")
+    if args.md:
+        Path(args.md).write_text(f"`facet eval {args.path}`, {', '.join(c.name for c in cfgs)}: "
+                                 f"{len(tensors)} tensors, {values:,} values; {summary}")
+        print(f"wrote {args.md}")
     if args.json:
         ev.dump_json(rows, args.json)
         print(f"wrote {args.json}")
@@ -130,8 +161,7 @@ def _cmd_gen(args):
     from .generate import generate, module_names
     cfg, = _configs(args, _codecs(args), [args.policy or "plane"])
     out = Path(args.output or f"gen/{cfg.name}_s{args.stages}")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"-o {out}: exists and is not a directory")
+    _check_dir(out, "-o")
     info = generate(cfg, args.stages, out)
     names = module_names(cfg)
     print(f"wrote {out}/: {names['encoder']}, {names['decoder']}: .v (Verilog), .il (RTLIL), .vlt "
@@ -143,6 +173,9 @@ def _cmd_synth(args):
     from .synth import SynthError
     from .synth_flow import synth_config, synth_policies
     cfgs = _configs(args, _codecs(args, many=True), (args.policy or "plane,significance").split(","))
+    _check_liberty(args)
+    if args.output:
+        _check_dir(args.output, "-o")
     tensors = None
     if len(cfgs) > 1 and any(c.policy.startswith("mx") for c in cfgs):
         from .eval import load_tensors
@@ -171,6 +204,7 @@ def _cmd_synth(args):
 def _cmd_synth_sweep(args):
     from .synth import SynthError
     from .synth_flow import synth_sweep
+    _check_liberty(args)
     try:
         synth_sweep(args.bits, args.policy, args.stages, liberty=args.liberty, nand2=args.nand2,
                     formats=args.formats.split(","), blocks=[int(b) for b in args.blocks.split(",")])
@@ -184,6 +218,7 @@ def _cmd_train(args):
     if methods is not None:
         for m in methods:
             train.parse_method(m, args.format, args.block)     # reject bad names before any run
+    _check_dir(args.out, "--out")
     model = train.GPTConfig(width=args.width, layers=args.layers)
     res = train.run(methods, args.steps, args.seed, args.out, args.format, args.block, args.jobs,
                     progress=not args.no_progress, model=model)
@@ -194,8 +229,7 @@ def _cmd_train(args):
     print(train.format_table(res))
     for sk in res["skipped"]:
         print(f"skipped {sk['method']}: {sk['reason']}")
-    print(f"wall time {res['wall_seconds']:.0f} s ({res['cpu_seconds']:.0f} CPU s over {args.jobs} jobs); "
-          f"wrote {args.out}/results.json, {args.out}/loss.png")
+    print(f"wrote {args.out}/results.json, {args.out}/loss.png")
 
 
 def _cmd_explore(args):
@@ -215,8 +249,7 @@ def _cmd_explore(args):
     if args.jobs < 1:
         raise ValueError(f"-j {args.jobs}: need at least one job")
     ev.check_output_path(args.out, "--out", directory=True)
-    if args.liberty and not Path(args.liberty).is_file():
-        raise ValueError(f"--liberty {args.liberty}: no such file")
+    _check_liberty(args)
     try:  # a missing or unreadable dump fails here, in one line
         ev.load_tensors(args.dump)
     except ValueError as e:
@@ -270,7 +303,7 @@ def explore_defaults():
 
 def main(argv=None):
     from .synth_flow import PERIOD_NS
-    ap = argparse.ArgumentParser(prog="facet", description=__doc__)
+    ap = _Parser(prog="facet", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("eval", help="accuracy of facet and baselines on a .npy/.npz of activations")
@@ -283,6 +316,7 @@ def main(argv=None):
     p.add_argument("--baselines", default=None, help="comma-separated baseline names (default: all)")
     p.add_argument("--per-tensor", action="store_true", help="one row per tensor, not per class")
     p.add_argument("--json", default=None, help="also write the rows as JSON to this path")
+    p.add_argument("--md", default=None, help="also write the relative L2 table as Markdown to this path")
     p.add_argument("--rd", action="store_true",
                    help="rate-distortion sweep over T = 4..12 in half bits, every policy and baseline")
     p.add_argument("--out", default=None, help=f"--rd output directory (default {RD_OUT}/)")
@@ -361,7 +395,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     try:
         status = args.func(args)
-    except ValueError as e:
+    except (ValueError, OSError) as e:  # OSError: a path the checks above could not foresee
         print(f"facet {args.cmd}: error: {e}", file=sys.stderr)
         return 2
     return status or 0

@@ -54,7 +54,7 @@ DEFAULTS = {"codecs": CODECS, "formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES
 ERROR_SOURCES = ("facet/config.py", "facet/model/*.py", "facet/bitfield.py", "facet/vlc.py",
                  "facet/vlc_code.py", "facet/eval/*.py", "facet/baselines/*.py")
 SYNTH_SOURCES = ("facet/config.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
-                 "facet/synth.py", "facet/synth_flow.py", "facet/timing.py", "facet/baselines/*.py")
+                 "facet/synth*.py", "facet/timing.py", "facet/baselines/*.py")
 #: The error of an MX codec (:mod:`facet.compare`) imports its config through ``facet.rtl``;
 #: a separate list, so that an RTL edit recomputes only the (few, quick) MX errors.
 MX_ERROR_SOURCES = ERROR_SOURCES + ("facet/compare.py", "facet/rtl/*.py", "facet/rtl/*/*.py")

@@ -26,11 +26,13 @@ SOURCES = {
     "bench": "build/bench.md",                 # make bench
     "train": "build/train/table.md",           # make train
     "explore": "build/explore/summary.md",     # make explore
+    "k_choice": "build/eval/k_choice.md",      # make k-choice (docs/format.md section 9)
 }
 #: Reports found by a glob under build/, each named after its file stem.
 PATTERNS = [
     "build/synth/*_policies.md",               # make synth (policies side by side)
     "build/synth/sweep_*.md",                  # make synth-sweep
+    "build/synth/*_timing.md",                 # make timing STAGES=n (Fmax by stage count)
 ]
 #: Figures the README shows, copied the same way (glob under build/ -> docs/reports/).
 FIGURES = ["build/eval/rd/rd_*.png",           # make rd

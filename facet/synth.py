@@ -15,7 +15,8 @@ from the venv, or any yosys) and reads back what yosys reports:
 NAND2-equivalent gates are areas divided by the area of the cell ``nand2`` (a parameter,
 ``NAND2_X1`` by default), which yosys also measures from the liberty. Flops are counted on
 yosys' generic flop cells, just before they are mapped onto the liberty's. The report is a
-dict, also written as ``report.json`` in the work directory; :func:`format_table` renders it.
+dict, also written as ``report.json`` in the work directory; :func:`facet.synth_report.format_table`
+renders it.
 """
 
 import json
@@ -30,8 +31,7 @@ from pathlib import Path
 
 from . import timing as tm
 
-__all__ = ["SynthError", "DEFAULT_LIBERTY", "DEFAULT_ADDERS", "find_yosys", "synthesize",
-           "format_table"]
+__all__ = ["SynthError", "DEFAULT_LIBERTY", "DEFAULT_ADDERS", "find_yosys", "synthesize"]
 
 _SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 #: Area-only model of the NanGate45 / FreePDK45 cells.
@@ -280,33 +280,3 @@ def _rounded(obj, key=""):
     if isinstance(obj, float) and key not in ("seconds", "nand2_area"):
         return round(obj, 2 if "nand2_eq" in key else 4)
     return obj
-
-
-def format_table(report):
-    """A human-readable table of a :func:`synthesize` report."""
-    top_area = report["blocks"][0]["area"] or 1.0
-    lines = [f"synthesis of {report['top']} with {Path(report['liberty']).name} (1 gate = "
-             f"{report['nand2_cell']}, {report['nand2_area']:g} um^2)"
-             + (", adder cells" if report["adders"] else ""), "",
-             f"{'block (hierarchy kept)':<34} {'NAND2-eq':>10} {'self':>10} {'area um2':>11}"
-             f" {'cells':>7} {'flops':>6} {'share':>6}"]
-    for b in report["blocks"]:
-        lines.append(f"{'  ' * b['level'] + b['name']:<34} {b['nand2_eq']:>10.1f}"
-                     f" {b['self_nand2_eq']:>10.1f} {b['area']:>11.2f} {b['cells']:>7d}"
-                     f" {b['flops']:>6d} {100.0 * b['area'] / top_area:>5.1f}%")
-    t = report["total"]
-    lines += ["-" * 90, f"{'total (flattened)':<34} {t['nand2_eq']:>10.1f} {'':>10}"
-              f" {t['area']:>11.2f} {t['cells']:>7d} {t['flops']:>6d}",
-              f"  of which flops: {t['seq_area'] / report['nand2_area']:.1f} NAND2-eq"
-              f" ({100.0 * t['seq_area'] / (t['area'] or 1.0):.1f}%)"]
-    if report.get("timing"):
-        t = report["timing"]
-        lines.append(f"timing ({Path(t['liberty']).name}, {t['nand2_eq']:,.0f} NAND2-eq, target"
-                     f" {t['period_target_ns']} ns): critical path {t['critical_ns']:.3f} ns,"
-                     f" Fmax {t['fmax_mhz']:.1f} MHz, {t['gbps']:.2f} GB/s,"
-                     f" {t['gbps_per_kgate']:.4f} GB/s per kGE; {t['start']} -> {t['end']}")
-    if report["depth"]:
-        d = report["depth"]
-        lines.append(f"max logic depth per stage (generic gate levels): {d['levels']}"
-                     f"  ({d['from']} -> {d['to']})")
-    return "\n".join(lines + [f"warning: {w}" for w in report["warnings"]])

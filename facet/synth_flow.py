@@ -2,16 +2,18 @@
 
 Reports go to ``build/synth/<config>_s<stages>/report.json`` (encoder and decoder, per
 sub-block), ``build/synth/<stem>_policies.{md,json}`` for a policy comparison and
-``build/synth/sweep_t<T>_<policy>_s<stages>.{md,json}`` for the sweep.
+``build/synth/sweep_t<T>_<policy>_s<stages>.{md,json}`` for the sweep; with timing, also
+``build/synth/<config>_timing.md``, Fmax by stage count.
 """
 
 import json
-import re
 import time
 from pathlib import Path
 
 from .config import Config
-from .synth import DEFAULT_ADDERS, DEFAULT_LIBERTY, format_table, synthesize
+from .synth import DEFAULT_ADDERS, DEFAULT_LIBERTY, synthesize
+from .synth_report import format_table, hierarchy, policies_table, save, top_blocks
+from .timing import write_stages_table
 
 __all__ = ["synth_config", "synth_policies", "synth_sweep"]
 
@@ -50,6 +52,8 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
         ("nand2_eq", report[p]["total"]["nand2_eq"]),
         ("fmax_mhz", (report[p]["timing"] or {}).get("fmax_mhz")))}
     (out / "report.json").write_text(json.dumps(report, indent=1))
+    if timing:  # one table over the stage counts timed so far (`make report` shows it)
+        write_stages_table(cfg.name, out)
     if not quiet:
         sm = report["summary"]
         print(f"{cfg.name}, {stages} stage(s): " + ", ".join(
@@ -57,23 +61,6 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
             + (f" {sm[p + '_fmax_mhz']:.0f} MHz" if sm[p + "_fmax_mhz"] else "")
             for p in ("encoder", "decoder")) + f" -> {out / 'report.json'}")
     return report
-
-
-def _top_blocks(rep, n=3):
-    """The ``n`` largest sub-blocks as ``name NAND2-eq`` pairs, largest first."""
-    kids = sorted((b for b in rep["blocks"] if b["level"] == 1), key=lambda b: -b["nand2_eq"])
-    # Amaranth suffixes a module name that collides with a signal with $<n> (base$37).
-    return ", ".join(f"{re.sub(r'[$][0-9]+$', '', b['name'].split('.')[-1])} {b['nand2_eq']:,.0f}"
-                     for b in kids[:n])
-
-
-def _save(stem, header, lines, rows):
-    """Write the markdown table and the JSON rows beside it, and print the table."""
-    table = "\n".join([f"| {' | '.join(header)} |", "|" + "---|" * len(header)] + lines)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(rows, indent=1))
-    stem.with_suffix(".md").write_text(table + "\n")
-    print(f"{table}\nwrote {stem}.md and .json")
 
 
 def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
@@ -97,25 +84,16 @@ def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
              "encoder_flops": enc["total"]["flops"], "decoder_flops": dec["total"]["flops"],
              "encoder_depth": (enc["depth"] or {}).get("levels"),
              "decoder_depth": (dec["depth"] or {}).get("levels"),
-             "encoder_top": _top_blocks(enc), "decoder_top": _top_blocks(dec),
+             "encoder_top": top_blocks(enc), "decoder_top": top_blocks(dec),
              "seconds": round(time.perf_counter() - t0, 1)}
         rows.append(r)
         lines.append(f"| {fmt} | {n} | {cfg.k} | {r['encoder_nand2_eq']:,.0f} "
                      f"| {r['decoder_nand2_eq']:,.0f} | {r['encoder_flops']} / {r['decoder_flops']} "
                      f"| {r['encoder_depth']} / {r['decoder_depth']} | {r['encoder_top']} |")
-    _save(OUT / f"sweep_t{bits}_{policy}_s{stages}",
+    save(OUT / f"sweep_t{bits}_{policy}_s{stages}",
           ["format", "N", "K", "encoder NAND2-eq", "decoder NAND2-eq", "enc / dec flops",
            "enc / dec depth", "largest encoder blocks"], lines, rows)
     return rows
-
-
-def _mhz(v):
-    return f"{v:.0f}" if v else "–"
-
-
-def _hierarchy(rep):
-    """NAND2-eq of the design synthesized with its hierarchy kept (abc per sub-block)."""
-    return next((b["nand2_eq"] for b in rep["blocks"] if b["level"] == 0), None)
 
 
 def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensors=None, **timing):
@@ -134,7 +112,7 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensor
     ``timing`` (``timing=True``, ``period_ns``) goes to :func:`synth_config`; the table then
     has an Fmax column.
     """
-    from .compare import OVERALL, codec_errors
+    from .compare import codec_errors
     rows, out = [], Path(outdir or OUT)
     for cfg in cfgs:
         t0 = time.perf_counter()
@@ -142,38 +120,16 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensor
                            **timing)
         enc, dec = rep["encoder"], rep["decoder"]
         rows.append({"policy": cfg.policy, "config": cfg.name, "bits_per_value": cfg.bits,
-                     **rep["summary"], **{f"{p}_nand2_eq_hierarchy": _hierarchy(rep[p])
+                     **rep["summary"], **{f"{p}_nand2_eq_hierarchy": hierarchy(rep[p])
                                           for p in ("encoder", "decoder")},
                      "encoder_depth": (enc["depth"] or {}).get("levels"),
                      "decoder_depth": (dec["depth"] or {}).get("levels"),
-                     "encoder_top": _top_blocks(enc, 4), "decoder_top": _top_blocks(dec, 4),
+                     "encoder_top": top_blocks(enc, 4), "decoder_top": top_blocks(dec, 4),
                      "synth_seconds": round(time.perf_counter() - t0, 1)})
         if tensors is not None:
             rows[-1]["rel_l2"] = codec_errors(tensors, cfg)
-    ref = next((r for r in rows if r["policy"] == "mxint8"), rows[0])
-    lines = []
-    for r in rows:
-        ratios = [r[f"{p}_nand2_eq"] / ref[f"{p}_nand2_eq"] for p in ("encoder", "decoder")]
-        r |= {f"{p}_vs_{ref['policy']}": round(x, 3) for p, x in zip(("encoder", "decoder"), ratios)}
-        err = f"{r['rel_l2'][OVERALL]:.4f}" if "rel_l2" in r else "–"
-        lines.append(f"| {r['policy']} | {r['bits_per_value']:g} | {r['encoder_nand2_eq']:,.0f} "
-                     f"| {r['decoder_nand2_eq']:,.0f} | {ratios[0]:.2f} | {ratios[1]:.2f} "
-                     f"| {r['encoder_nand2_eq_hierarchy']:,.0f} / {r['decoder_nand2_eq_hierarchy']:,.0f} "
-                     f"| {r['encoder_depth']} / {r['decoder_depth']} | {err} |"
-                     + (f" {_mhz(r['encoder_fmax_mhz'])} / {_mhz(r['decoder_fmax_mhz'])} |"
-                        if timing.get("timing") else "") + f" {r['encoder_top']} |")
-    head = ["policy / codec", "bits/value", "encoder NAND2-eq", "decoder NAND2-eq",
-            f"encoder / {ref['policy']}", f"decoder / {ref['policy']}",
-            "enc / dec NAND2-eq, hierarchy kept", "enc / dec depth",
-            "rel. L2 (all)"] + (["Fmax MHz enc / dec"] if timing.get("timing") else []) + [
-            "largest encoder blocks"]
-    if tensors is not None:
-        classes = [c for c in rows[0]["rel_l2"] if c != OVERALL] + [OVERALL]
-        head2 = ["rel. L2 by tensor class"] + classes
-        lines += ["", f"| {' | '.join(head2)} |", "|" + "---|" * len(head2)]
-        lines += [f"| {r['policy']} | " + " | ".join(f"{r['rel_l2'][c]:.4f}" for c in classes) + " |"
-                  for r in rows]
+    head, lines = policies_table(rows, timing.get("timing"))
     first = cfgs[0]
     stem = first.name.rsplit("_", 1)[0] if isinstance(first, Config) else f"{first.format}_n{first.n}"
-    _save(out / f"{stem}_s{stages}_policies", head, lines, rows)
+    save(out / f"{stem}_s{stages}_policies", head, lines, rows)
     return rows

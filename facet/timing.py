@@ -18,14 +18,15 @@ flop to output paths with ideal inputs and outputs, so the critical path of a de
 ports are not registered includes the logic before the first and after the last register.
 """
 
+import json
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["OSU_LIBERTY", "VESTA", "INSTALL_HINT", "find_vesta", "missing_tools", "yosys_lines", "parse_vesta",
-           "liberty_area", "run_vesta", "throughput"]
+__all__ = ["OSU_LIBERTY", "VESTA", "INSTALL_HINT", "find_vesta", "missing_tools", "yosys_lines",
+           "parse_vesta", "liberty_area", "run_vesta", "throughput", "write_stages_table"]
 
 #: The OSU 0.18 um standard cells with timing, as Debian's qflow-tech-osu018 installs them.
 OSU_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
@@ -125,6 +126,32 @@ def run_vesta(workdir, vesta, timeout=None):
     if proc.returncode != 0 and "maximum delay paths" not in proc.stdout:
         raise ValueError(f"vesta failed (exit {proc.returncode}), see {workdir}/vesta.txt")
     return parse_vesta(proc.stdout, (workdir / "netlist_timing.v").read_text())
+
+
+def write_stages_table(name, out):
+    """Write ``<name>_timing.md`` beside ``out``, the directory of a timed
+    :func:`facet.synth_flow.synth_config` report of config ``name``: a row per stage count timed
+    there (``<name>_s<stages>/``, then ``out``), with Fmax, GB/s of uncompressed input, GB/s
+    per thousand NAND2-eq (of the timing mapping) and the worst path of encoder and decoder."""
+    out = Path(out)
+    paths = sorted(out.parent.glob(f"{name}_s*/report.json")) + [out / "report.json"]
+    reps = {r["stages"]: r for r in map(json.loads, (p.read_text() for p in paths))
+            if r["encoder"]["timing"] and r["decoder"]["timing"]}
+    (out.parent / f"{name}_timing.md").write_text(stages_table(reps.values()))
+
+
+def stages_table(reports):
+    """The Markdown table of :func:`write_stages_table` from the timed ``reports``."""
+    head = ["stages", "target ns"] + [f"{p} {c}" for p in ("encoder", "decoder")
+                                      for c in ("MHz", "GB/s", "GB/s per kGE", "worst path")]
+    lines = [f"| {' | '.join(head)} |", "|" + "---|" * len(head)]
+    for rep in sorted(reports, key=lambda r: r["stages"]):
+        cells = [str(rep["stages"]), f"{rep['encoder']['timing']['period_target_ns']:g}"]
+        for t in (rep["encoder"]["timing"], rep["decoder"]["timing"]):
+            cells += [f"{t['fmax_mhz']:.0f}", f"{t['gbps']:.1f}", f"{t['gbps_per_kgate']:.2f}",
+                      f"`{t['start']}` -> `{t['end']}`"]
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines) + "\n"
 
 
 def throughput(fmax_mhz, bytes_per_clock, nand2_eq):

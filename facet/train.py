@@ -339,7 +339,8 @@ def _cost(spec):
 # -- reporting ----------------------------------------------------------------------------
 
 def format_table(result):
-    """Markdown table of the runs: held-out loss against fp32 storage and the bytes ratios."""
+    """Markdown table of the runs: held-out loss against fp32 storage and the bytes ratios,
+    then the run's wall and CPU time."""
     runs = result["runs"]
     ref = next((r for r in runs if r["method"] == "fp32"), None)
     bf = next((r for r in runs if r["method"] == "bf16"), None)
@@ -350,6 +351,9 @@ def format_table(result):
         vs_bf = f"{bf['stored_bytes'] / r['stored_bytes']:.2f}x" if bf and r["stored_bytes"] else "–"
         rows.append(f"| {r['method']} | {r['T']:g} | {r['final_train_loss']:.4f} | {r['heldout_loss']:.4f} | "
                     f"{rel} | {r['bytes_ratio']:.2f}x | {vs_bf} | {r['seconds']:.0f} |")
+    if "wall_seconds" in result:
+        rows += ["", f"Wall time {result['wall_seconds'] / 60:.1f} min and {result['cpu_seconds']:,.0f} "
+                     f"CPU s (`--jobs {result['settings']['jobs']}`)."]
     return "\n".join(rows)
 
 

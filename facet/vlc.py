@@ -20,8 +20,8 @@ from .vlc_code import (DEPTHS, INF, MODES, NAN, NCLASS, ZERO, _BIG, _byte_tables
                        _cost_lookup, codebook)
 
 __all__ = ["base", "classes", "histogram", "depth", "precision", "widths", "codewords", "pack",
-           "header", "unpack_classes", "unpack_fields", "reconstruct", "encode", "decode",
-           "lossless_bits", "canonical", "codebook"]
+           "encoder_stages", "encode", "header", "unpack_classes", "unpack_fields", "reconstruct",
+           "decode", "lossless_bits", "canonical", "codebook"]
 
 # -- encoder stages -----------------------------------------------------------------------
 
@@ -196,22 +196,31 @@ def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
                       np.concatenate([hdr[:, None], pval[:, ::-1], fval[:, ::-1]], axis=1))
 
 
-def _analyse(raw, cfg):
-    sign, exp, man = fields(raw, cfg)
+def encoder_stages(values, cfg: Config):
+    """Run the encoder chain on ``values`` (anything :func:`~facet.model.to_bits` takes).
+
+    Returns a dict of every stage's results under the names the stage functions give them:
+    ``sign``, ``exp``, ``man`` (fields), ``base``, ``cls``, ``hist``, ``d``, ``mode``, ``cost``
+    (depth), ``p``, ``left`` (precision), ``k`` (widths), ``code``, ``length`` (codewords), the
+    ``signed`` marks of the values that keep a sign, and ``packed``, the ``(blocks, B/8)`` blocks.
+    """
+    sign, exp, man = fields(to_bits(values, cfg), cfg)
     b = base(exp, cfg)
     cls = classes(exp, man, b, cfg)
     hist = histogram(cls)
     d, mode, cost = depth(hist, cfg)
-    return sign, man, b, cls, hist, d, mode, cost
+    p, left = precision(hist, d, cost, cfg)
+    k = widths(cls, d, p, left, cfg)
+    code, length = codewords(cls, d, mode)
+    signed = _signed(cls, d)
+    packed = pack(b, d, mode, code, length, signed, sign, man, k, cfg)
+    return dict(sign=sign, exp=exp, man=man, base=b, cls=cls, hist=hist, d=d, mode=mode, cost=cost,
+                p=p, left=left, k=k, code=code, length=length, signed=signed, packed=packed)
 
 
 def encode(values, cfg: Config):
     """Compress ``values`` into ``(blocks, B/8)`` uint8 packed blocks."""
-    sign, man, b, cls, hist, d, mode, cost = _analyse(to_bits(values, cfg), cfg)
-    p, left = precision(hist, d, cost, cfg)
-    k = widths(cls, d, p, left, cfg)
-    code, length = codewords(cls, d, mode)
-    return pack(b, d, mode, code, length, _signed(cls, d), sign, man, k, cfg)
+    return encoder_stages(values, cfg)["packed"]
 
 
 def lossless_bits(values, cfg: Config):

@@ -39,6 +39,7 @@ def fails(argv, capsys, *names):
     """Run `facet eval ...`: exit status 2, one stderr line naming each of ``names``."""
     assert cli.main(["eval", *map(str, argv)]) == 2
     out, err = capsys.readouterr()
+    assert out == "", "nothing is printed before an argument error"
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith("facet eval: error: ")
@@ -105,6 +106,8 @@ def test_json_in_missing_directory(acts, tmp_path, capsys, no_work):
     j = tmp_path / "nope" / "out.json"
     fails([acts, "--json", j], capsys, "--json", j)
     fails([acts, "--json", tmp_path], capsys, "--json", "is a directory")
+    fails([acts, "--md", tmp_path / "nope" / "k.md"], capsys, "--md", "does not exist")
+    fails([acts, "--rd", "--md", tmp_path / "k.md"], capsys, "--md", "--rd")
 
 
 def test_out_in_missing_directory(acts, tmp_path, capsys, no_work):
@@ -133,10 +136,13 @@ def test_one_line_and_status_from_the_installed_command(tmp_path):
 # -- runs ---------------------------------------------------------------------------------
 
 def test_eval_fractional_bits_and_every_baseline(acts, tmp_path, capsys):
-    j = tmp_path / "rows.json"
-    assert cli.main(["eval", str(acts), "--bits", "4.5", "--json", str(j)]) == 0
+    j, md = tmp_path / "rows.json", tmp_path / "table.md"
+    assert cli.main(["eval", str(acts), "--bits", "4.5", "--json", str(j), "--md", str(md)]) == 0
     out, err = capsys.readouterr()
     rows = json.loads(j.read_text())
+    table = md.read_text()
+    assert "2 tensors, 1,536 values" in table and "| nvfp4 (4.5 b/v)" in table
+    assert table[table.index("relative L2"):] in out
     facet_rows = [r for r in rows if r["policy"]]
     assert facet_rows and all(r["bits_per_value"] == 4.5 for r in facet_rows)
     assert {"mxint8", "nvfp4"} <= {r["method"] for r in rows}
@@ -164,6 +170,58 @@ def test_eval_rd(acts, tmp_path, capsys):
         ["rd_gelu_in.png", "rd_ln_in.png", "summary.json", "summary.md"]
     md = (out_dir / "summary.md").read_text()
     assert md.count("### ") == 4 and "nvfp4 (4.5)" in md and "mxfp4 (4.25)" in md
+
+
+def test_json_that_cannot_be_written(acts, tmp_path, capsys, no_work):
+    j = tmp_path / "ro" / "out.json"
+    j.mkdir(parents=True)                      # opening a directory for writing fails
+    fails([acts, "--json", j], capsys, "--json", "is a directory")
+    if os.path.isdir("/proc"):                 # a parent where no file can be created
+        fails([acts, "--json", "/proc/facet.json"], capsys, "--json", "cannot be written")
+
+
+@pytest.fixture
+def no_build(monkeypatch):
+    """Make generation, synthesis and training fail the test: path errors come before them."""
+    from facet import generate, synth_flow, train
+
+    def boom(*a, **k):
+        raise AssertionError("a path error was found only after the work began")
+    for mod, name in ((generate, "generate"), (synth_flow, "synth_config"),
+                      (synth_flow, "synth_policies"), (synth_flow, "synth_sweep"), (train, "run")):
+        monkeypatch.setattr(mod, name, boom)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["gen", "-o", "{file}"], ["-o", "exists and is not a directory"]),
+    (["gen", "-o", "{file}/sub/dir"], ["-o", "{file} exists and is not a directory"]),
+    (["synth", "--policy", "plane", "-o", "{file}"], ["-o", "not a directory"]),
+    (["synth", "--policy", "plane,significance", "-o", "{file}/x"], ["-o", "not a directory"]),
+    (["synth", "--policy", "plane", "--liberty", "{dir}/no.lib"], ["--liberty", "no such file"]),
+    (["synth-sweep", "--liberty", "{dir}/no.lib"], ["--liberty", "no such file"]),
+    (["train", "--out", "{file}"], ["--out", "not a directory"]),
+])
+def test_output_paths_fail_before_the_work(argv, words, tmp_path, capsys, no_build):
+    f = tmp_path / "afile"
+    f.write_text("")
+    fill = lambda v: v.format(file=f, dir=tmp_path)  # noqa: E731
+    assert cli.main([fill(a) for a in argv]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1 and lines[0].startswith(f"facet {argv[0]}: error: "), err
+    for w in words:
+        assert fill(w) in lines[0], (w, lines[0])
+
+
+@pytest.mark.parametrize("argv", [[], ["nope"], ["eval"], ["synth", "--format", "fp64"],
+                                  ["gen", "--block", "7"], ["synth-sweep", "--bits", "x"],
+                                  ["eval", "a.npz", "--nope"]])
+def test_argument_errors_are_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    out, err = capsys.readouterr()
+    assert e.value.code == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith("facet") and ": error: " in err and "--help" in err
 
 
 def test_gen_output_that_is_a_file(tmp_path, capsys):

@@ -9,6 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "docs" / "reports"
 #: A figure with a thousands separator, as the synthesis tables print areas: 8,557.
 FIGURE = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])")
+#: An error to four places, as the eval tables print relative L2 errors: 0.0398.
+ERROR = re.compile(r"(?<![\d.])0\.\d{4}(?!\d)")
 
 
 def synthesis_reports():
@@ -65,3 +67,16 @@ def test_synthesis_figures_are_not_typed_by_hand():
         typed = sorted(figures & set(FIGURE.findall(text)))
         assert not typed, f"{name} types synthesis figures by hand: {', '.join(typed)}; " \
                           "show the report section instead (make report)"
+
+
+def test_error_figures_are_not_typed_by_hand():
+    """No error figure of a report appears outside a report section of the README or in
+    docs/format.md, which links to the report instead."""
+    figures = set()
+    for p in REPORTS.glob("*.md"):
+        figures |= set(ERROR.findall(p.read_text()))
+    assert figures
+    for name, text in (("README.md", unmarked((ROOT / "README.md").read_text())),
+                       ("docs/format.md", (ROOT / "docs" / "format.md").read_text())):
+        typed = sorted(figures & set(ERROR.findall(text)))
+        assert not typed, f"{name} types report figures by hand: {', '.join(typed)}"

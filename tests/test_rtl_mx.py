@@ -100,23 +100,25 @@ def test_packed_decodes_like_the_baseline(cfg):
         assert np.array_equal(np.signbit(got[want == 0]), np.signbit(want[want == 0]))
 
 
+def _encoder_case(cfg, stage):
+    """The raw encoder blocks of ``stage``'s test and their packed bytes (the baseline's)."""
+    rng, _ = _rng(f"mx {stage} {cfg.name}")
+    raw = _encoder_blocks(cfg, rng)
+    return raw, _pack(raw, cfg)
+
+
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_scale(cfg):
-    rng, _ = _rng("mx scale " + cfg.name)
-    raw = _encoder_blocks(cfg, rng)
-    packed = _pack(raw, cfg)
-    w = cfg.fmt.width
-    check_stage(Scale(cfg), lambda b: {"i": array_to_int(raw[b], w)},
+    raw, packed = _encoder_case(cfg, "scale")
+    check_stage(Scale(cfg), lambda b: {"i": array_to_int(raw[b], cfg.fmt.width)},
                 lambda b: {"scale": int(packed[b, 0])}, len(raw))
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_quantize(cfg):
-    rng, _ = _rng("mx quantize " + cfg.name)
-    raw = _encoder_blocks(cfg, rng)
-    packed = _pack(raw, cfg)
-    w = cfg.fmt.width
-    check_stage(Quantize(cfg), lambda b: {"i": array_to_int(raw[b], w), "scale": int(packed[b, 0])},
+    raw, packed = _encoder_case(cfg, "quantize")
+    check_stage(Quantize(cfg),
+                lambda b: {"i": array_to_int(raw[b], cfg.fmt.width), "scale": int(packed[b, 0])},
                 lambda b: {"codes": array_to_int(packed[b, 1:], 8)}, len(raw))
 
 
@@ -169,3 +171,5 @@ def test_bad_arguments():
         MxEncoder(MxConfig(), 3)
     with pytest.raises(TypeError):
         Scale(Config())
+    with pytest.raises(TypeError, match="MxConfig"):
+        MxDecoder(Config())

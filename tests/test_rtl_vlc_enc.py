@@ -18,7 +18,7 @@ import pytest
 
 from facet import vlc
 from facet.config import VLC_OFFSETS, Config
-from facet.model import fields, to_bits
+from facet.model import to_bits
 from facet.vlc_code import INF, NAN, _cost_table
 from facet.rtl.vlc.base import Base
 from facet.rtl.vlc.classes import CLASS_BITS, Classes
@@ -115,29 +115,12 @@ def _mode_ties(st, cfg):
 def _full_and_lossless(cfg, rng):
     """Blocks from a random pool that are lossless, fill B exactly, or tie two modes."""
     pool = np.concatenate([_activations(cfg, POOL // 2, rng), _adversarial(cfg, POOL // 2, rng)])
-    st = _stages(pool, cfg)
+    st = vlc.encoder_stages(pool, cfg)
     full = np.flatnonzero(st["left"] == 0)[:4]
     lossless = np.flatnonzero(st["p"] == st["d"] + cfg.fmt.man_bits)[:3]
     ties = np.flatnonzero(_mode_ties(st, cfg))[:4]
     assert len(full) and len(lossless) and len(ties)
     return pool[np.concatenate([full, lossless, ties])]
-
-
-def _stages(raw, cfg):
-    """The model's encoder stages up to ``codewords``."""
-    sign, exp, man = fields(raw.reshape(-1, cfg.n), cfg)
-    b = vlc.base(exp, cfg)
-    cls = vlc.classes(exp, man, b, cfg)
-    hist = vlc.histogram(cls)
-    d, mode, cost = vlc.depth(hist, cfg)
-    p, left = vlc.precision(hist, d, cost, cfg)
-    k = vlc.widths(cls, d, p, left, cfg)
-    code, length = vlc.codewords(cls, d, mode)
-    signed = vlc._signed(cls, d)
-    packed = vlc.pack(b, d, mode, code, length, signed, sign, man, k, cfg)
-    return dict(signed=signed, packed=packed, sign=sign, exp=exp, man=man, base=b, cls=cls,
-                hist=hist, d=d, mode=mode,
-                cost=cost, p=p, left=left, k=k, code=code, length=length)
 
 
 @functools.lru_cache(maxsize=None)
@@ -146,7 +129,7 @@ def _case(cfg):
     rng = np.random.default_rng(_seed("vlc-enc" + cfg.name))
     raw = np.concatenate([_corners(cfg, rng), _full_and_lossless(cfg, rng),
                           _activations(cfg, 24, rng), _adversarial(cfg, 24, rng)])
-    st = _stages(raw, cfg)
+    st = vlc.encoder_stages(raw, cfg)
     modes = set(st["mode"].tolist())
     assert modes == {0, 1, 2, 3}, f"modes covered: {modes}"
     return cfg, st

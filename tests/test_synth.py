@@ -11,7 +11,8 @@ from amaranth.back import rtlil
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from facet.synth import SynthError, find_yosys, format_table, synthesize
+from facet.synth import SynthError, find_yosys, synthesize
+from facet.synth_report import format_table
 from tb.environment import unavailable
 
 

@@ -82,6 +82,27 @@ def test_synth_timing_without_tools(monkeypatch, capsys):
     assert "\n" not in err and "make timing-tools" in err
 
 
+def _timed_report(stages, mhz):
+    t = {"period_target_ns": 4.0, "fmax_mhz": mhz, "gbps": mhz * 64 / 1000,
+         "gbps_per_kgate": 0.5, "start": "i[0] (input)", "end": "o[1] (flop _7_)"}
+    return {"stages": stages, "encoder": {"timing": t}, "decoder": {"timing": {**t, "fmax_mhz": 2 * mhz}}}
+
+
+def test_stages_table(tmp_path):
+    """One row per stage count timed, the report just written last; untimed reports left out."""
+    import json
+    for d, rep in (("c_s1", _timed_report(1, 100.0)), ("c_s2", _timed_report(2, 150.0)),
+                   ("c_s3", {"stages": 3, "encoder": {"timing": None}, "decoder": {"timing": None}}),
+                   ("other", _timed_report(2, 175.0))):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "report.json").write_text(json.dumps(rep))
+    timing.write_stages_table("c", tmp_path / "other")
+    lines = (tmp_path / "c_timing.md").read_text().splitlines()
+    assert lines[0].startswith("| stages | target ns | encoder MHz | encoder GB/s |") and len(lines) == 4
+    assert lines[2].startswith("| 1 | 4 | 100 | 6.4 | 0.50 | `i[0] (input)` -> `o[1] (flop _7_)` | 200 |")
+    assert lines[3].startswith("| 2 | 4 | 175 | 11.2 |")
+
+
 @pytest.mark.slow
 @pytest.mark.timing
 def test_stand_in_timed(tmp_path):
@@ -141,3 +162,4 @@ def test_synth_config_timed(tmp_path):
         assert t["liberty"] == str(timing.OSU_LIBERTY)
     # The encoder's one stage is at its output: its worst path starts at an input port.
     assert rep["encoder"]["timing"]["start"].endswith("(input)")
+    assert "| 1 | 4 |" in (tmp_path.parent / f"{cfg.name}_timing.md").read_text()

@@ -142,7 +142,8 @@ def test_cli_train_writes_results_and_plot(tmp_path, capsys):
     assert all(len(r["losses"]) == 3 for r in res["runs"])
     assert res["runs"][1]["stored_bytes"] * 4 == res["runs"][1]["raw_bytes"]
     assert (out / "loss.png").stat().st_size > 10_000
-    assert "| plane:8 |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| plane:8 |" in out and "CPU s (`--jobs 1`)." in out
 
 
 def test_cli_train_rejects_a_bad_method(capsys):

@@ -137,13 +137,8 @@ def test_error_bound(cfg, seed):
     """Every kept value keeps its exponent and errs by at most half its last kept bit;
     values coded as ZERO decode to +0."""
     raw = to_bits(_activations(cfg, 16, seed), cfg)
-    sign, exp, man = fields(raw, cfg)
-    b = vlc.base(exp, cfg)
-    cls = vlc.classes(exp, man, b, cfg)
-    hist = vlc.histogram(cls)
-    d, mode, cost = vlc.depth(hist, cfg)
-    p, left = vlc.precision(hist, d, cost, cfg)
-    k = vlc.widths(cls, d, p, left, cfg)
+    s = vlc.encoder_stages(raw, cfg)
+    exp, cls, d, k = s["exp"], s["cls"], s["d"], s["k"]
     out = facet.decode(facet.encode(raw, cfg), cfg).reshape(raw.shape)
     x, y = to_float(raw, cfg.format).astype(np.float64), to_float(out, cfg.format).astype(np.float64)
     kept = (cls < vlc.DEPTHS) & (cls <= d[:, None])

@@ -43,6 +43,11 @@ def _from_blocks(values, x, axis):
     return np.moveaxis(flat[..., :n], -1, axis).astype(np.float32)
 
 
+def _decode(scales, elements, x, axis):
+    """``elements * scales`` of blocks encoded from ``x``, back in the shape of ``x`` (float32)."""
+    return _from_blocks(elements * scales[..., None], x, axis)
+
+
 def mx_encode(x, elem="fp8_e4m3", block=32, axis=-1):
     """Encode to OCP Microscaling (MX v1.0) blocks: one shared scale per ``block`` values.
 
@@ -84,24 +89,10 @@ def mx_encode(x, elem="fp8_e4m3", block=32, axis=-1):
 
 
 def mx_quantize(x, elem="fp8_e4m3", block=32, axis=-1):
-    """Quantize to OCP Microscaling (MX v1.0) and back.
+    """Quantize to OCP Microscaling (MX v1.0) and back: the float32 array of the shape of ``x``
+    that the blocks of :func:`mx_encode` (same parameters) decode to, ``element * X``.
 
-    Parameters
-    ----------
-    x : array_like
-        Values, converted to float32.
-    elem : {"fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1"}
-        Element format.
-    block : int
-        Values per shared scale along ``axis`` (32 in the spec).
-    axis : int
-        Axis along which consecutive values form a block.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 array of the shape of ``x``. A block holding a NaN or an Inf decodes to
-        NaN throughout; see :func:`mx_encode` for the encoding.
+    A block holding a NaN or an Inf decodes to NaN throughout.
 
     Raises
     ------
@@ -109,8 +100,7 @@ def mx_quantize(x, elem="fp8_e4m3", block=32, axis=-1):
         On an unknown element format or an invalid block size.
     """
     x = _as_f32(x)
-    scales, elements = mx_encode(x, elem, block, axis)
-    return _from_blocks(elements * scales[..., None], x, axis)
+    return _decode(*mx_encode(x, elem, block, axis), x, axis)
 
 
 # -- MXINT8 -------------------------------------------------------------------------------
@@ -159,24 +149,9 @@ def mxint8_encode(x, block=32, axis=-1):
 
 
 def mxint8_quantize(x, block=32, axis=-1):
-    """Quantize to OCP MX v1.0 MXINT8 and back.
-
-    Parameters
-    ----------
-    x : array_like
-        Values, converted to float32.
-    block : int
-        Values per shared scale along ``axis`` (32 in the spec).
-    axis : int
-        Axis along which consecutive values form a block.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 array of the shape of ``x``; see :func:`mxint8_encode` for the encoding,
-        including the symmetric saturation to ``±127/64 * X``. A block holding a NaN or an
-        Inf decodes to NaN throughout.
+    """Quantize to OCP MX v1.0 MXINT8 and back: the float32 array of the shape of ``x`` that
+    the blocks of :func:`mxint8_encode` (same parameters) decode to, including its symmetric
+    saturation to ``±127/64 * X``. A block holding a NaN or an Inf decodes to NaN throughout.
     """
     x = _as_f32(x)
-    scales, elements = mxint8_encode(x, block, axis)
-    return _from_blocks(elements * scales[..., None], x, axis)
+    return _decode(*mxint8_encode(x, block, axis), x, axis)

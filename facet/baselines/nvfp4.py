@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from .formats import ELEMENT_FORMATS, _as_f32, _as_f64, round_to_format
-from .mx import _from_blocks, _to_blocks
+from .mx import _decode, _to_blocks
 
 __all__ = ["NVFP4_BLOCK", "nvfp4_encode", "nvfp4_quantize"]
 
@@ -67,21 +67,10 @@ def nvfp4_encode(x, axis=-1):
 
 
 def nvfp4_quantize(x, axis=-1):
-    """Quantize to NVIDIA NVFP4 and back.
-
-    Parameters
-    ----------
-    x : array_like
-        Values, converted to float32.
-    axis : int
-        Axis along which 16 consecutive values form a block.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 array of the shape of ``x``; see :func:`nvfp4_encode`. A block holding a
-        NaN or an Inf decodes to NaN throughout.
+    """Quantize to NVIDIA NVFP4 and back: the float32 array of the shape of ``x`` that the
+    blocks of :func:`nvfp4_encode` (same parameters) decode to, ``element * s_b * s_t``.
+    A block holding a NaN or an Inf decodes to NaN throughout.
     """
     x = _as_f32(x)
     s_t, s_b, elements = nvfp4_encode(x, axis)
-    return _from_blocks(elements * (s_b * s_t)[..., None], x, axis)
+    return _decode(s_b * s_t, elements, x, axis)

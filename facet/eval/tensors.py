@@ -111,6 +111,15 @@ def check_output_path(path, option, directory=False):
         raise ValueError(f"{option} {path}: exists and is not a directory")
     if not directory and p.is_dir():
         raise ValueError(f"{option} {path}: is a directory")
+    if not directory:  # the one sure test that the file can be written is to open it
+        existed = p.exists()
+        try:
+            with open(p, "a"):
+                pass
+        except OSError as e:
+            raise ValueError(f"{option} {path}: cannot be written ({e.strerror})") from None
+        if not existed:
+            p.unlink()
 
 
 def tensor_class(name):

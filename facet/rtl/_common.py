@@ -57,12 +57,12 @@ class Stage(wiring.Component):
 
     def __init__(self, cfg):
         try:
-            self._cfg = check_config(cfg, self.POLICY)
             self.check(cfg)
         except (TypeError, ValueError):
             # Not built: amaranth must not also warn that it was created but never used.
             self._MustUse__silence = True
             raise
+        self._cfg = cfg
         super().__init__(self.ports(cfg))
 
     @property
@@ -71,7 +71,9 @@ class Stage(wiring.Component):
         return self._cfg
 
     def check(self, cfg):
-        """Raise :exc:`ValueError` (or :exc:`TypeError`) if the component cannot be built."""
+        """Raise :exc:`ValueError` (or :exc:`TypeError`) if the component cannot be built;
+        an override checks ``super().check(cfg)`` first."""
+        check_config(cfg, self.POLICY)
         if self.POLICY not in (None, cfg.policy):
             raise ValueError(f"this stage belongs to the {self.POLICY} policy, not {cfg.policy!r}")
 

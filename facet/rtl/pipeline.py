@@ -46,11 +46,6 @@ class Pipeline:
         self._done = False
 
     @property
-    def latency(self):
-        """Stages added so far, i.e. latency in cycles."""
-        return self._stages
-
-    @property
     def valid(self):
         """Whether the current point of the pipeline holds a block."""
         return self._valid
@@ -127,6 +122,7 @@ class Codec(Stage):
         super().__init__(cfg)
 
     def check(self, cfg):
+        super().check(cfg)
         check_stages(self.stages, self.CUTS)
 
     def elaborate(self, platform):

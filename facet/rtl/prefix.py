@@ -63,8 +63,8 @@ def prefix_sums(m, values, bound, *, block=0, name="pre"):
     ``block = 0``: a chain of adders, one per element: the least area, and a depth of about
     one adder bit per element. ``block = b``: the elements are cut into groups of ``b``; each
     group sums its elements in a chain from zero, a chain over the group totals gives each
-    group's offset, and each element adds its group offset to its in-group sum. About 1.6x the
-    adders for ``b = 4`` and a third of the depth at N = 32.
+    group's offset, and each element adds its group offset to its in-group sum: more adders,
+    and a longest chain of about ``b + N/b`` adders instead of ``N``.
     """
     n = len(values)
     vals = [Value.cast(v) for v in values]

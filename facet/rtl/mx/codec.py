@@ -1,11 +1,10 @@
 """MX block encoder and decoder: the stream components, one block per clock."""
 
-from amaranth.hdl import Cat, Module, unsigned
+from amaranth.hdl import Cat, unsigned
 from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
-from ..pipeline import Pipeline
-from .._common import check_stages
+from ..pipeline import Codec
 from ._stage import MxStage
 from .dequantize import Dequantize
 from .quantize import Quantize
@@ -14,32 +13,7 @@ from .scale import Scale
 __all__ = ["MxEncoder", "MxDecoder"]
 
 
-class _MxCodec(MxStage):
-    """A stream component ``i -> o`` with ``stages`` register stages at the first ``stages``
-    positions of :attr:`CUTS`, with the handshake of :class:`facet.rtl.pipeline.Pipeline`
-    (the same as :class:`facet.rtl.FacetEncoder`)."""
-
-    CUTS = ()
-
-    def __init__(self, cfg, stages=1):
-        try:
-            check_stages(stages, self.CUTS)
-        except (TypeError, ValueError):
-            self._MustUse__silence = True
-            raise
-        self.stages = self.latency = stages
-        super().__init__(cfg)
-
-    def elaborate(self, platform):
-        m = Module()
-        pipe = Pipeline(m, self.i)
-        out = self.datapath(m, pipe, self.CUTS[:self.stages])
-        pipe.connect(self.o)
-        m.d.comb += self.o.payload.eq(out)
-        return m
-
-
-class MxEncoder(_MxCodec):
+class MxEncoder(Codec, MxStage):
     """MX block encoder: N raw values in, the packed block (:func:`facet.baselines.mx_pack`)
     out.
 
@@ -59,7 +33,7 @@ class MxEncoder(_MxCodec):
         return {"i": In(stream.Signature(data.ArrayLayout(unsigned(cfg.fmt.width), cfg.n))),
                 "o": Out(stream.Signature(unsigned(cfg.budget)))}
 
-    def datapath(self, m, pipe, cuts):
+    def build(self, m, pipe, cuts):
         m.submodules.scale = scale = Scale(self.cfg)
         m.submodules.quantize = quantize = Quantize(self.cfg)
         m.d.comb += scale.i.eq(self.i.payload)
@@ -73,7 +47,7 @@ class MxEncoder(_MxCodec):
         return out
 
 
-class MxDecoder(_MxCodec):
+class MxDecoder(Codec, MxStage):
     """MX block decoder: a packed block in, N raw values out (``dequantize``).
 
     Register stages, in the order ``stages`` takes them: 1. at the input (B bits);
@@ -91,7 +65,7 @@ class MxDecoder(_MxCodec):
         return {"i": In(stream.Signature(unsigned(cfg.budget))),
                 "o": Out(stream.Signature(data.ArrayLayout(unsigned(cfg.fmt.width), cfg.n)))}
 
-    def datapath(self, m, pipe, cuts):
+    def build(self, m, pipe, cuts):
         m.submodules.dequantize = deq = Dequantize(self.cfg)
         blk = self.i.payload
         if "input" in cuts:
