@@ -1,16 +1,18 @@
-"""The configs the regression runs: the fast subset and the full sweep, for both truncation
-policies (``plane`` and ``significance``)."""
+"""The configs the regression runs: the fast subset and the full sweep, for every policy with
+hardware (``plane``, ``significance`` and ``vlc``)."""
 
 from facet.config import HARDWARE_POLICIES as POLICIES, Config, config_grid
 
 __all__ = ["FAST_CONFIGS", "SWEEP_BITS", "POLICIES", "sweep", "spec_id", "case_id"]
 
-#: (format, N, T, policy) of the fast subset: the reference config bf16/32/8 under both
-#: policies, and one fp16 config.
+#: (format, N, T, policy) of the fast subset: the reference config bf16/32/8 under the
+#: `plane` and `significance` policies, one fp16 config, and `vlc` at N = 8 (its reference
+#: config runs in the sweep).
 FAST_CONFIGS = (
     ("bf16", 32, 8, "plane"),
     ("fp16", 16, 8, "plane"),
     ("bf16", 32, 8, "significance"),
+    ("bf16", 8, 8, "vlc"),
 )
 #: T values of the sweep (every policy x every format x every N).
 SWEEP_BITS = (6, 8, 10, 12)

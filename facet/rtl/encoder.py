@@ -15,6 +15,7 @@ from .planes import Planes
 from .precision import Precision
 from .widths import Widths
 from .pack_mantissa import PackMantissa
+from .vlc.codec import ENCODER_CUTS as VLC_CUTS, build_encoder as build_vlc
 
 __all__ = ["FacetEncoder"]
 
@@ -30,6 +31,11 @@ class FacetEncoder(Codec):
     2. after ``planes``/``mask`` (base, presence mask and P plane words), which leaves only
        the compaction network after it;
     3. after ``base`` (the fields and the base), which splits the max tree from the deltas.
+
+    The ``vlc`` policy has stages of its own (:mod:`facet.rtl.vlc.codec`,
+    ``fields -> base -> classes -> histogram -> depth -> precision -> widths -> codewords ->
+    pack``) and its own register positions, in this order: the output, after ``widths`` and
+    after ``depth`` (:data:`~facet.rtl.vlc.codec.ENCODER_CUTS`).
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see
@@ -53,6 +59,7 @@ class FacetEncoder(Codec):
 
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("output", "mask", "base")
+    POLICY_CUTS = {"vlc": VLC_CUTS}
 
     def ports(self, cfg):
         return {
@@ -62,6 +69,8 @@ class FacetEncoder(Codec):
 
     def build(self, m, pipe, cuts):
         cfg = self._cfg
+        if cfg.policy == "vlc":
+            return build_vlc(m, pipe, cuts, cfg, self.i.payload)
 
         m.submodules.fields = fields = Fields(cfg)
         m.submodules.base = base = Base(cfg)
