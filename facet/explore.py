@@ -37,14 +37,17 @@ __all__ = ["DEFAULTS", "RECORD_VERSION", "ERROR_SOURCES", "SYNTH_SOURCES", "swee
 ROOT = Path(__file__).resolve().parent.parent
 #: Changes whenever the cached records change shape or meaning.
 RECORD_VERSION = 1
-#: The sweep of the issue: T 4, 6 and 8, bf16 and fp16, every N, both policies with RTL.
+#: The sweep of the issue: T 4, 6 and 8, bf16 and fp16, every N, the `plane` and
+#: `significance` policies. `vlc` (also in HARDWARE_POLICIES) is left out by default: its
+#: syntheses at large N take far longer than the others'; ``--policies vlc`` adds it.
 DEFAULTS = {"formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES, "bits": (4, 6, 8),
-            "policies": HARDWARE_POLICIES, "ks": (None,), "stages": (1, 2)}
+            "policies": tuple(p for p in HARDWARE_POLICIES if p != "vlc"), "ks": (None,),
+            "stages": (1, 2)}
 #: Sources (globs under the repository root) that the error and the synthesis are computed from.
 ERROR_SOURCES = ("facet/config.py", "facet/model/*.py", "facet/bitfield.py", "facet/vlc.py",
                  "facet/vlc_code.py", "facet/eval/*.py", "facet/baselines/*.py")
-SYNTH_SOURCES = ("facet/config.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
-                 "facet/synth.py", "facet/synth_flow.py", "facet/timing.py")
+SYNTH_SOURCES = ("facet/config.py", "facet/vlc_code.py", "facet/generate.py", "facet/rtl/*.py",
+                 "facet/rtl/*/*.py", "facet/synth.py", "facet/synth_flow.py", "facet/timing.py")
 #: Codecs with hardware here; MX baseline RTL would add its names (see :func:`synth_options`).
 CODECS = ("facet",)
 
