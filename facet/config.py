@@ -43,8 +43,8 @@ FORMATS = {
 
 BLOCK_SIZES = (8, 16, 32, 64)
 POLICIES = ("plane", "significance", "vlc")
-#: Policies that have RTL (facet.rtl); the others exist in the model only.
-HARDWARE_POLICIES = ("plane", "significance")
+#: Policies that have RTL (facet.rtl).
+HARDWARE_POLICIES = ("plane", "significance", "vlc")
 
 #: Preferred number of delta planes, measured on MiniLM activations (docs/format.md, section 9).
 DEFAULT_K = 3

@@ -135,6 +135,8 @@ def packing_order(cfg):
     """How a packed block is laid out: a short description and the planes in stream order."""
     if isinstance(cfg, MxConfig):
         return _mx_packing(cfg)
+    if cfg.policy == "vlc":
+        return _vlc_packing(cfg)
     e, p, n = cfg.fmt.exp_bits, cfg.num_planes, cfg.n
     return {
         "description": (
@@ -151,6 +153,24 @@ def packing_order(cfg):
         "slots": cfg.slots,
         "full_slots": cfg.full_slots,
         "partial_elems": cfg.partial_elems,
+        "values": (f"block of N = {n} values: value i in bits [{cfg.fmt.width}i, "
+                   f"{cfg.fmt.width}(i+1)), raw {cfg.format} bit patterns"),
+    }
+
+
+def _vlc_packing(cfg):
+    """The `vlc` layout (docs/format.md, section 10.4): its planes vary in length per block."""
+    e, n, h = cfg.fmt.exp_bits, cfg.n, cfg.header_bits
+    return {
+        "description": (
+            f"B = {cfg.budget} bits, stream bit j on payload bit j (little-endian bytes). "
+            f"Header: base in bits [0, {e}), depth D in bits [{e}, {e + 4}), code mode in bits "
+            f"[{e + 4}, {h}). Then the class region from bit {h} up: plane p holds bit p (the "
+            f"first bit is bit 0) of the codeword of every value whose codeword is longer than "
+            f"p, in element order, one bit each, and plane p + 1 follows it directly. The value "
+            f"fields from bit {cfg.budget - 1} down, value 0 at the top: a signed value's sign "
+            f"above its kept mantissa bits. Unused bits are zero."),
+        "header_bits": h,
         "values": (f"block of N = {n} values: value i in bits [{cfg.fmt.width}i, "
                    f"{cfg.fmt.width}(i+1)), raw {cfg.format} bit patterns"),
     }

@@ -3,7 +3,8 @@
 One function per hardware stage, each vectorized over blocks:
 
 encoder   ``fields -> base -> classes -> depth -> precision -> widths -> codewords -> pack``
-decoder   ``header -> unpack_classes -> precision -> widths -> unpack_fields -> reconstruct``
+decoder   ``header -> unpack_classes -> histogram -> cost -> precision -> widths ->
+unpack_fields -> reconstruct``
 
 Every value of a block is kept to the same absolute step, the finest that fits. A value's
 exponent is coded by its distance below the block maximum in a short prefix code (its
@@ -20,8 +21,8 @@ from .vlc_code import (DEPTHS, INF, MODES, NAN, NCLASS, ZERO, _BIG, _byte_tables
                        _cost_lookup, codebook)
 
 __all__ = ["base", "classes", "histogram", "depth", "precision", "widths", "codewords", "pack",
-           "encoder_stages", "encode", "header", "unpack_classes", "unpack_fields", "reconstruct",
-           "decode", "lossless_bits", "canonical", "codebook"]
+           "encoder_stages", "encode", "header", "unpack_classes", "cost", "unpack_fields",
+           "reconstruct", "decode", "lossless_bits", "canonical", "codebook"]
 
 # -- encoder stages -----------------------------------------------------------------------
 
@@ -318,6 +319,12 @@ def unpack_classes(blocks, d, mode, cfg: Config, words=None):
     return leaf[flat].reshape(nb, n).astype(np.uint8), off
 
 
+def cost(hist, d, mode, cfg: Config):
+    """Header, class codes and sign bits of each decoded block in its own code (D, mode):
+    what :func:`depth` gives the encoder, which :func:`precision` starts from."""
+    return _code_cost(hist, mode * DEPTHS + d, cfg)
+
+
 def unpack_fields(blocks, signed, k, cfg: Config, words=None):
     """Each value's sign and its mantissa with the k_i kept bits in place (the cut bits 0),
     from the top of the block down."""
@@ -360,8 +367,7 @@ def decode(blocks, cfg: Config):
     b, d, mode = header(blocks, cfg)
     cls, _ = unpack_classes(blocks, d, mode, cfg, words)
     hist = histogram(cls)
-    cost = _code_cost(hist, mode * DEPTHS + d, cfg)
-    p, left = precision(hist, d, cost, cfg)
+    p, left = precision(hist, d, cost(hist, d, mode, cfg), cfg)
     k = widths(cls, d, p, left, cfg)
     sign, man = unpack_fields(blocks, _signed(cls, d), k, cfg, words)
     return reconstruct(b, cls, d, k, sign, man, cfg).reshape(-1)

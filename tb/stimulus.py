@@ -16,6 +16,8 @@ import numpy as np
 from facet import model
 from facet.config import Config
 
+from . import stimulus_vlc
+
 __all__ = ["ROOT", "MINILM", "CATEGORIES", "truncated_bits", "encoder_values", "decoder_blocks",
            "random_blocks", "minilm_values", "save", "build_stimulus"]
 
@@ -77,7 +79,7 @@ def structured_bits(cfg, nb, rng):
     positions kept (so mantissa planes go absent in every combination), sign and zero
     densities from all-off to all-on.
     """
-    fmt, n, k = cfg.fmt, cfg.n, cfg.k
+    fmt, n, k = cfg.fmt, cfg.n, stimulus_vlc.span_bits(cfg)
     edges = np.array([1, 2, fmt.exp_max - 1, fmt.exp_max, (1 << k), (1 << k) + 1])
     top = np.where(rng.random(nb) < 0.25, rng.choice(edges, nb),
                    rng.integers(1, fmt.exp_max + 1, nb))
@@ -111,7 +113,7 @@ def skewed_spread(cfg, nb, rng):
     allows and leaves the outliers with no mantissa bits at all; under ``plane`` it cuts deep
     into the mantissa planes.
     """
-    fmt, n, k = cfg.fmt, cfg.n, cfg.k
+    fmt, n, k = cfg.fmt, cfg.n, stimulus_vlc.span_bits(cfg)
     dmax = (1 << k) - 1
     low = min(dmax + 3, fmt.exp_max - 1)  # the outliers stay normal numbers where possible
     top = rng.integers(low, fmt.exp_max, nb)
@@ -164,10 +166,9 @@ def specials(cfg, nb, rng):
 def truncated_bits(cfg, nb, rng):
     """Exponents within a chosen spread of a centre (mostly within 2**K, so most blocks are
     truncated, with every precision P), some zeros and subnormals, a few Inf and NaN."""
-    fmt = cfg.fmt
-    spread = rng.choice([0, 1, 2, 3, (1 << cfg.k) - 1, (1 << cfg.k) - 1, 1 << cfg.k, 3 << cfg.k],
-                        size=(nb, 1))
-    centre = rng.integers(1 << cfg.k, fmt.exp_max, size=(nb, 1))
+    fmt, k = cfg.fmt, stimulus_vlc.span_bits(cfg)
+    spread = rng.choice([0, 1, 2, 3, (1 << k) - 1, (1 << k) - 1, 1 << k, 3 << k], size=(nb, 1))
+    centre = rng.integers(1 << k, fmt.exp_max, size=(nb, 1))
     exp = np.clip(centre - rng.integers(0, spread + 1, size=(nb, cfg.n)), 1, fmt.exp_max - 1)
     man = rng.integers(0, 1 << fmt.man_bits, size=(nb, cfg.n))
     few = rng.random((nb, 1)) < 0.2  # few significant mantissa bits
@@ -318,7 +319,7 @@ def random_blocks(cfg, nb, rng):
     header's precision field gets a random P (0, the config's smallest and largest P and the
     field's all-ones value, which decoders clamp, included) and the mantissa region, the
     bits the header and the present planes leave at the top of the block, random bits of
-    any density.
+    any density. Under ``vlc`` the second half is :func:`tb.stimulus_vlc.random_blocks`.
     """
     fmt, n, p = cfg.fmt, cfg.n, cfg.mask_bits
     n_uniform = nb // 2
@@ -335,7 +336,9 @@ def random_blocks(cfg, nb, rng):
     sparse = rng.random((n_pack, p)) < 0.2  # some present planes all zero or single-bit
     words = np.where(sparse, words & (words - 1) & (words - 2), words)
     words = np.where(present, words, 0).astype(wdt)
-    if cfg.policy == "significance":
+    if cfg.policy == "vlc":
+        packed = stimulus_vlc.random_blocks(cfg, n_pack, rng)
+    elif cfg.policy == "significance":
         field_max = (1 << cfg.policy_bits) - 1
         prec = np.where(rng.random(n_pack) < 0.4,
                         rng.choice([0, cfg.min_precision, cfg.max_precision, field_max], n_pack),

@@ -318,9 +318,11 @@ def test_cli_end_to_end(tmp_path, dump, fake, capsys):
 
 
 def test_default_policies_follow_the_hardware_list(tmp_path, dump, fake):
-    """The sweep takes every policy with RTL; a new one (vlc) would run through it."""
-    assert explore.DEFAULTS["policies"] == HARDWARE_POLICIES
-    assert cli.explore_defaults()["policies"] == ",".join(HARDWARE_POLICIES)
+    """The sweep takes every policy with RTL but `vlc`, whose syntheses at large N are too long
+    for the default sweep; a `vlc` config runs through it when asked for."""
+    default = tuple(p for p in HARDWARE_POLICIES if p != "vlc")
+    assert explore.DEFAULTS["policies"] == default
+    assert cli.explore_defaults()["policies"] == ",".join(default)
     res = _result(sweep(dump, tmp_path, stages=(1,), cfgs=[Config("bf16", 16, 8, None, "vlc")]))
     assert res["points"][0]["failed"] is None and res["points"][0]["rel_l2"] > 0
     explore_out.write_all(res, tmp_path)

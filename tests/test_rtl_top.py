@@ -31,10 +31,20 @@ from tb.environment import unavailable
 from tb.amaranth_bench import StreamRun
 from tb.ports import array_to_int
 
-CONFIGS = [Config("bf16", 32, 8), Config("bf16", 16, 8), Config("fp16", 32, 8),
-           Config("fp32", 16, 8), Config("bf16", 32, 8, policy="significance"),
-           Config("fp32", 16, 8, policy="significance")]
-IDS = [c.name for c in CONFIGS]
+#: The `vlc` designs simulate about a second a block in the Amaranth simulator (the class
+#: walk of the decoder, the depth search of the encoder): the default suite runs N = 8 with
+#: a quarter of the blocks (see :func:`_blocks`) on the encoder and the decoder, the slow
+#: suite the rest and the reference config.
+VLC_SMALL = Config("bf16", 8, 8, policy="vlc")
+VLC_REF = Config("bf16", 32, 8, policy="vlc")
+BASE_CONFIGS = [Config("bf16", 32, 8), Config("bf16", 16, 8), Config("fp16", 32, 8),
+                Config("fp32", 16, 8), Config("bf16", 32, 8, policy="significance"),
+                Config("fp32", 16, 8, policy="significance")]
+SLOW = pytest.mark.slow
+CONFIGS = BASE_CONFIGS + [VLC_SMALL, pytest.param(VLC_REF, marks=SLOW)]
+#: Configs of the longer checks (MiniLM blocks, encoder into decoder).
+LONG_CONFIGS = BASE_CONFIGS + [pytest.param(c, marks=SLOW) for c in (VLC_SMALL, VLC_REF)]
+IDS = [c.name for c in BASE_CONFIGS] + [VLC_SMALL.name, VLC_REF.name]
 MINILM = Path(__file__).resolve().parent.parent / "data" / "minilm_acts.npz"
 
 
@@ -52,6 +62,11 @@ def _minilm_blocks(cfg, per_tensor=2):
         parts = [npz[key].reshape(-1)[: per_tensor * cfg.n] for key in sorted(npz.files)]
     x = np.concatenate([p[: len(p) // cfg.n * cfg.n] for p in parts])
     return model.to_bits(x, cfg)
+
+
+def _blocks(cfg, nb):
+    """Blocks of a random-stimulus test: a quarter for `vlc`, whose designs simulate slowly."""
+    return max(nb // 4, 6) if cfg.policy == "vlc" else nb
 
 
 def _enc_payloads(raw, cfg):
@@ -75,21 +90,22 @@ def _check(which, cfg, data, seed, stages=1, **kw):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_encoder(cfg):
     rng, seed = _rng("encoder " + cfg.name)
-    raw = stimulus.encoder_values(cfg, 48, rng, minilm=False)[0]
+    raw = stimulus.encoder_values(cfg, _blocks(cfg, 48), rng, minilm=False)[0]
     _check("encoder", cfg, raw, seed)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_decoder(cfg):
     rng, seed = _rng("decoder " + cfg.name)
-    raw = stimulus.encoder_values(cfg, 24, rng, minilm=False)[0]
-    packed = np.concatenate([model.encode(raw, cfg), stimulus.random_blocks(cfg, 24, rng)[0]])
+    nb = _blocks(cfg, 24)
+    raw = stimulus.encoder_values(cfg, nb, rng, minilm=False)[0]
+    packed = np.concatenate([model.encode(raw, cfg), stimulus.random_blocks(cfg, nb, rng)[0]])
     packed[-1, :] = 0xFF
     packed[-2, :] = 0
     _check("decoder", cfg, packed, seed)
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+@pytest.mark.parametrize("cfg", LONG_CONFIGS, ids=IDS)
 def test_minilm(cfg):
     raw = _minilm_blocks(cfg)
     if raw is None:
@@ -99,7 +115,7 @@ def test_minilm(cfg):
     _check("decoder", cfg, model.encode(raw, cfg), seed)
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+@pytest.mark.parametrize("cfg", LONG_CONFIGS, ids=IDS)
 def test_loopback(cfg):
     """Encoder into decoder equals decode(encode(x)), under gaps and backpressure."""
     rng, seed = _rng("loopback " + cfg.name)
@@ -123,11 +139,16 @@ def test_loopback(cfg):
     StreamRun(Loop(), _enc_payloads(raw, cfg), want, seed=seed).check()
 
 
+#: The pipeline checks: a `plane` config, and `vlc`, whose register positions are its own.
+STAGE_CONFIGS = [Config("bf16", 16, 8), pytest.param(VLC_SMALL, marks=SLOW)]
+STAGE_IDS = ["bf16_n16_t8_k3_plane", VLC_SMALL.name]
+
+
+@pytest.mark.parametrize("cfg", STAGE_CONFIGS, ids=STAGE_IDS)
 @pytest.mark.parametrize("stages", [0, 1, 2, 3])
 @pytest.mark.parametrize("which", ["encoder", "decoder"])
-def test_stages(which, stages):
+def test_stages(which, stages, cfg):
     """Every pipeline depth on one config: latency, full throughput, and backpressure."""
-    cfg = Config("bf16", 16, 8)
     rng, seed = _rng(f"stages {which} {stages}")
     raw = stimulus.encoder_values(cfg, 16, rng, minilm=False)[0]
     data = raw if which == "encoder" else model.encode(raw, cfg)
@@ -188,11 +209,11 @@ def _capacity(dut, payloads):
     return len(accepted)
 
 
+@pytest.mark.parametrize("cfg", STAGE_CONFIGS, ids=STAGE_IDS)
 @pytest.mark.parametrize("stages", [1, 3])
 @pytest.mark.parametrize("which", ["encoder", "decoder"])
-def test_reset_mid_stream(which, stages):
+def test_reset_mid_stream(which, stages, cfg):
     """A reset drops the blocks in flight: after it, only blocks sent after it come out."""
-    cfg = Config("bf16", 16, 8)
     rng, seed = _rng(f"reset {which} {stages}")
     raw = stimulus.encoder_values(cfg, 16, rng, minilm=False)[0]
     cls, payloads, want = _stream(which, cfg, raw if which == "encoder" else model.encode(raw, cfg))

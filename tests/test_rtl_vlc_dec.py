@@ -17,7 +17,8 @@ import pytest
 
 from facet import vlc
 from facet.config import Config
-from facet.rtl.vlc import Header, Reconstruct, UnpackClasses, UnpackFields
+from facet.config import VLC_OFFSETS
+from facet.rtl.vlc import Cost, Header, Reconstruct, UnpackClasses, UnpackFields
 from facet.rtl.vlc.unpack_fields import field_region_bits
 from tb.combinational import check_stage
 from tb.ports import array_to_int
@@ -123,13 +124,36 @@ def test_unpack_classes(cfg):
                 lambda i: {"cls": array_to_int(cls[i], 5)}, len(packed))
 
 
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_cost(cfg):
+    """The decoded blocks' classes, then random classes in every code a header can name."""
+    packed = blocks(cfg, "cost")
+    _, d, mode = vlc.header(packed, cfg)
+    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
+    rng = _rng("cost", cfg)
+    codes = [(mo, dd) for mo in range(4) for dd in range(16) if mo == 3 or VLC_OFFSETS[mo] <= dd]
+    rep = 3
+    code = np.repeat(np.array(codes), rep, axis=0)
+    mode = np.concatenate([mode, code[:, 0]])
+    d = np.concatenate([d, code[:, 1]])
+    # Distances 0..15 and ZERO, the specials only in mode 3 (the only mode that codes them).
+    top = np.where(code[:, 0] == 3, vlc.NAN + 1, vlc.ZERO + 1)
+    rnd = (rng.random((len(code), cfg.n)) * top[:, None]).astype(np.uint8)
+    near = np.minimum(rnd, code[:, 1:2] + 1).astype(np.uint8)      # the window and just below
+    rnd = np.where(rng.random((len(code), 1)) < 0.5, rnd, np.where(rnd > vlc.ZERO, rnd, near))
+    cls = np.concatenate([cls, rnd])
+    want = vlc.cost(vlc.histogram(cls), d, mode, cfg)
+    check_stage(Cost(cfg),
+                lambda i: {"cls": array_to_int(cls[i], 5), "d": int(d[i]), "mode": int(mode[i])},
+                lambda i: {"cost": int(want[i])}, len(cls))
+
+
 def _decoder_stages(packed, cfg):
     """The model decoder's per-stage values of ``packed``."""
     b_, d, mode = vlc.header(packed, cfg)
     cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
     hist = vlc.histogram(cls)
-    cost = vlc._code_cost(hist, mode * vlc.DEPTHS + d, cfg)
-    p, left = vlc.precision(hist, d, cost, cfg)
+    p, left = vlc.precision(hist, d, vlc.cost(hist, d, mode, cfg), cfg)
     k = vlc.widths(cls, d, p, left, cfg)
     signed = vlc._signed(cls, d)
     sign, man = vlc.unpack_fields(packed, signed, k, cfg)

@@ -11,6 +11,7 @@ from .reconstruct import Reconstruct
 from .unpack import Unpack, UnpackControl
 from .widths import Widths
 from .unpack_mantissa import UnpackMantissa
+from .vlc.codec import DECODER_CUTS as VLC_CUTS, build_decoder as build_vlc
 
 __all__ = ["FacetDecoder"]
 
@@ -29,6 +30,11 @@ class FacetDecoder(Codec):
        mask): the block and that control are registered, so the control runs before the
        register and after it only the network's multiplexers and ``reconstruct`` remain;
     3. after ``unpack`` (base, P plane words and the two distinct M-bit fill masks).
+
+    The ``vlc`` policy has stages of its own (:mod:`facet.rtl.vlc.codec`,
+    ``header -> unpack_classes -> histogram -> cost -> precision -> widths -> unpack_fields ->
+    reconstruct``) and its own register positions, in this order: the input, after
+    ``unpack_classes`` and the output (:data:`~facet.rtl.vlc.codec.DECODER_CUTS`).
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see
@@ -51,6 +57,7 @@ class FacetDecoder(Codec):
 
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("output", "control", "unpack")
+    POLICY_CUTS = {"vlc": VLC_CUTS}
 
     def ports(self, cfg):
         return {
@@ -60,6 +67,8 @@ class FacetDecoder(Codec):
 
     def build(self, m, pipe, cuts):
         cfg = self._cfg
+        if cfg.policy == "vlc":
+            return build_vlc(m, pipe, cuts, cfg, self.i.payload)
 
         m.submodules.header = header = Header(cfg)
         m.submodules.control = control = UnpackControl(cfg)

@@ -15,6 +15,7 @@ from .planes import Planes
 from .precision import Precision
 from .widths import Widths
 from .pack_mantissa import PackMantissa
+from .vlc.codec import ENCODER_CUTS as VLC_CUTS, build_encoder as build_vlc
 
 __all__ = ["FacetEncoder"]
 
@@ -33,10 +34,14 @@ class FacetEncoder(Codec):
 
     The three segments these cut, the maximum of :class:`~facet.rtl.base.Base`, ``deltas`` to
     ``mask``, and ``pack`` (the select signals of its network come from a prefix sum of the
-    presence mask), take about 3.8, 3.2 and 3.8 ns on OSU 0.18 um in the ``plane`` encoder at
-    bf16, N = 32 (``make timing``), so two stages reach 250 MHz; the third registers the
-    output. The longest path of the ``significance`` encoder runs through ``base``,
+    presence mask), are the long paths of the ``plane`` encoder (``make timing``); the third
+    stage registers the output. The longest path of the ``significance`` encoder runs through ``base``,
     ``precision`` and ``widths`` in series.
+
+    The ``vlc`` policy has stages of its own (:mod:`facet.rtl.vlc.codec`,
+    ``fields -> base -> classes -> histogram -> depth -> precision -> widths -> codewords ->
+    pack``) and its own register positions, in this order: the output, after ``widths`` and
+    after ``depth`` (:data:`~facet.rtl.vlc.codec.ENCODER_CUTS`).
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see
@@ -55,6 +60,7 @@ class FacetEncoder(Codec):
 
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("mask", "base", "output")
+    POLICY_CUTS = {"vlc": VLC_CUTS}
 
     def ports(self, cfg):
         return {
@@ -64,6 +70,8 @@ class FacetEncoder(Codec):
 
     def build(self, m, pipe, cuts):
         cfg = self._cfg
+        if cfg.policy == "vlc":
+            return build_vlc(m, pipe, cuts, cfg, self.i.payload)
 
         m.submodules.fields = fields = Fields(cfg)
         m.submodules.base = base = Base(cfg)

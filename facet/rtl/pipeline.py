@@ -94,8 +94,8 @@ class Pipeline:
 class Codec(Stage):
     """A stream component ``i -> o`` of the codec, with ``stages`` register stages.
 
-    The registers go at the positions of :attr:`CUTS`, the first ``stages`` of them, and the
-    handshake is the one of :class:`Pipeline`. Subclasses build the datapath in :meth:`build`.
+    The registers go at the positions of :attr:`CUTS` (per policy: :attr:`POLICY_CUTS`), the
+    first ``stages`` of them, and the handshake is the one of :class:`Pipeline`. Subclasses build the datapath in :meth:`build`.
 
     Parameters
     ----------
@@ -114,6 +114,9 @@ class Codec(Stage):
 
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ()
+    #: Register positions of the policies whose datapath has stages of its own, by policy;
+    #: a component built for one of them has those as its :attr:`CUTS`.
+    POLICY_CUTS = {}
 
     def __init__(self, cfg, stages=1):
         #: Register stages, which is also the latency in cycles from a block accepted on
@@ -123,6 +126,7 @@ class Codec(Stage):
 
     def check(self, cfg):
         super().check(cfg)
+        self.CUTS = self.POLICY_CUTS.get(cfg.policy, type(self).CUTS)
         check_stages(self.stages, self.CUTS)
 
     def elaborate(self, platform):

@@ -5,6 +5,7 @@ compared with its model function in the stage tests."""
 from .base import Base
 from .classes import Classes
 from .codewords import Codewords
+from .cost import Cost
 from .depth import Depth
 from .header import Header
 from .histogram import Histogram
@@ -16,4 +17,4 @@ from .unpack_fields import UnpackFields
 from .widths import Widths
 
 __all__ = ["Base", "Classes", "Histogram", "Depth", "Precision", "Widths", "Codewords", "Pack",
-           "Header", "UnpackClasses", "UnpackFields", "Reconstruct"]
+           "Header", "UnpackClasses", "Cost", "UnpackFields", "Reconstruct"]

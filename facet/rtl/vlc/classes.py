@@ -1,13 +1,13 @@
 """Stage ``classes`` (`vlc` policy): each value's distance below the base, or ZERO/INF/NAN."""
 
-from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from ...vlc_code import DEPTHS, INF, NAN, NCLASS, ZERO
 from .._common import Stage, any_bits
 
-__all__ = ["CLASS_BITS", "class_layout", "Classes"]
+__all__ = ["CLASS_BITS", "class_layout", "Classes", "signed_flags"]
 
 #: Bits of a class code: distances 0..15, ZERO = 16, INF = 17, NAN = 18 as in the model.
 CLASS_BITS = (NCLASS - 1).bit_length()
@@ -16,6 +16,17 @@ CLASS_BITS = (NCLASS - 1).bit_length()
 def class_layout(cfg):
     """The layout of N class codes."""
     return data.ArrayLayout(CLASS_BITS, cfg.n)
+
+
+def signed_flags(m, cls, d, *, name="signed"):
+    """Which values have a field (sign and kept bits): a kept class ``t <= D`` or a special
+    (the model's ``_signed``), as an N-bit signal."""
+    n = len(cls)
+    db = (DEPTHS - 1).bit_length()
+    out = Signal(n, name=name)
+    m.d.comb += out.eq(Cat(*[(~cls[i][db] & (cls[i][:db] <= d)) | (cls[i] == INF) | (cls[i] == NAN)
+                             for i in range(n)]))
+    return out
 
 
 class Classes(Stage):

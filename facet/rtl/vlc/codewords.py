@@ -13,26 +13,30 @@ from .depth import _possible
 __all__ = ["code_bits", "length_bits", "Codewords"]
 
 
-def _codes(cfg):
-    """The (mode, depth) pairs the depth stage can choose for ``cfg``: the others never fit."""
+def _codes(cfg, every=False):
+    """The (mode, depth) pairs the depth stage can choose for ``cfg``: the others never fit.
+    With ``every``, every code a decoded header can name (a mode's offset at most D)."""
+    if every:
+        return [(mode, d) for mode in range(MODES) for d in range(DEPTHS)
+                if mode == 3 or VLC_OFFSETS[mode] <= d]
     return [(mode, d) for mode in range(MODES) for d in range(DEPTHS) if _possible(cfg, mode, d)]
 
 
-def code_bits(cfg):
-    """The longest codeword of a code the depth stage can choose."""
-    return max(len(w) for mode, d in _codes(cfg) for w in codebook(mode, d).values())
+def code_bits(cfg, every=False):
+    """The longest codeword of a code the depth stage can choose (``every``: of any code)."""
+    return max(len(w) for mode, d in _codes(cfg, every) for w in codebook(mode, d).values())
 
 
-def length_bits(cfg):
+def length_bits(cfg, every=False):
     """Bits of a codeword length."""
-    return code_bits(cfg).bit_length()
+    return code_bits(cfg, every).bit_length()
 
 
-def _block_params(cfg):
+def _block_params(cfg, every=False):
     """Per (mode, depth): the code's offset o, its row of short window codewords (w = 0..3),
     the ZERO and special codewords, and the escape codeword of distance o - 1."""
     rows, params = [], {}
-    for mode, d in _codes(cfg):
+    for mode, d in _codes(cfg, every):
         o = VLC_OFFSETS[mode] if mode < 3 and VLC_OFFSETS[mode] <= d else 0
         book = codebook(mode, d)
         row = tuple(book.get(o + w) if o + w <= d else None for w in range(4))
@@ -72,19 +76,31 @@ class Codewords(Stage):
         Codewords, first bit on bit 0, zero above the length.
     length : ``Out(data.ArrayLayout(5, N))``
         Codeword lengths.
+
+    Parameters
+    ----------
+    every_code : bool
+        Build every code a decoded header can name, not only those the depth stage can
+        choose for the config (the decoder's cost, where a foreign block may name any code).
     """
 
     POLICY = "vlc"
 
+    def __init__(self, cfg, *, every_code=False):
+        self._every = every_code
+        super().__init__(cfg)
+
     def ports(self, cfg):
+        every = self._every
         return {"cls": In(class_layout(cfg)), "d": In(VLC_DEPTH_BITS), "mode": In(VLC_MODE_BITS),
-                "code": Out(data.ArrayLayout(code_bits(cfg), cfg.n)),
-                "length": Out(data.ArrayLayout(length_bits(cfg), cfg.n))}
+                "code": Out(data.ArrayLayout(code_bits(cfg, every), cfg.n)),
+                "length": Out(data.ArrayLayout(length_bits(cfg, every), cfg.n))}
 
     def elaborate(self, platform):
         m = Module()
-        rows, params = _block_params(self._cfg)
-        cb, lb = code_bits(self._cfg), length_bits(self._cfg)
+        every = self._every
+        rows, params = _block_params(self._cfg, every)
+        cb, lb = code_bits(self._cfg, every), length_bits(self._cfg, every)
         db = (DEPTHS - 1).bit_length()
         # Per block: the constants of the code, one lookup on (mode, D).
         o = Signal(3)

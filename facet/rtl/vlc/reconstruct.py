@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from facet.config import VLC_DEPTH_BITS
 from facet.vlc_code import INF, NAN
 
-from .._common import Stage, any_bits, decrement
+from .._common import Stage, any_bits, decrement, equals_const
 from ..widths import width_bits
 from .unpack_classes import class_bits
 
@@ -86,7 +86,7 @@ class Reconstruct(Stage):
                                 & ~(borrow & hi_zero)                     # b - t < 0
                                 & ~(top_zero & ~any_bits(lo[:lo_bits]))    # b - t == 0
                                 & ~(~borrow & hi_max & lo[:lo_bits].all()))  # 2^E - 1
-            fill = Cat(*[k == mb - 1 - bit for bit in range(mb)])      # first cut bit
+            fill = Cat(*[equals_const(k, mb - 1 - bit) for bit in range(mb)])   # first cut bit
             special = cls == INF
             nan = cls == NAN
             mag = Signal(e + mb, name=f"mag{i}")

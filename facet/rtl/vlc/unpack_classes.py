@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from facet.config import VLC_DEPTH_BITS, VLC_MODE_BITS, VLC_OFFSETS
 from facet.vlc_code import DEPTHS, INF, MODES, NAN, ZERO, codebook
 
-from .._common import Stage
+from .._common import Stage, equals_const
 from ..network import compaction_control, expand
 from ..prefix import csa_sum
 
@@ -72,8 +72,12 @@ class _Code:
         jm1 = Signal(4, name="jm1")
         m.d.comb += jm1.eq(d - Mux(o5, VLC_OFFSETS[2], Mux(o2, VLC_OFFSETS[1], 0)))
         self.offset = Mux(o5, VLC_OFFSETS[2], Mux(o2, VLC_OFFSETS[1], 0))
-        self.j1, self.j2, self.j3 = jm1 == 0, jm1 == 1, jm1 == 2
-        self.jbig = jm1 >= 3
+        # Flags as signals, each formed once; equals_const, not ``== 0``, which Verilator
+        # reports as a 1-bit operator on 4 bits.
+        self.j1, self.j2, self.j3 = (Signal(name=f"j{j}") for j in (1, 2, 3))
+        self.jbig = Signal(name="jbig")
+        m.d.comb += [self.j1.eq(equals_const(jm1, 0)), self.j2.eq(equals_const(jm1, 1)),
+                     self.j3.eq(equals_const(jm1, 2)), self.jbig.eq(jm1 >= 3)]
         # The ZERO codeword 1^zlen of j >= 3 (j - 2 ones, two for j = 3).
         zlen = Signal(4, name="zlen")
         m.d.comb += zlen.eq(Mux(self.jbig, jm1 - 1, 2))
@@ -85,7 +89,7 @@ class _Code:
         m.d.comb += [s.eq(q < runlim) for q, s in enumerate(self.run_inner)]
         # 1^q with q = zlen, zlen + 1, zlen + 2: ZERO, then (mode 3) Inf, NaN.
         self.zsel = [Signal(name=f"zsel{q}") for q in range(planes + 1)]
-        m.d.comb += [s.eq(zlen == q) for q, s in enumerate(self.zsel)]
+        m.d.comb += [s.eq(equals_const(zlen, q)) for q, s in enumerate(self.zsel)]
 
 
 class UnpackClasses(Stage):
