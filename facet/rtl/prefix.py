@@ -131,18 +131,36 @@ def prefix_sums(m, values, bound, *, block=0, tree=False, name="pre"):
     return out
 
 
-def less_equal(m, a, b, *, name="le"):
+def less_equal(m, a, b, *, tree=False, name="le"):
     """``a <= b`` for unsigned values, as a ripple of one AND-OR per bit, LSB first.
 
     Built by hand rather than with ``<=``: yosys turns ``<=`` into a subtractor with a
     lookahead carry unit, and on the sums of popcounts of :class:`Precision` that structure
     makes abc's ``&fraig -x`` (in yosys' default abc script) run for hours. The ripple is
     also smaller.
+
+    ``tree``: a log-depth form instead, a tree of (greater, equal) pairs over the bits, the
+    more significant half deciding unless it is equal: ``2 * bitlength(w - 1)`` levels.
     """
     a, b = Value.cast(a), Value.cast(b)
     w = max(len(a), len(b))
     a = Cat(a, Const(0, w - len(a)))
     b = Cat(b, Const(0, w - len(b)))
+    if tree:
+        pairs = [(a[i] & ~b[i], ~(a[i] ^ b[i])) for i in range(w)]  # LSB first
+        lv = 0
+        while len(pairs) > 1:
+            nxt = []
+            for j in range(0, len(pairs) - 1, 2):
+                (glo, elo), (ghi, ehi) = pairs[j], pairs[j + 1]
+                g, e = Signal(name=f"{name}g{lv}_{j}"), Signal(name=f"{name}e{lv}_{j}")
+                m.d.comb += [g.eq(ghi | (ehi & glo)), e.eq(ehi & elo)]
+                nxt.append((g, e))
+            nxt += pairs[len(pairs) & ~1:]
+            pairs, lv = nxt, lv + 1
+        res = Signal(name=name)
+        m.d.comb += res.eq(~pairs[0][0])
+        return res
     res = Const(1, 1)
     for i in range(w):
         x = Signal(name=f"{name}{i}")
