@@ -67,12 +67,13 @@ def prefix_sums(m, values, bound, *, block=0, tree=False, name="pre"):
     group's offset, and each element adds its group offset to its in-group sum. About 1.6x the
     adders for ``b = 4`` and a third of the depth at N = 32.
 
-    ``tree``: a Sklansky prefix tree, ``bitlength(len - 1)`` levels of adders; at level l,
-    every element in the upper half of an aligned group of ``2**(l+1)`` adds the running
-    sum of the last element of the lower half. ``(len / 2) * levels`` adders, each only as
-    wide as its partial sum (``bound`` of its range): 2.5x the chain's adders at N = 32,
-    with a depth of five adders instead of 31. ``tree="brent-kung"``: a Brent-Kung tree,
-    ``2 * levels - 1`` adders deep but about ``2 * len`` adders.
+    ``tree="sklansky"`` (or ``True``): a Sklansky prefix tree, ``bitlength(len - 1)`` levels
+    of adders; at level l, every element in the upper half of an aligned group of
+    ``2**(l+1)`` adds the running sum of the last element of the lower half.
+    ``(len / 2) * levels`` adders, each only as wide as its partial sum (``bound`` of its
+    range): 2.5x the chain's adders at N = 32, with a depth of five adders instead of 31.
+    ``tree="brent-kung"``: a Brent-Kung tree, ``2 * levels - 1`` adders deep but only about
+    ``2 * len`` adders.
     """
     n = len(values)
     vals = [Value.cast(v) for v in values]
@@ -131,36 +132,18 @@ def prefix_sums(m, values, bound, *, block=0, tree=False, name="pre"):
     return out
 
 
-def less_equal(m, a, b, *, tree=False, name="le"):
+def less_equal(m, a, b, *, name="le"):
     """``a <= b`` for unsigned values, as a ripple of one AND-OR per bit, LSB first.
 
     Built by hand rather than with ``<=``: yosys turns ``<=`` into a subtractor with a
     lookahead carry unit, and on the sums of popcounts of :class:`Precision` that structure
     makes abc's ``&fraig -x`` (in yosys' default abc script) run for hours. The ripple is
     also smaller.
-
-    ``tree``: a log-depth form instead, a tree of (greater, equal) pairs over the bits, the
-    more significant half deciding unless it is equal: ``2 * bitlength(w - 1)`` levels.
     """
     a, b = Value.cast(a), Value.cast(b)
     w = max(len(a), len(b))
     a = Cat(a, Const(0, w - len(a)))
     b = Cat(b, Const(0, w - len(b)))
-    if tree:
-        pairs = [(a[i] & ~b[i], ~(a[i] ^ b[i])) for i in range(w)]  # LSB first
-        lv = 0
-        while len(pairs) > 1:
-            nxt = []
-            for j in range(0, len(pairs) - 1, 2):
-                (glo, elo), (ghi, ehi) = pairs[j], pairs[j + 1]
-                g, e = Signal(name=f"{name}g{lv}_{j}"), Signal(name=f"{name}e{lv}_{j}")
-                m.d.comb += [g.eq(ghi | (ehi & glo)), e.eq(ehi & elo)]
-                nxt.append((g, e))
-            nxt += pairs[len(pairs) & ~1:]
-            pairs, lv = nxt, lv + 1
-        res = Signal(name=name)
-        m.d.comb += res.eq(~pairs[0][0])
-        return res
     res = Const(1, 1)
     for i in range(w):
         x = Signal(name=f"{name}{i}")
