@@ -122,7 +122,7 @@ class Widths(Stage):
         bsum = prefix_sums(m, base, lambda i: i * mb, name="bsum", **form)
         for i in range(n):
             ext = Signal(name=f"extra{i}")
-            got = Signal(range(i + 1), name=f"got{i}")  # extra bits before value i
+            got = Signal(range(i + 2), name=f"got{i}")  # extra bits before value i (<= i)
             m.d.comb += [
                 ext.eq(gcount[i] < left),
                 got.eq(Mux(ext, gcount[i], left)),
