@@ -169,3 +169,19 @@ def test_plane_policy_rejected(cls):
         cls(Config("bf16", 32, 8))
     with pytest.raises(TypeError):
         cls("bf16")
+
+
+@pytest.mark.parametrize("prefix", [0, 4, "sklansky"])
+def test_widths_prefix_forms(prefix):
+    """The other prefix-sum forms of :class:`Widths` (chain, blocked, Sklansky) give the same
+    widths and offsets as the model; the default (Brent-Kung) is covered by ``test_widths``."""
+    cfg = CONFIGS[0]
+    dec = _decoder_side(cfg, 7)
+    p, delta, zero, present = (dec[x] for x in ("p", "delta", "zero", "present"))
+    k = model.widths(p, delta, zero, present, cfg)
+    dut, n = Widths(cfg, prefix=prefix), cfg.n
+    ins = {"delta": _ints(delta, dut.delta, n), "zero": _ints(zero, dut.zero, n)}
+    outs = {"k": _ints(k, dut.k, n), "sigma": _ints(_sigma(k), dut.sigma, n)}
+    check_stage(dut, lambda j: {"p": int(p[j]), "present": mask_int(present[j])}
+                | {port: v[j] for port, v in ins.items()},
+                lambda j: {port: v[j] for port, v in outs.items()}, len(p))

@@ -5,7 +5,7 @@ from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from ._common import Stage
-from .prefix import csa_sum, less_equal
+from .prefix import csa_sum, less_equal, prefix_sums
 
 __all__ = ["mantissa_room", "Precision"]
 
@@ -106,11 +106,11 @@ class Precision(Stage):
         top_p = min(pmax, nd)
         qw = (n * top_p).bit_length()
         w = (top + (1 << qw) + n * pmax).bit_length() + 1
-        ramp = [Cat(*[self.zero[i] for i in range(min(qw, n))])]
-        for p in range(1, top_p + 1):
-            a = Signal(w, name=f"a{p}")
-            m.d.comb += a.eq(ramp[p - 1] + cum[p - 1])
-            ramp.append(a)
+        # A log-depth prefix tree: the serial chain set most of the stage's depth.
+        q0 = Cat(*[self.zero[i] for i in range(min(qw, n))])
+        qmax = (1 << len(q0)) - 1
+        ramp = prefix_sums(m, [q0] + cum[:top_p], lambda i: qmax + n * max(i - 1, 0) if i else 0,
+                           tree="brent-kung", name="a")[1:]
         # Above p = 2**K, A(p) = A(2**K) + (p - 2**K) * (non-zero-marked values).
         mult = {0: Const(0, 1), 1: nnz}
         for j in range(2, pmax - nd + 1):

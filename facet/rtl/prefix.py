@@ -5,7 +5,8 @@
   adder. It is the cheapest way to build a popcount or a sum of many small numbers: one full
   adder per bit that goes away.
 * :func:`prefix_sums` gives the exclusive prefix sums of a list of small numbers: a chain of
-  adders (the smallest), or a blocked form that cuts the logic depth (see its docstring).
+  adders (the smallest), a blocked form that cuts the logic depth, or a log-depth tree (see
+  its docstring).
 """
 
 from amaranth.hdl import Cat, Const, Signal, Value
@@ -53,7 +54,7 @@ def csa_sum(m, terms, width, *, name="sum"):
     return out
 
 
-def prefix_sums(m, values, bound, *, block=0, name="pre"):
+def prefix_sums(m, values, bound, *, block=0, tree=False, name="pre"):
     """Exclusive prefix sums ``out[i] = values[0] + ... + values[i-1]``, ``i = 0 .. len``.
 
     ``bound(i)`` is the largest value ``out[i]`` can take; it sets the width of every partial
@@ -65,6 +66,14 @@ def prefix_sums(m, values, bound, *, block=0, name="pre"):
     group sums its elements in a chain from zero, a chain over the group totals gives each
     group's offset, and each element adds its group offset to its in-group sum: more adders,
     and a longest chain of about ``b + N/b`` adders instead of ``N``.
+
+    ``tree="sklansky"`` (or ``True``): a Sklansky prefix tree, ``bitlength(len - 1)`` levels
+    of adders; at level l, every element in the upper half of an aligned group of
+    ``2**(l+1)`` adds the running sum of the last element of the lower half.
+    ``(len / 2) * levels`` adders, each only as wide as its partial sum (``bound`` of its
+    range).
+    ``tree="brent-kung"``: a Brent-Kung tree, ``2 * levels - 1`` adders deep but only about
+    ``2 * len`` adders.
     """
     n = len(values)
     vals = [Value.cast(v) for v in values]
@@ -74,6 +83,29 @@ def prefix_sums(m, values, bound, *, block=0, name="pre"):
         s = Signal(w, name=nm)
         m.d.comb += s.eq(a + b)
         return s
+
+    if tree:
+        inc, lo = list(vals), list(range(n))  # inc[i]: sum of values[lo[i] .. i]
+
+        def join(i, src, nm):
+            inc[i] = add(inc[src], inc[i], bound(i + 1) - bound(lo[src]), f"{name}_{nm}_{i + 1}")
+            lo[i] = lo[src]
+
+        levels = (n - 1).bit_length()
+        if tree == "brent-kung":
+            for lv in range(levels):            # up: aligned groups of 2**(lv+1)
+                for i in range((2 << lv) - 1, n, 2 << lv):
+                    join(i, i - (1 << lv), f"u{lv}")
+            for lv in reversed(range(levels - 1)):  # down: fill in the rest
+                for i in range((3 << lv) - 1, n, 2 << lv):
+                    join(i, i - (1 << lv), f"d{lv}")
+        else:
+            for lv in range(levels):
+                half = 1 << lv
+                for i in range(n):
+                    if i & half:
+                        join(i, (i & ~((half << 1) - 1)) + half - 1, f"t{lv}")
+        return [Const(0, 0)] + inc
 
     if not block or block >= n:
         out = [Const(0, 0)]

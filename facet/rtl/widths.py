@@ -21,6 +21,10 @@ def offset_bits(cfg):
     return (cfg.n * cfg.fmt.man_bits).bit_length()
 
 
+#: Default form of the prefix sums of :class:`Widths`.
+PREFIX = "brent-kung"
+
+
 class Widths(Stage):
     """Mantissa widths ``k_i`` and region offsets ``sigma_i`` (golden model: ``widths``).
 
@@ -30,12 +34,17 @@ class Widths(Stage):
     ``sigma_i = k_0 + ... + k_(i-1)``. The decoder runs the same logic with P from the header,
     so every P the header field can carry is handled.
 
-    Structure: per value, a (K+1)-bit subtraction ``P' - d_i`` gives the base width and the
-    gain bit; a carry-save tree sums the base widths; a chain of incrementers counts the gains
-    before each value (``G_i``), and the value gets its extra bit when ``G_i < L``; a chain of
-    adders gives the offsets.
-    block : int
-        Group size of the prefix chains (0: plain chains, the smallest; see
+    Structure: per value, a (K+1)-bit subtraction ``P' - d_i`` gives the base width
+    ``b_i = k_i(P')`` and the gain bit ``g_i``; a carry-save tree sums the base widths for L.
+    The leftover bits go to the first L gain values, so value i gets its extra bit when
+    ``G_i < L`` (``G_i = g_0 + ... + g_(i-1)``), and the extra bits before value i number
+    ``min(G_i, L)``: ``sigma_i = B_i + min(G_i, L)`` with ``B_i = b_0 + ... + b_(i-1)``. The two
+    prefix sums B and G do not depend on L, so they are built beside the sum and L instead of
+    after it, each as a log-depth tree; only a compare, a mux and one add per value follow L.
+
+    prefix : str or int
+        Form of the prefix sums B and G: ``"sklansky"`` or ``"brent-kung"`` (log-depth
+        trees), or a group size (``0``: chains, the least area; see
         :func:`facet.rtl.prefix.prefix_sums`).
 
     Members
@@ -56,8 +65,8 @@ class Widths(Stage):
 
     POLICY = "significance"
 
-    def __init__(self, cfg, *, block=0, extra=0):
-        self._block, self._extra = block, extra
+    def __init__(self, cfg, *, prefix=PREFIX):
+        self._prefix = prefix
         super().__init__(cfg)
 
     def ports(self, cfg):
@@ -107,28 +116,17 @@ class Widths(Stage):
             left.eq(Mux(over < 0, 0, Mux(over >= n, n, over))),
         ]
 
-        ks = []
-        if self._extra == 0:
-            before = prefix_sums(m, gain, lambda i: i, block=self._block, name="gcount")
-            extra = [gain[i] & (before[i] < left) for i in range(n)]
-        else:
-            # Budget chain: the leftover bits, handed out one per gain value in order.
-            budget = left
-            extra = []
-            for i in range(n):
-                e = Signal(name=f"extra{i}")
-                m.d.comb += e.eq(gain[i] & budget.any())
-                extra.append(e)
-                if i + 1 < n:
-                    nb = Signal(len(budget), name=f"budget{i + 1}")
-                    m.d.comb += nb.eq(budget - e)
-                    budget = nb
+        pf = self._prefix
+        form = dict(block=pf) if isinstance(pf, int) else dict(tree=pf)
+        gcount = prefix_sums(m, gain, lambda i: i, name="gcount", **form)
+        bsum = prefix_sums(m, base, lambda i: i * mb, name="bsum", **form)
         for i in range(n):
-            kk = Signal(wb, name=f"k{i}")
-            m.d.comb += kk.eq(base[i] + extra[i])
-            ks.append(kk)
-            m.d.comb += self.k[i].eq(kk)
-        sig = prefix_sums(m, ks, lambda i: i * mb, block=self._block, name="sigma")
-        for i in range(n):
-            m.d.comb += self.sigma[i].eq(sig[i])
+            ext = Signal(name=f"extra{i}")
+            got = Signal(range(i + 2), name=f"got{i}")  # extra bits before value i (<= i)
+            m.d.comb += [
+                ext.eq(gcount[i] < left),
+                got.eq(Mux(ext, gcount[i], left)),
+                self.k[i].eq(base[i] + (gain[i] & ext)),
+                self.sigma[i].eq(bsum[i] + got),
+            ]
         return m
