@@ -266,13 +266,7 @@ def _cmd_explore(args):
     result = {"settings": settings, "rejected": rejected, **res}
     files, notes = explore_out.write_all(result, args.out)
     failed = [p for p in res["points"] if p["failed"]]
-    left_out = f", {len(res['skipped'])} left out" if res["skipped"] else ""
-    n_st = len(sweep["stages"])
-    print(f"{len(res['points'])} points ({len(configs)} configs x {n_st} stage count{'s' * (n_st > 1)}"
-          f"{left_out},"
-          f" {len(rejected)} configs do not fit); computed {res['computed']['error']} errors and "
-          f"{res['computed']['synth']} syntheses, the rest from the cache; {res['seconds']:.1f} s "
-          f"wall, {res['cpu_seconds']:.1f} s CPU")
+    print(explore_out.run_line(res, len(configs), len(sweep["stages"]), len(rejected)))
     for note in notes:
         print(note)
     for p in failed:

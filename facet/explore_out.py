@@ -11,7 +11,7 @@ import math
 import re
 from pathlib import Path
 
-__all__ = ["pareto_front", "fronts", "write_json", "write_csv", "plot_pareto", "plot_fmax",
+__all__ = ["run_line", "pareto_front", "fronts", "write_json", "write_csv", "plot_pareto", "plot_fmax",
            "format_run", "format_summary", "write_all"]
 
 #: Scalar columns of results.csv, in order; the per-class errors follow as ``rel_l2_<class>``.
@@ -298,3 +298,12 @@ def write_all(result, out):
         why = result["settings"].get("timing_off") or "no timing measured"
         notes.append(f"Fmax plot skipped: no point has an Fmax ({why})")
     return files, notes
+
+
+def run_line(res, n_configs, n_stages, n_rejected):
+    """One line of what a run did: points, what it computed, its wall and CPU time."""
+    left_out = f", {len(res['skipped'])} left out" if res["skipped"] else ""
+    return (f"{len(res['points'])} points ({n_configs} configs x {n_stages} stage count"
+            f"{'s' * (n_stages > 1)}{left_out}, {n_rejected} configs do not fit); computed "
+            f"{res['computed']['error']} errors and {res['computed']['synth']} syntheses, the rest "
+            f"from the cache; {res['seconds']:.1f} s wall, {res['cpu_seconds']:.1f} s CPU")
