@@ -117,6 +117,12 @@ def module_names(cfg):
     return {part: f"{prefix}_{part}" for part in ("encoder", "decoder")}
 
 
+def _values_layout(cfg):
+    """The unpacked side of every codec: N raw values of the input format, value i first."""
+    w = cfg.fmt.width
+    return f"block of N = {cfg.n} values: value i in bits [{w}i, {w}(i+1)), raw {cfg.format} bit patterns"
+
+
 def _mx_packing(cfg):
     return {
         "description": (f"B = {cfg.budget} bits, stream bit j on payload bit j (little-endian "
@@ -126,8 +132,7 @@ def _mx_packing(cfg):
                            f"({cfg.elem.name}: sign, {cfg.elem.exp_bits}-bit exponent, "
                            f"{cfg.elem.man_bits}-bit mantissa)")
                         + "; facet.baselines.mx_pack"),
-        "values": (f"block of N = {cfg.n} values: value i in bits [{cfg.fmt.width}i, "
-                   f"{cfg.fmt.width}(i+1)), raw {cfg.format} bit patterns"),
+        "values": _values_layout(cfg),
     }
 
 
@@ -153,8 +158,7 @@ def packing_order(cfg):
         "slots": cfg.slots,
         "full_slots": cfg.full_slots,
         "partial_elems": cfg.partial_elems,
-        "values": (f"block of N = {n} values: value i in bits [{cfg.fmt.width}i, "
-                   f"{cfg.fmt.width}(i+1)), raw {cfg.format} bit patterns"),
+        "values": _values_layout(cfg),
     }
 
 
@@ -171,8 +175,7 @@ def _vlc_packing(cfg):
             f"fields from bit {cfg.budget - 1} down, value 0 at the top: a signed value's sign "
             f"above its kept mantissa bits. Unused bits are zero."),
         "header_bits": h,
-        "values": (f"block of N = {n} values: value i in bits [{cfg.fmt.width}i, "
-                   f"{cfg.fmt.width}(i+1)), raw {cfg.format} bit patterns"),
+        "values": _values_layout(cfg),
     }
 
 
