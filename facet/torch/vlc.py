@@ -5,9 +5,9 @@ One function per stage of the model, each vectorized over blocks:
 encoder   ``fields -> base -> classes -> depth -> precision -> widths -> codewords -> pack``
 decoder   ``header -> unpack_classes -> precision -> widths -> unpack_fields -> reconstruct``
 
-The code tables are those of :func:`facet.vlc.codebook`, turned once per device into flat
+The code tables are the model's (:mod:`facet.vlc_code`), turned once per device into flat
 lookup tensors: codewords and lengths, the costs the depth and precision choices sum, and
-the decoder trie. Per-value quantities are ``(blocks, N)`` int64 tensors.
+each head's tail width and class. Per-value quantities are ``(blocks, N)`` int64 tensors.
 """
 
 import functools
@@ -15,16 +15,18 @@ import functools
 import torch
 
 from facet import vlc as model
+from facet import vlc_code
 from facet.config import VLC_OFFSETS
 
 from . import stages as st
-from .bits import arange, header_int, to_planes, words_to_bytes
+from .bits import arange, header_int, words_to_bytes
 from .policies import register
 
 __all__ = ["base", "classes", "depth", "precision", "widths", "codewords", "pack", "header",
            "unpack_classes", "unpack_fields", "reconstruct", "Vlc"]
 
 ZERO, INF, NAN = model.ZERO, model.INF, model.NAN
+TAIL_MAX = vlc_code.TAIL_MAX
 NCLASS = NAN + 1
 DEPTHS = 16                     # depths 0..15: the 4-bit depth field
 MODES = 4                       # modes 0..2: window offsets VLC_OFFSETS; mode 3: specials
@@ -33,59 +35,11 @@ OFFSETS = tuple(VLC_OFFSETS) + (0,)
 
 # -- code tables --------------------------------------------------------------------------
 
-def _trie(book):
-    """``(child, leaf)`` of a prefix code: child[node][bit], and each node's class (-1 inside).
-
-    Branches no codeword uses end in a ZERO leaf (section 10.2), so every bit string decodes.
-    """
-    child, leaf = [[0, 0]], [-1]
-    for cls, word in book.items():
-        node = 0
-        for bit in map(int, word):
-            if not child[node][bit]:
-                child.append([0, 0])
-                leaf.append(-1)
-                child[node][bit] = len(child) - 1
-            node = child[node][bit]
-        leaf[node] = cls
-    for node in range(len(child)):
-        for bit in (0, 1):
-            if leaf[node] < 0 and not child[node][bit]:
-                child.append([0, 0])
-                leaf.append(ZERO)
-                child[node][bit] = len(child) - 1
-    return child, leaf
-
-
 @functools.lru_cache(maxsize=None)
 def _host_code():
-    """Codewords, lengths and decoder trie on the CPU (see :func:`_code`)."""
-    books = [model.codebook(m, d) for m in range(MODES) for d in range(DEPTHS)]
-    # Distances beyond the depth take the ZERO codeword; specials outside mode 3 have none.
-    words = [[book.get(c, book[ZERO] if c < DEPTHS else "") for c in range(NCLASS)] for book in books]
-    code = torch.tensor([[int(w, 2) if w else 0 for w in row] for row in words], dtype=torch.int64)
-    length = torch.tensor([[len(w) for w in row] for row in words], dtype=torch.int64)
-    # Global trie states: the inner nodes of every tree first, then every leaf, so a state
-    # is inside a codeword exactly when it is below ``inner``; a leaf steps to itself.
-    tries = [_trie(book) for book in books]
-    order = [(t, n) for t, (_, lf) in enumerate(tries) for n in range(len(lf)) if lf[n] < 0]
-    inner = len(order)
-    order += [(t, n) for t, (_, lf) in enumerate(tries) for n in range(len(lf)) if lf[n] >= 0]
-    gid = {tn: g for g, tn in enumerate(order)}
-    nxt = torch.tensor([[gid[t, tries[t][0][n][b]] if tries[t][1][n] < 0 else g for b in (0, 1)]
-                        for g, (t, n) in enumerate(order)], dtype=torch.int64)
-    leaf = torch.tensor([tries[t][1][n] for t, n in order], dtype=torch.int64)
-    root = torch.tensor([gid[t, 0] for t in range(len(tries))], dtype=torch.int64)
-    # pext of one byte by a mask, indexed by mask << 8 | data, and the popcount of the mask.
-    mask, byte = torch.arange(256)[:, None], torch.arange(256)[None, :]
-    ext, rank = torch.zeros(256, 256, dtype=torch.int64), torch.zeros(256, 1, dtype=torch.int64)
-    for b in range(8):
-        on = (mask >> b) & 1
-        ext |= ((byte >> b) & 1 & on) << rank
-        rank = rank + on
-    return {"code": code.reshape(-1), "length": length.reshape(-1), "nxt": nxt.reshape(-1),
-            "leaf": leaf, "root": root, "inner": inner, "offsets": torch.tensor(OFFSETS),
-            "ext": ext.reshape(-1), "pop": rank.reshape(-1)}
+    """Codewords, lengths and decoder tables on the CPU (see :func:`_code`)."""
+    code, length, tail, cls = (torch.from_numpy(t.astype("int64")) for t in vlc_code._code_lookup())
+    return {"code": code, "length": length, "tail": tail, "cls": cls, "offsets": torch.tensor(OFFSETS)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -113,12 +67,10 @@ def _on(device, key, host):
 
 
 def _code(device):
-    """Code tables on ``device``: ``code`` (first bit most significant) and ``length`` by
-    ``(mode * 16 + d) * 19 + class``; the decoder tries as global states: ``root`` of tree
-    ``mode * 16 + d``, ``nxt`` by ``2 * state + bit``, states below ``inner`` inside a
-    codeword and ``leaf`` the class of each state (-1 inside); the window ``offsets`` of the four modes; ``ext``, the
-    bits of a byte selected by a mask, packed (by ``mask << 8 | byte``), and ``pop``, the
-    popcount of a byte."""
+    """Code tables on ``device``: ``code`` (h0 | h1 << 1 | g << 2) and ``length`` (2 + f) by
+    ``(mode * 16 + d) * 19 + class``; the tail width ``tail`` of each head by
+    ``(mode * 16 + d) * 4 + head`` and the class ``cls`` of each head and tail index by
+    ``((mode * 16 + d) * 4 + head) * 16 + g``; the window ``offsets`` of the four modes."""
     return _on(device, "code", _host_code())
 
 
@@ -183,7 +135,8 @@ def depth(hist, cfg):
 
 
 def codewords(cls, d, mode):
-    """Each value's codeword (first bit most significant) and its length."""
+    """Each value's codeword ``h0 | h1 << 1 | g << 2`` (head bits, tail index) and its
+    length 2 + f."""
     tab = _code(cls.device)
     idx = ((mode * DEPTHS + d) * NCLASS)[:, None] + cls
     return tab["code"][idx], tab["length"][idx]
@@ -230,35 +183,24 @@ def _put(pos, val, cfg):
     return words_to_bytes(words, 64)[:, :cfg.budget_bytes]
 
 
-def _planes(code, length):
-    """The class region as fields: plane p holds bit p (first bit first) of every codeword
-    longer than p, in element order. Returns ``(value, width)``, (blocks, planes) each.
-
-    The left-aligned codewords and their length masks are transposed to bit-planes, and each
-    plane is compacted to its live bits (a pext) a byte at a time, through a byte table.
-    """
-    tab = _code(code.device)
-    lmax = int(length.max()) if length.numel() else 0
-    shift = lmax - length
-    data = to_planes((code << shift).to(torch.int32), lmax)                # (blocks, planes, N/8)
-    live = to_planes((((1 << length) - 1) << shift).to(torch.int32), lmax).to(torch.int64)
-    part = torch.take(tab["ext"], (live << 8) | data)
-    cnt = torch.take(tab["pop"], live)
-    return (part << (torch.cumsum(cnt, dim=2) - cnt)).sum(dim=2), cnt.sum(dim=2)
-
-
 def pack(base_, d, mode, code, length, signed, sign, man, k, cfg):
-    """Header, the class region plane by plane from bit H up, and each value's field (sign
-    above its k_i leading mantissa bits) from bit B - 1 down, value 0 at the top."""
-    e, m = cfg.fmt.exp_bits, cfg.fmt.man_bits
+    """Header; the head planes from bit H (bit H + i: the first bit of value i's codeword,
+    bit H + N + i: its second bit); from bit H + 2N the tails, value by value, each LSB
+    first; and each value's field (sign above its k_i leading mantissa bits) from bit B - 1
+    down, value 0 at the top."""
+    e, m, n, h = cfg.fmt.exp_bits, cfg.fmt.man_bits, cfg.n, cfg.header_bits
     hdr = base_ | (d << e) | (mode << (e + 4))
-    pval, pwid = _planes(code, length)
-    ppos = cfg.header_bits + torch.cumsum(pwid, dim=1) - pwid
+    # Both head planes as one 2N-bit string, in 32-bit fields.
+    heads = torch.cat([code & 1, (code >> 1) & 1], dim=1).reshape(len(code), -1, min(2 * n, 32))
+    hval = (heads << arange(heads.shape[2], code)).sum(dim=2)
+    hpos = h + arange(hval.shape[1], code)[None, :].expand_as(hval) * 32
+    f = (length - 2).clamp(min=0)
+    tpos = h + 2 * n + torch.cumsum(f, dim=1) - f
     width = torch.where(signed, k + 1, 0)
     field = torch.where(signed, (sign << k) | (man >> (m - k)), 0)
     fpos = cfg.budget - torch.cumsum(width, dim=1)
-    pos = torch.cat([torch.zeros_like(hdr)[:, None], ppos, fpos], dim=1)
-    return _put(pos, torch.cat([hdr[:, None], pval, field.to(torch.int64)], dim=1), cfg)
+    pos = torch.cat([torch.zeros_like(hdr)[:, None], hpos, tpos, fpos], dim=1)
+    return _put(pos, torch.cat([hdr[:, None], hval, code >> 2, field.to(torch.int64)], dim=1), cfg)
 
 
 # -- decoder stages -----------------------------------------------------------------------
@@ -298,39 +240,23 @@ def header(blocks, cfg):
 
 
 def unpack_classes(blocks, d, mode, cfg, win=None):
-    """Walk every value's codeword through the block's code, one plane at a time: plane p
-    gives its next bit, in element order, to each value whose codeword is unfinished.
+    """Each value's class from its head (planes 0 and 1) and its tail, read at H + 2N plus
+    the tail widths of the values before it; bits at or past B read as 0, and a tail index
+    past its group's end gives ZERO.
 
     Returns ``(cls, end)``: each value's class and the stream bit after the class region.
     """
     tab = _code(blocks.device)
-    nxt, inner = tab["nxt"], tab["inner"]
+    n, h = cfg.n, cfg.header_bits
     win = _windows(blocks) if win is None else win
-    state = tab["root"][mode * DEPTHS + d][:, None].expand(-1, cfg.n).contiguous()
-    off = torch.full_like(d, cfg.header_bits)
-    # Every step takes each unfinished codeword one node down its trie: the tries are
-    # shallow, so the walk ends after a few planes, whatever the bytes. Once fewer than half
-    # the blocks have unfinished codewords, the walk follows those blocks only.
-    rows, cur, cur_off, cur_win = None, state, off, win
-    active = torch.ones_like(state, dtype=torch.bool)
-    while True:
-        # The plane is the next (number of open codewords) <= N bits: one 64-bit read.
-        a = active.to(torch.int64)
-        bit = (_get64(cur_win, cur_off, cfg)[:, None] >> (torch.cumsum(a, dim=1) - a)) & a
-        cur = torch.take(nxt, 2 * cur + bit)
-        cur_off = cur_off + a.sum(dim=1)
-        active = cur < inner
-        open_ = active.any(dim=1)
-        count = int(open_.sum())
-        if count == 0 or 2 * count < len(open_):
-            if rows is None:
-                state, off = cur, cur_off
-            else:
-                state[rows], off[rows] = cur, cur_off
-            if count == 0:
-                return torch.take(tab["leaf"], state), off
-            rows = open_.nonzero()[:, 0] if rows is None else rows[open_]
-            cur, cur_off, cur_win, active = cur[open_], cur_off[open_], cur_win[open_], active[open_]
+    # The 2N head bits in 16-bit reads, then bit by bit.
+    chunk = _get(win, h + 16 * arange(2 * n // 16, d)[None, :].expand(len(d), -1), 16, cfg)
+    bits = ((chunk[:, :, None] >> arange(16, d)) & 1).reshape(len(d), 2 * n)
+    head = ((mode * DEPTHS + d) * 4)[:, None] + bits[:, :n] + (bits[:, n:] << 1)
+    f = torch.take(tab["tail"], head)
+    start = h + 2 * n + torch.cumsum(f, dim=1) - f
+    g = _get(win, start, f, cfg)
+    return torch.take(tab["cls"], (head << TAIL_MAX) + g), start[:, -1] + f[:, -1]
 
 
 def unpack_fields(win, signed, k, cfg):
