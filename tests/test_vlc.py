@@ -63,9 +63,16 @@ def test_worked_example_stages():
     code, length = vlc.codewords(cls, d, mode)
     assert code.tolist() == [[0, 2, 5, 1, 3, 3, 1, 0]]
     assert length.tolist() == [[2, 2, 3, 3, 2, 2, 3, 2]]
-    hb, hd, hm = vlc.header(vlc.pack(b, d, mode, code, length, vlc._signed(cls, d), sign, man,
-                                     vlc.widths(cls, d, p, left, cfg), cfg), cfg)
+    blocks = vlc.pack(b, d, mode, code, length, vlc._signed(cls, d), sign, man,
+                      vlc.widths(cls, d, p, left, cfg), cfg)
+    assert blocks.tobytes() == bytes.fromhex("80039f4c2a020903")
+    bits = "".join(map(str, np.unpackbits(blocks[0], bitorder="little")))
+    # Plane 0, plane 1, then the tails of values 2, 3 and 6 (section 10.7).
+    assert (bits[14:22], bits[22:30], bits[30:33]) == ("00111110", "01001100", "100")
+    hb, hd, hm = vlc.header(blocks, cfg)
     assert (hb.tolist(), hd.tolist(), hm.tolist()) == ([128], [3], [0])
+    dcls, end = vlc.unpack_classes(blocks, hd, hm, cfg)
+    assert dcls.tolist() == [[1, 2, 3, 0, vlc.ZERO, vlc.ZERO, 0, 1]] and end.tolist() == [33]
 
 
 def _spec_codeword(mode, d, cls):
