@@ -8,16 +8,18 @@ unpack_fields -> reconstruct``
 
 Every value of a block is kept to the same absolute step, the finest that fits. A value's
 exponent is coded by its distance below the block maximum in a short prefix code (its
-*class*); the codes sit in the stream plane by plane, so a decoder can read all of them at
-once, and each value's sign and mantissa bits follow from the top of the block down.
+*class*). Every codeword's length follows from its first two bits (its head), so the heads sit
+in two N-bit planes and the rest of each codeword (its tail) follows value by value, and a
+decoder reads them all at once; each value's sign and mantissa bits follow from the top of
+the block down.
 """
 
 import numpy as np
 
 from .bitfield import get_fields, join_factor, join_fields, put_fields, split_fields, _words
 from .config import VLC_OFFSETS, Config
-from .model import _codes_to_words, fields, to_bits
-from .vlc_code import (DEPTHS, INF, MODES, NAN, NCLASS, ZERO, _BIG, _byte_tables, _code_lookup,
+from .model import fields, to_bits
+from .vlc_code import (DEPTHS, INF, MODES, NAN, NCLASS, TAIL_MAX, ZERO, _BIG, _code_lookup,
                        _cost_lookup, codebook)
 
 __all__ = ["base", "classes", "histogram", "depth", "precision", "widths", "codewords", "pack",
@@ -127,8 +129,9 @@ def widths(cls, d, p, left, cfg: Config):
 
 
 def codewords(cls, d, mode):
-    """Each value's codeword and its length."""
-    code, length, _, _, _, _ = _code_lookup()
+    """Each value's codeword ``h0 | h1 << 1 | g << 2`` (head bits h0, h1, tail index g) and
+    its length 2 + f, f the width of the tail."""
+    code, length, _, _ = _code_lookup()
     idx = ((mode * DEPTHS + d) * NCLASS).astype(np.int32)[:, None] + cls
     return code[idx], length[idx]
 
@@ -137,51 +140,35 @@ def _signed(cls, d):
     return ((cls < DEPTHS) & (cls <= d[:, None].astype(np.int8))) | (cls == INF) | (cls == NAN)
 
 
-def _plane_fields(code, length, cfg):
-    """The class region as fields: plane t holds bit t (first bit first) of every codeword
-    longer than t, in element order. Returns ``(value, width)`` of the planes, highest plane
-    first (plane ``L - 1 - j`` in column j, L the longest codeword)."""
-    nb, n = code.shape
-    lmax = int(length.max(initial=0))
-    if lmax == 0:
-        return np.zeros((nb, 0), np.uint64), np.zeros((nb, 0), np.uint8)
-    # Left-aligned codes and length masks, transposed to plane words (column j = bit j).
-    cdt = np.dtype(np.uint16 if lmax <= 16 else np.uint32)
-    shift = (lmax - length).astype(cdt)
-    left = code.astype(cdt) << shift
-    act = ((np.ones(1, np.uint32) << length.astype(np.uint32)) - 1).astype(cdt) << shift
-    db = np.ascontiguousarray(_codes_to_words(left, lmax, n)).view(np.uint8).reshape(nb, lmax, n // 8)
-    mb = np.ascontiguousarray(_codes_to_words(act, lmax, n)).view(np.uint8).reshape(nb, lmax, n // 8)
-    # pext of each plane word by its live mask, a byte at a time.
-    ext, _, pop = _byte_tables()
-    idx = (mb.astype(np.uint16) << 8) | db
-    wdt = np.dtype(f"<u{max(n // 8, 2)}")
-    value = ext[idx[..., 0]].astype(wdt)
-    width = pop[mb[..., 0]]
-    for j in range(1, n // 8):
-        value |= ext[idx[..., j]].astype(wdt) << width
-        width += pop[mb[..., j]]
-    return value, width
+def _head_words(n):
+    """Stream offsets (from H) and widths of the 64-bit words the two head planes fill."""
+    pos = np.arange(0, 2 * n, 64)
+    return pos, np.minimum(2 * n - pos, 64)
 
 
 def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
-    """Header, the class region plane by plane from bit H up, and each value's field (sign
-    above its k_i leading mantissa bits) from bit B - 1 down, value 0 at the top."""
+    """Header; the head planes from bit H (bit H + i: the first bit of value i's codeword,
+    bit H + N + i: its second bit); from bit H + 2N the tails, value by value, each LSB first;
+    and each value's field (sign above its k_i leading mantissa bits) from bit B - 1 down,
+    value 0 at the top."""
     nb, n = code.shape
     fmt = cfg.fmt
     e, m = fmt.exp_bits, fmt.man_bits
     hdr = base_.astype(np.uint64) | (d.astype(np.uint64) << np.uint64(e)) \
         | (mode.astype(np.uint64) << np.uint64(e + 4))
-    # Adjacent planes joined into fields of at most 64 bits, highest plane first.
-    pval, pwid = _plane_fields(code, length, cfg)
-    c = join_factor(n, max(pval.shape[1], 1))
-    pad = -pval.shape[1] % c       # empty planes above the highest, to whole runs
-    if pad:
-        pval = np.concatenate([np.zeros((nb, pad), pval.dtype), pval], axis=1)
-        pwid = np.concatenate([np.zeros((nb, pad), pwid.dtype), pwid], axis=1)
-    ppos = cfg.header_bits + pwid.sum(axis=1, dtype=np.int64)[:, None] - np.cumsum(pwid, axis=1, dtype=np.int64)
-    pval, _ = join_fields(pval, pwid, c, upper_first=True, max_width=n)
-    ppos = ppos[:, c - 1::c]
+    # Both head planes as one 2N-bit string, in 64-bit words.
+    heads = np.concatenate([code & 1, (code >> 1) & 1], axis=1).astype(np.uint8)
+    hb = np.packbits(heads, axis=1, bitorder="little")
+    hb = np.concatenate([hb, np.zeros((nb, -hb.shape[1] % 8), np.uint8)], axis=1)
+    hval = hb.view("<u8")
+    hoff, _ = _head_words(n)
+    hpos = np.broadcast_to(cfg.header_bits + hoff, hval.shape)
+    # Tails, value i directly below value i + 1, joined into fields of at most 64 bits.
+    f = (length - np.uint8(2)) * (length > 0)
+    c = join_factor(TAIL_MAX, n)
+    tpos = cfg.header_bits + 2 * n + np.cumsum(f, axis=1, dtype=np.int16) - f
+    tval, _ = join_fields((code >> np.uint8(2)).astype(np.uint8), f, c, upper_first=False, max_width=TAIL_MAX)
+    tpos = tpos[:, ::c]
     # Value fields, value 0 at the top: sign above the k_i leading mantissa bits.
     k8 = k.astype(np.uint8)
     width = (k8 + np.uint8(1)) * signed
@@ -193,8 +180,8 @@ def pack(base_, d, mode, code, length, signed, sign, man, k, cfg: Config):
     fval, _ = join_fields(field, width, c, upper_first=True, max_width=m + 1)
     fpos = cfg.budget - top[:, c - 1::c]
     # In stream order, as put_fields takes them fastest.
-    return put_fields(nb, cfg.budget, np.concatenate([np.zeros((nb, 1), np.int64), ppos[:, ::-1], fpos[:, ::-1]], axis=1),
-                      np.concatenate([hdr[:, None], pval[:, ::-1], fval[:, ::-1]], axis=1))
+    return put_fields(nb, cfg.budget, np.concatenate([np.zeros((nb, 1), np.int64), hpos, tpos, fpos[:, ::-1]], axis=1),
+                      np.concatenate([hdr[:, None], hval, tval, fval[:, ::-1]], axis=1))
 
 
 def encoder_stages(values, cfg: Config):
@@ -268,55 +255,29 @@ def header(blocks, cfg: Config):
     return (hdr & np.uint64((1 << e) - 1)).astype(np.int64), d, mode
 
 
-#: The class walk reads planes over whole blocks while more than this share of the
-#: values is still inside its codeword, and then follows only the unfinished values.
-_DENSE_SHARE = 0.25
-
-
 def unpack_classes(blocks, d, mode, cfg: Config, words=None):
-    """Walk every value's codeword through the block's code, one plane at a time.
+    """Each value's class from its head (planes 0 and 1) and its tail, read at H + 2N plus
+    the tail widths of the values before it; bits at or past B read as 0, and a tail index
+    past its group's end gives ZERO.
 
     Returns ``(cls, end)``: each value's class and the stream bit after the class region.
     """
-    _, _, step, leaf, inner, root = _code_lookup()
-    _, dep, pop = _byte_tables()
-    nb, n = len(blocks), cfg.n
+    _, _, tail, dec = _code_lookup()
+    nb, n, h = len(blocks), cfg.n, cfg.header_bits
     words = _words(blocks, 3) if words is None else words
-    # Plane 0 holds the first bit of every value.
-    off = np.full(nb, cfg.header_bits, np.int64)
-    plane = get_fields(blocks, off[:, None], np.full((nb, 1), n), words)
-    bits = np.unpackbits(plane.view(np.uint8)[:, :n // 8], axis=1, bitorder="little")
-    state = step[np.repeat(root[mode * DEPTHS + d], n).reshape(nb, n) + bits]
-    off += n
-    active = state < inner
-    left = np.count_nonzero(active)
-    while left > _DENSE_SHARE * nb * n:
-        # Plane bits go, in element order, to the values still inside their codeword (pdep).
-        ab = np.packbits(active, axis=1, bitorder="little")
-        cnt = pop[ab]
-        total = cnt.sum(axis=1, dtype=np.int64)
-        plane = get_fields(blocks, off[:, None], np.minimum(total, 64)[:, None], words)
-        start = (np.cumsum(cnt, axis=1, dtype=np.uint8) - cnt).astype(np.uint64)
-        data = ((plane >> start) & np.uint64(0xFF)).astype(np.uint16)
-        state = step[state + np.unpackbits(dep[(ab.astype(np.uint16) << 8) | data], axis=1, bitorder="little")]
-        off += total
-        active = state < inner
-        left = np.count_nonzero(active)
-    # The rest follows the unfinished values only, as flat indices in element order.
-    flat = state.reshape(-1)
-    idx = np.flatnonzero(active)
-    shift = n.bit_length() - 1
-    while idx.size:
-        blk = idx >> shift
-        cnt = np.bincount(blk, minlength=nb)
-        plane = get_fields(blocks, off[:, None], np.minimum(cnt, 64)[:, None], words)[:, 0]
-        first = np.cumsum(cnt) - cnt
-        rank = (np.arange(idx.size) - first[blk]).astype(np.uint64)
-        st = step[flat[idx] + ((plane[blk] >> rank) & np.uint64(1)).astype(np.int32)]
-        flat[idx] = st
-        off += cnt
-        idx = idx[st < inner]
-    return leaf[flat].reshape(nb, n).astype(np.uint8), off
+    hoff, hwid = _head_words(n)
+    planes = get_fields(blocks, np.broadcast_to(h + hoff, (nb, len(hoff))), np.broadcast_to(hwid, (nb, len(hoff))), words)
+    bits = np.unpackbits(np.ascontiguousarray(planes).view(np.uint8), axis=1, count=2 * n, bitorder="little")
+    head = ((mode * DEPTHS + d) * 4).astype(np.int32)[:, None] + bits[:, :n] + (bits[:, n:] << 1)
+    f = tail[head]
+    # Tails as unpack_fields reads fields: runs of adjacent tails in one read, then split.
+    c = join_factor(TAIL_MAX, n)
+    start = np.cumsum(f, axis=1, dtype=np.int16) - f
+    run = f.reshape(nb, n // c, c).sum(axis=2, dtype=np.int64)
+    chunk = get_fields(blocks, h + 2 * n + start[:, ::c], run, words)
+    g = split_fields(chunk, f, c, upper_first=False, max_width=TAIL_MAX, narrow=True)
+    cls = dec[(head << TAIL_MAX) + g]
+    return cls, h + 2 * n + start[:, -1].astype(np.int64) + f[:, -1]
 
 
 def cost(hist, d, mode, cfg: Config):

@@ -1,6 +1,6 @@
 """The prefix code of the `vlc` policy (docs/format.md, section 10.2) and the tables the
-model derives from it once: codewords, the decoding trie, and the cost tables of the depth
-search."""
+model derives from it once: codewords, the head-and-tail decoding tables, and the cost
+tables of the depth search."""
 
 import functools
 
@@ -8,33 +8,24 @@ import numpy as np
 
 from .config import VLC_OFFSETS
 
-__all__ = ["ZERO", "INF", "NAN", "NCLASS", "MODES", "DEPTHS", "codebook"]
+__all__ = ["ZERO", "INF", "NAN", "NCLASS", "MODES", "DEPTHS", "TAIL_MAX", "codebook"]
 
 #: Class indices besides the distances 0..15: a zero (or flushed) value, Inf, NaN.
 ZERO, INF, NAN = 16, 17, 18
 NCLASS = 19
 MODES = 4          # modes 0..2: window offset VLC_OFFSETS[mode]; mode 3: offset 0 with specials
 DEPTHS = 16
+#: The longest tail: head 11 in mode 3 at D = 15 has 15 classes, 4 bits.
+TAIL_MAX = 4
 
 
 # -- the code -----------------------------------------------------------------------------
 
-def _window_code(j):
-    """Codewords (bit strings, first bit first) of window classes 0..j-1 and of ZERO."""
-    if j == 1:
-        return {0: "1"}, "0"
-    if j == 2:
-        return {1: "10", 0: "11"}, "0"
-    if j == 3:
-        return {1: "00", 2: "01", 0: "10"}, "11"
-    code = {1: "00", 2: "01", 0: "100", 3: "101"}
-    code.update({t: "1" * (t - 2) + "0" for t in range(4, j)})
-    return code, "1" * (j - 2)
-
-
 @functools.lru_cache(maxsize=None)
 def codebook(mode, d):
-    """The prefix code of one block: ``{class: codeword}`` for mode ``mode`` and depth ``d``.
+    """The prefix code of one block: ``{class: codeword}`` for mode ``mode`` and depth ``d``,
+    each codeword a string, first bit first: a two-bit head, then the tail, the class's index
+    in its head's group, MSB first in the string (the stream stores the tail LSB first).
 
     Classes are distances 0..d below the block maximum, ``ZERO`` and, in mode 3, ``INF``
     and ``NAN``. A mode whose offset exceeds the depth is read as mode 0 (only foreign blocks
@@ -43,63 +34,56 @@ def codebook(mode, d):
     o = VLC_OFFSETS[mode] if mode < 3 else 0
     if o > d:
         return codebook(0, d)
-    window, zero = _window_code(d + 1 - o)
-    book = {o + t: c for t, c in window.items()}
-    if o:
-        c0 = book[o]
-        book[o] = c0 + "0"
-        eb = (o - 1).bit_length()
-        for dist in range(o):  # values above the window: escape, then o-1-dist in eb bits
-            book[dist] = c0 + "1" + format(o - 1 - dist, f"0{eb}b")
-    if mode == 3:
-        if d == 0:
-            book, zero, special = {0: "01"}, "00", "1"
-        else:
-            special, zero = zero + "1", zero + "0"
-        book[INF], book[NAN] = special + "0", special + "1"
-    book[ZERO] = zero
+    if mode == 3 and d == 0:
+        # Two bits a value, no tails: what keeps every block fitting at depth 0.
+        return {ZERO: "00", 0: "01", INF: "10", NAN: "11"}
+    j = d + 1 - o
+    book = {}
+    if j > 1:
+        book[o + 1] = "00"
+    if j > 2:
+        book[o + 2] = "01"
+    g10 = [o] + ([o + 3] if j > 3 else []) + list(range(o))
+    g11 = list(range(o + 4, d + 1)) + [ZERO] + ([INF, NAN] if mode == 3 else [])
+    for head, group in (("10", g10), ("11", g11)):
+        f = (len(group) - 1).bit_length()
+        for g, cls in enumerate(group):
+            book[cls] = head + (format(g, f"0{f}b") if f else "")
     return book
+
+
+def _split(word):
+    """``(head, tail, f)`` of a codeword string: head h0 | h1 << 1, the tail index, its width."""
+    return int(word[0]) | int(word[1]) << 1, int(word[2:] or "0", 2), len(word) - 2
 
 
 @functools.lru_cache(maxsize=None)
 def _tables():
-    """Encoder tables ``(code, length)`` of shape (MODES, DEPTHS, NCLASS); distances beyond
-    the depth take the ZERO codeword. Decoder trie ``(child, leaf)``: child[tree, node, bit]
-    and the class of each leaf node (-1 inside the tree)."""
-    code = np.zeros((MODES, DEPTHS, NCLASS), np.uint32)
+    """Tables of every code ``mode * DEPTHS + d``.
+
+    Encoder ``(code, length)``, shape (MODES, DEPTHS, NCLASS): code = h0 | h1 << 1 | g << 2,
+    length = 2 + f; distances beyond the depth take the ZERO codeword, specials outside mode 3
+    have none (length 0). Decoder ``(tail, cls)``: the tail width of each head, shape
+    (MODES * DEPTHS, 4), and the class of each head and tail index, shape
+    (MODES * DEPTHS, 4, 2**TAIL_MAX), ZERO on every branch no codeword uses."""
+    code = np.zeros((MODES, DEPTHS, NCLASS), np.uint8)
     length = np.zeros((MODES, DEPTHS, NCLASS), np.uint8)
-    tries = []
+    tail = np.zeros((MODES * DEPTHS, 4), np.uint8)
+    cls = np.full((MODES * DEPTHS, 4, 1 << TAIL_MAX), ZERO, np.uint8)
     for m in range(MODES):
         for d in range(DEPTHS):
             book = codebook(m, d)
             for c in range(NCLASS):
-                w = book.get(c, book[ZERO] if c < DEPTHS else "")
-                code[m, d, c] = int(w, 2) if w else 0
-                length[m, d, c] = len(w)
-            tries.append(book)
-    nodes = 2 * max(len(b) for b in tries) + 2 * 16
-    child = np.zeros((MODES * DEPTHS, nodes, 2), np.uint8)
-    leaf = np.full((MODES * DEPTHS, nodes), -1, np.int8)
-    for t, book in enumerate(tries):
-        count = 1
-        for c, w in book.items():
-            node = 0
-            for i, bit in enumerate(w):
-                nxt = child[t, node, int(bit)]
-                if nxt == 0:
-                    nxt = child[t, node, int(bit)] = count
-                    count += 1
-                node = nxt
-            leaf[t, node] = c
-        # Branches no codeword uses end in a ZERO leaf, so every bit string decodes.
-        for node in range(count):
-            for bit in (0, 1):
-                if leaf[t, node] < 0 and child[t, node, bit] == 0:
-                    child[t, node, bit] = count
-                    leaf[t, count] = ZERO
-                    count += 1
-        assert count <= nodes
-    return code, length, child, leaf
+                w = book.get(c, book[ZERO] if c < DEPTHS else None)
+                if w is not None:
+                    head, g, f = _split(w)
+                    code[m, d, c], length[m, d, c] = head | g << 2, 2 + f
+            for c, w in book.items():
+                head, g, f = _split(w)
+                assert f <= TAIL_MAX and tail[m * DEPTHS + d, head] in (0, f)
+                tail[m * DEPTHS + d, head] = f
+                cls[m * DEPTHS + d, head, g] = c
+    return code, length, tail, cls
 
 
 @functools.lru_cache(maxsize=None)
@@ -118,25 +102,10 @@ def _cost_table(m):
 @functools.lru_cache(maxsize=None)
 def _code_lookup():
     """Flat tables for one-index lookups: codes and lengths by
-    ``(mode * DEPTHS + d) * NCLASS + class``, and the decoder trie of every tree as doubled
-    states ``2 * s``: ``step[2 * s + bit]`` is the next doubled state, leaves step to
-    themselves, and ``leaf[2 * s]`` is a leaf's class. States inside a tree are numbered
-    first, so a value is still inside its codeword when its doubled state is below
-    ``2 * inner``. ``root[tree]`` is the doubled state of each tree's root."""
-    code, length, child, leaf = _tables()
-    trees, nodes = leaf.shape
-    flat_leaf = leaf.reshape(-1)
-    order = np.argsort(flat_leaf >= 0, kind="stable")     # inner states first
-    new = np.empty_like(order)
-    new[order] = np.arange(order.size)
-    nxt = child.astype(np.int64) + (np.arange(trees) * nodes)[:, None, None]
-    state = np.arange(trees * nodes).reshape(trees, nodes)
-    nxt = np.where((leaf >= 0)[:, :, None], state[:, :, None], nxt).reshape(-1, 2)
-    step = (2 * new[nxt[order]]).reshape(-1).astype(np.int32)
-    cls = np.repeat(flat_leaf[order], 2)
-    inner = int((flat_leaf < 0).sum())
-    root = (2 * new[np.arange(trees) * nodes]).astype(np.int32)
-    return code.reshape(-1).astype(np.uint16), length.reshape(-1), step, cls, 2 * inner, root
+    ``(mode * DEPTHS + d) * NCLASS + class``, tail widths by ``(mode * DEPTHS + d) * 4 + head``
+    and classes by ``((mode * DEPTHS + d) * 4 + head) * 2**TAIL_MAX + tail``."""
+    code, length, tail, cls = _tables()
+    return code.reshape(-1), length.reshape(-1), tail.reshape(-1), cls.reshape(-1)
 
 
 #: A penalty no fitting cost reaches, small enough to keep every key exact in float32.
@@ -166,24 +135,10 @@ def _cost_lookup(m, header_bits):
 
 
 @functools.lru_cache(maxsize=None)
-def _byte_tables():
-    """pext and pdep of one byte, indexed by ``mask << 8 | data``, and byte popcounts."""
-    mask = np.arange(256)[:, None]
-    data = np.arange(256)[None, :]
-    ext = np.zeros((256, 256), np.int64)
-    dep = np.zeros((256, 256), np.int64)
-    rank = np.zeros((256, 1), np.int64)
-    for b in range(8):
-        on = (mask >> b) & 1
-        ext |= ((data >> b) & 1 & on) << rank
-        dep |= ((data >> rank) & 1 & on) << b
-        rank = rank + on
-    return ext.astype(np.uint8).reshape(-1), dep.astype(np.uint8).reshape(-1), rank[:, 0].astype(np.uint8)
-
-
-@functools.lru_cache(maxsize=None)
 def _code_table(m):
-    table, sig = _cost_table(m)
+    """Code and sign bits a value of each class costs at every (mode, depth): shape
+    (MODES, DEPTHS, NCLASS)."""
+    _, sig = _cost_table(m)
     _, length, _, _ = _tables()
     dist = np.arange(NCLASS)
     signed = ((dist < DEPTHS)[None, :] & sig) | (dist == INF) | (dist == NAN)

@@ -59,22 +59,143 @@ def test_worked_example_stages():
     p, left = vlc.precision(vlc.histogram(cls), d, cost, cfg)
     assert (p.tolist(), left.tolist()) == ([5], [2])
     assert vlc.widths(cls, d, p, left, cfg).tolist() == [[5, 4, 2, 5, 0, 0, 5, 4]]
+    # Codewords h0 | h1 << 1 | g << 2: 1 -> 00, 2 -> 01, 3 -> 10 tail 1, 0 -> 10 tail 0, ZERO -> 11.
     code, length = vlc.codewords(cls, d, mode)
-    words = [format(int(c), f"0{int(n)}b") for c, n in zip(code[0], length[0])]
-    assert words == ["00", "01", "101", "100", "11", "11", "100", "00"]
+    assert code.tolist() == [[0, 2, 5, 1, 3, 3, 1, 0]]
+    assert length.tolist() == [[2, 2, 3, 3, 2, 2, 3, 2]]
+    hb, hd, hm = vlc.header(vlc.pack(b, d, mode, code, length, vlc._signed(cls, d), sign, man,
+                                     vlc.widths(cls, d, p, left, cfg), cfg), cfg)
+    assert (hb.tolist(), hd.tolist(), hm.tolist()) == ([128], [3], [0])
 
 
-def test_code_tables_are_prefix_free_and_complete():
-    """Every (mode, depth) code is prefix-free and fills its code space (Kraft sum 1)."""
+def _spec_codeword(mode, d, cls):
+    """The codeword of section 10.2 from its index formulas: ``(head, g, f)``, or None."""
+    o = (0, 2, 5, 0)[mode]
+    if o > d:
+        o, mode = 0, 0
+    if cls < vlc.DEPTHS and cls > d:
+        cls = vlc.ZERO
+    if mode == 3 and d == 0:
+        return {vlc.ZERO: (0b00, 0, 0), 0: (0b10, 0, 0), vlc.INF: (0b01, 0, 0), vlc.NAN: (0b11, 0, 0)}.get(cls)
+    j = d + 1 - o
+    n10 = 1 + (j >= 4) + o
+    n11 = max(j - 4, 0) + 1 + 2 * (mode == 3)
+    f10, f11 = (n10 - 1).bit_length(), (n11 - 1).bit_length()
+    w = cls - o
+    if cls < vlc.DEPTHS and w == 1:
+        return 0b00, 0, 0
+    if cls < vlc.DEPTHS and w == 2:
+        return 0b10, 0, 0                                  # h0 = 0, h1 = 1
+    if cls < vlc.DEPTHS and w in (0, 3):
+        return 0b01, w // 3, f10
+    if cls < o:
+        return 0b01, (1 if j < 4 else 2) + cls, f10
+    if cls < vlc.DEPTHS:
+        return 0b11, w - 4, f11
+    if cls in (vlc.INF, vlc.NAN) and mode != 3:
+        return None
+    return 0b11, max(j - 4, 0) + cls - vlc.ZERO, f11
+
+
+def test_code_is_the_two_bit_head_code():
+    """Every (mode, depth) code against the index formulas of section 10.2; codebook, the
+    encoder tables and the decoder tables agree; the code is prefix-free."""
     for mode in range(vlc.MODES):
         for d in range(vlc.DEPTHS):
             book = vlc.codebook(mode, d)
             words = sorted(book.values())
             assert all(not b.startswith(a) for a, b in zip(words, words[1:])), (mode, d)
-            kraft = sum(2.0 ** -len(w) for w in words)
-            escapes = mode in (1, 2) and d >= (2, 5)[mode - 1]
-            # Mode 2's escape has room for 8 distances and uses 5.
-            assert kraft == 1.0 or (escapes and mode == 2 and kraft < 1.0), (mode, d, kraft)
+            cls = np.arange(vlc.NCLASS, dtype=np.uint8)[None, :]
+            code, length = vlc.codewords(cls, np.array([d]), np.array([mode]))
+            for c in range(vlc.NCLASS):
+                want = _spec_codeword(mode, d, c)
+                if want is None:
+                    assert c not in book and length[0, c] == 0
+                    continue
+                head, g, f = want
+                assert (int(code[0, c]), int(length[0, c])) == (head | g << 2, 2 + f), (mode, d, c)
+                if c in book:
+                    word = book[c]
+                    assert (int(word[0]) | int(word[1]) << 1, word[2:]) == (head, format(g, f"0{f}b") if f else "")
+            assert max(len(w) for w in words) <= 6
+
+
+def _class_region(cfg, heads, tails):
+    """Blocks whose value i has head ``heads[:, i]`` and tail ``tails[:, i]`` (bit strings
+    of its tail, MSB first), laid out as section 10.4 says, built bit by bit."""
+    n, h = cfg.n, cfg.header_bits
+    bits = np.zeros((len(heads), cfg.budget), np.uint8)
+    for b in range(len(heads)):
+        pos = h + 2 * n
+        for i in range(n):
+            bits[b, h + i], bits[b, h + n + i] = heads[b, i] & 1, heads[b, i] >> 1
+            for bit in tails[b][i][::-1]:                      # LSB first
+                bits[b, pos] = int(bit)
+                pos += 1
+    return bits
+
+
+@pytest.mark.parametrize("cfg", [Config("bf16", 8, 16, policy="vlc"), Config("fp16", 16, 12, policy="vlc"),
+                                 Config("fp32", 64, 8, policy="vlc")], ids=lambda c: c.name)
+def test_class_region_layout(cfg):
+    """pack places heads and tails where section 10.4 says, and unpack_classes reads them
+    back, in every code (mode, depth)."""
+    rng = np.random.default_rng(8)
+    nb = 64
+    d, mode = np.arange(nb) % vlc.DEPTHS, np.arange(nb) // vlc.DEPTHS
+    mode = np.where(np.array([0, 2, 5, 0])[mode] > d, 0, mode)
+    cls = rng.integers(0, vlc.NCLASS, (nb, cfg.n)).astype(np.uint8)
+    cls = np.where((mode[:, None] < 3) & (cls >= vlc.INF), vlc.ZERO, cls)
+    # Few enough tail bits to fit the budget: the longest codes are kept to a few values.
+    code, length = vlc.codewords(cls, d, mode)
+    budget = cfg.budget - cfg.header_bits - 2 * cfg.n
+    over = np.cumsum(length - 2, axis=1) > budget
+    cls[over] = 1 + (np.array([0, 2, 5, 0])[mode][:, None] * np.ones_like(cls))[over]
+    cls[over & (d[:, None] == 0)] = 0
+    code, length = vlc.codewords(cls, d, mode)
+    zero = np.zeros_like(cls)
+    blocks = vlc.pack(np.zeros(nb, np.int64), d, mode, code, length, zero.astype(bool), zero, zero, zero, cfg)
+    got = np.unpackbits(blocks, axis=1, bitorder="little")
+    words = [[vlc.codebook(m, dd).get(c if c >= vlc.DEPTHS or c <= dd else vlc.ZERO) for c in row]
+             for m, dd, row in zip(mode, d, cls.tolist())]
+    heads = np.array([[int(w[0]) | int(w[1]) << 1 for w in row] for row in words])
+    want = _class_region(cfg, heads, [[w[2:] for w in row] for row in words])
+    np.testing.assert_array_equal(got[:, cfg.header_bits:], want[:, cfg.header_bits:])
+    dcls, end = vlc.unpack_classes(blocks, d, mode, cfg)
+    expect = np.where((cls < vlc.DEPTHS) & (cls > d[:, None]), vlc.ZERO, cls)
+    np.testing.assert_array_equal(dcls, expect)
+    np.testing.assert_array_equal(end, cfg.header_bits + length.astype(np.int64).sum(axis=1))
+
+
+def test_unused_branches_decode_as_zero():
+    """Every head and tail index of every code decodes to the class codebook gives it, and
+    to ZERO where no codeword has it; tails past B read as 0."""
+    cfg = Config("bf16", 8, 16, policy="vlc")
+    for mode in range(vlc.MODES):
+        for d in range(vlc.DEPTHS):
+            book = vlc.codebook(mode, d)
+            inverse = {w: c for c, w in book.items()}
+            width = {int(w[0]) | int(w[1]) << 1: len(w) - 2 for w in book.values()}
+            rows, want = [], []
+            for head in range(4):
+                f = width.get(head, 0)
+                for g in range(1 << f):
+                    tail = format(g, f"0{f}b") if f else ""
+                    rows.append((head, tail))
+                    want.append(inverse.get(str(head & 1) + str(head >> 1) + tail, vlc.ZERO))
+            heads = np.array([[hd] * cfg.n for hd, _ in rows])
+            bits = _class_region(cfg, heads, [[t] * cfg.n for _, t in rows])
+            blocks = np.packbits(bits, axis=1, bitorder="little")
+            dcls, _ = vlc.unpack_classes(blocks, np.full(len(rows), d), np.full(len(rows), mode), cfg)
+            np.testing.assert_array_equal(dcls, np.repeat(np.array(want)[:, None], cfg.n, axis=1), err_msg=f"{mode} {d}")
+    # Tails that run past B read zeros there. Mode 3 at D = 15 gives head 11 a 4-bit tail
+    # over [4, ..., 15, ZERO, INF, NAN]; at B = 40 the tails start at bit 30 and have 10 bits.
+    cfg = Config("bf16", 8, 5, policy="vlc")
+    ones = np.full((1, cfg.budget_bytes), 255, np.uint8)
+    dcls, end = vlc.unpack_classes(ones, np.array([15]), np.array([3]), cfg)
+    assert end.tolist() == [cfg.header_bits + 6 * cfg.n]
+    # 1111 (no class), 1111, 11 then two zero bits (index 3: class 7), then index 0: class 4.
+    assert dcls.tolist() == [[vlc.ZERO, vlc.ZERO, 7, 4, 4, 4, 4, 4]]
 
 
 def test_fit_rule():
