@@ -6,7 +6,8 @@ its stage and must give the model's outputs, bit for bit (Amaranth simulator). T
 activation-like values, raw random bit patterns with specials and subnormals, hand-made
 corner blocks (all zero, all special, flat, one outlier per mode, a value 15 and 16 binades
 down), and blocks picked from a large random pool because they are lossless or fill the
-budget exactly or tie two code modes. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
+budget exactly or tie two code modes. The whole encoder (one register stage, gaps and
+backpressure) gives the model's packed bytes on the same blocks. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
 """
 
 import functools
@@ -28,6 +29,8 @@ from facet.rtl.vlc.histogram import Histogram, count_bits
 from facet.rtl.vlc.pack import Pack
 from facet.rtl.vlc.precision import Precision
 from facet.rtl.vlc.widths import Widths, width_bits
+from facet.rtl import FacetEncoder
+from tb.amaranth_bench import StreamRun
 from tb.combinational import check_stage
 from tb.ports import array_to_int
 
@@ -214,3 +217,18 @@ def test_pack(cfg):
                            "man": array_to_int(s["man"][b], fmt.man_bits),
                            "k": array_to_int(s["k"][b], width_bits(cfg))},
                 lambda b: {"o": array_to_int(s["packed"][b], 8)}, len(s["base"]))
+
+
+#: The whole encoder: N = 8 in the default suite, the reference config with the slow tests.
+TOP_CONFIGS = [Config("bf16", 8, 8, policy="vlc"),
+               pytest.param(Config("bf16", 32, 8, policy="vlc"), marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("cfg", TOP_CONFIGS, ids=["bf16_n8_t8_vlc", "bf16_n32_t8_vlc"])
+def test_encoder(cfg):
+    cfg, s = _case(cfg)
+    raw = (s["sign"].astype(np.uint64) << np.uint64(cfg.fmt.width - 1)) \
+        | (s["exp"].astype(np.uint64) << np.uint64(cfg.fmt.man_bits)) | s["man"].astype(np.uint64)
+    payloads = [array_to_int(row, cfg.fmt.width) for row in raw]
+    want = [array_to_int(row, 8) for row in s["packed"]]
+    StreamRun(FacetEncoder(cfg, 1), payloads, want, seed=_seed("vlc-enc-top" + cfg.name)).check()
