@@ -82,7 +82,7 @@ class Pack(Stage):
                       *[self.man[i][mb - 1 - t] & self.field[i] & (self.k[i] > t)
                         for t in range(mb)]) for i in range(n)]
         x = net.compact(net.scatter(fields))
-        cap = min(n * (mb + 1), b - h)
+        cap = min(n * (mb + 1), b - h - 2 * n)     # C <= B: the heads take 2N bits
         top = Cat(*[x[q] for q in reversed(range(cap))])
         low = Cat(header, heads, tails[:tcap])
         m.d.comb += self.o.eq(Cat(low, Const(0, b - len(low))) | (top << (b - cap)))
