@@ -114,8 +114,8 @@ class Depth(Stage):
         def group(classes):
             """Shared signal of the count of ``classes`` (a prefix: cum)."""
             if list(classes) == list(range(len(classes))):
-                return sums._sig(("cum", len(classes) - 1))
-            return sums._sig(("low", tuple(int(c in classes) for c in range(max(classes) + 1))))
+                return sums.signal(("cum", len(classes) - 1))
+            return sums.signal(("low", tuple(int(c in classes) for c in range(max(classes) + 1))))
 
         rests, tails = {}, {}
 
@@ -123,7 +123,7 @@ class Depth(Stage):
             """N - cum(x): the values of head 11."""
             if x not in rests:
                 r = Signal(n.bit_length(), name=f"rest{x}")
-                m.d.comb += r.eq(n - sums._sig(("cum", x)))
+                m.d.comb += r.eq(n - sums.signal(("cum", x)))
                 rests[x] = r
             return rests[x]
 
@@ -146,7 +146,7 @@ class Depth(Stage):
             terms = [(-1, ("sp",)), (-1, ("cum", d))]
             terms += [(-1, ("Q", d - 2))] if d >= 2 else []
             terms += [(1, ("Q", d - 2 - mb))] if d - 2 - mb >= 0 else []
-            room = sums._evaluate(room0, terms, f"room{d}")
+            room = sums.evaluate(room0, terms, f"room{d}")
             fits = {}
             for mode in modes:
                 built[mode, d] = t = tail(candidate(mode, d))
@@ -188,8 +188,8 @@ class Depth(Stage):
         best = Signal(tw, name="best")
         m.d.comb += best.eq(Mux(special, sel[3], Mux(two, sel[2], best01)))
         m.d.comb += self.mode.eq(Mux(special, 3, Mux(two, 2, Mux(one, 0, 1))))
-        cum = select({d: sums._sig(("cum", d)) for d in range(DEPTHS)
+        cum = select({d: sums.signal(("cum", d)) for d in range(DEPTHS)
                       if d in {dd for _, dd in built}}, n.bit_length(), "csel")
-        m.d.comb += self.cost.eq(csa_sum(m, [Const(h + 2 * n, len(self.cost)), sums._sig(("sp",)),
+        m.d.comb += self.cost.eq(csa_sum(m, [Const(h + 2 * n, len(self.cost)), sums.signal(("sp",)),
                                              cum, best], len(self.cost), name="cost"))
         return m
