@@ -80,7 +80,8 @@ class Depth(Stage):
 
     D is the largest D that is present (or 0) and has a fitting allowed mode (mode 3 for a
     block with Inf/NaN, else 0..2), a priority pick. The mode is chosen only there: the tail
-    terms of the picked D (AND-OR selects), the cheapest by two compares (strictly smaller
+    terms of the picked D (AND-OR selects over the distinct terms of each mode), the
+    cheapest by two compares (strictly smaller
     wins: the lowest mode on a tie), and the code cost ``H + 2N + sp + cum(D) + T``.
 
     Members
@@ -171,15 +172,31 @@ class Depth(Stage):
                                      for b in range(VLC_DEPTH_BITS)]))
 
         def select(values, width, name):
-            """AND-OR select of ``values[d]`` (a missing one reads as all ones) by the pick."""
+            """AND-OR select of ``values[d]`` by the pick."""
             out = Signal(width, name=name)
             m.d.comb += out.eq(Cat(*[
-                Cat(*[(values[d][b] if d in values else Const(1, 1)) & s
-                      for d, s in pick.items()]).any() for b in range(width)]))
+                Cat(*[values[d][b] & s for d, s in pick.items() if d in values]).any()
+                for b in range(width)]))
             return out
 
-        sel = [select({d: t for (mode, d), t in built.items() if mode == k}, tw, f"tsel{k}")
-               for k in range(4)]
+        def select_tail(mode):
+            """The tail term of ``mode`` at the picked D (all ones if it is not built there):
+            an AND-OR over the distinct terms, each enabled by the picks of its depths."""
+            groups = {}
+            for d in range(DEPTHS):
+                key = candidate(mode, d) if (mode, d) in built else None
+                groups.setdefault(key, []).append(pick[d])
+            out = Signal(tw, name=f"tsel{mode}")
+            terms = []
+            for key, picks in groups.items():
+                on = Signal(name=f"on{mode}_{len(terms)}")
+                m.d.comb += on.eq(Cat(*picks).any())
+                terms.append((tails[key] if key is not None else Const(-1, tw), on))
+            m.d.comb += out.eq(Cat(*[Cat(*[v[b] & on for v, on in terms]).any()
+                                     for b in range(tw)]))
+            return out
+
+        sel = [select_tail(k) for k in range(4)]
         # The cheapest of modes 0..2 at the picked D: strictly smaller wins.
         one = less_equal(m, sel[0], sel[1], name="m01_")           # mode 0 unless 1 < 0
         best01 = Signal(tw, name="best01")
