@@ -163,15 +163,16 @@ def packing_order(cfg):
 
 
 def _vlc_packing(cfg):
-    """The `vlc` layout (docs/format.md, section 10.4): its planes vary in length per block."""
+    """The `vlc` layout (docs/format.md, section 10.4): its tails vary in length per block."""
     e, n, h = cfg.fmt.exp_bits, cfg.n, cfg.header_bits
     return {
         "description": (
             f"B = {cfg.budget} bits, stream bit j on payload bit j (little-endian bytes). "
             f"Header: base in bits [0, {e}), depth D in bits [{e}, {e + 4}), code mode in bits "
-            f"[{e + 4}, {h}). Then the class region from bit {h} up: plane p holds bit p (the "
-            f"first bit is bit 0) of the codeword of every value whose codeword is longer than "
-            f"p, in element order, one bit each, and plane p + 1 follows it directly. The value "
+            f"[{e + 4}, {h}). Then the class region: bit {h} + i holds the first head bit of "
+            f"value i, bit {h + n} + i its second head bit, and from bit {h + 2 * n} up the "
+            f"tails, value by value in element order, each LSB first, as wide as the head and "
+            f"the block's code say. The value "
             f"fields from bit {cfg.budget - 1} down, value 0 at the top: a signed value's sign "
             f"above its kept mantissa bits. Unused bits are zero."),
         "header_bits": h,

@@ -6,7 +6,8 @@ its stage and must give the model's outputs, bit for bit (Amaranth simulator). T
 activation-like values, raw random bit patterns with specials and subnormals, hand-made
 corner blocks (all zero, all special, flat, one outlier per mode, a value 15 and 16 binades
 down), and blocks picked from a large random pool because they are lossless or fill the
-budget exactly or tie two code modes. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
+budget exactly or tie two code modes. The whole encoder (one register stage, gaps and
+backpressure) gives the model's packed bytes on the same blocks. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
 """
 
 import functools
@@ -28,6 +29,8 @@ from facet.rtl.vlc.histogram import Histogram, count_bits
 from facet.rtl.vlc.pack import Pack
 from facet.rtl.vlc.precision import Precision
 from facet.rtl.vlc.widths import Widths, width_bits
+from facet.rtl import FacetEncoder
+from tb.amaranth_bench import StreamRun
 from tb.combinational import check_stage
 from tb.ports import array_to_int
 
@@ -191,22 +194,12 @@ def test_widths(case):
                 lambda b: {"k": array_to_int(s["k"][b], width_bits(cfg))}, len(s["base"]))
 
 
-def _lsb_first(code, length):
-    """The model's codewords (first bit as MSB) with the first bit on bit 0."""
-    out = np.zeros_like(code, dtype=np.int64)
-    for k in range(int(length.max(initial=0))):
-        bit = (code.astype(np.int64) >> np.maximum(length.astype(np.int64) - 1 - k, 0)) & 1
-        out |= np.where(k < length, bit, 0) << k
-    return out
-
-
 def test_codewords(case):
     cfg, s = case
-    code = _lsb_first(s["code"], s["length"])
     check_stage(Codewords(cfg),
                 lambda b: {"cls": array_to_int(s["cls"][b], CLASS_BITS), "d": int(s["d"][b]),
                            "mode": int(s["mode"][b])},
-                lambda b: {"code": array_to_int(code[b], code_bits(cfg)),
+                lambda b: {"code": array_to_int(s["code"][b], code_bits(cfg)),
                            "length": array_to_int(s["length"][b], length_bits(cfg))},
                 len(s["base"]))
 
@@ -215,13 +208,27 @@ def test_codewords(case):
 def test_pack(cfg):
     cfg, s = _case(cfg)
     fmt = cfg.fmt
-    code = _lsb_first(s["code"], s["length"])
     check_stage(Pack(cfg),
                 lambda b: {"base": int(s["base"][b]), "d": int(s["d"][b]), "mode": int(s["mode"][b]),
-                           "code": array_to_int(code[b], code_bits(cfg)),
+                           "code": array_to_int(s["code"][b], code_bits(cfg)),
                            "length": array_to_int(s["length"][b], length_bits(cfg)),
                            "field": array_to_int(s["signed"][b], 1),
                            "sign": array_to_int(s["sign"][b], 1),
                            "man": array_to_int(s["man"][b], fmt.man_bits),
                            "k": array_to_int(s["k"][b], width_bits(cfg))},
                 lambda b: {"o": array_to_int(s["packed"][b], 8)}, len(s["base"]))
+
+
+#: The whole encoder: N = 8 in the default suite, the reference config with the slow tests.
+TOP_CONFIGS = [Config("bf16", 8, 8, policy="vlc"),
+               pytest.param(Config("bf16", 32, 8, policy="vlc"), marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("cfg", TOP_CONFIGS, ids=["bf16_n8_t8_vlc", "bf16_n32_t8_vlc"])
+def test_encoder(cfg):
+    cfg, s = _case(cfg)
+    raw = (s["sign"].astype(np.uint64) << np.uint64(cfg.fmt.width - 1)) \
+        | (s["exp"].astype(np.uint64) << np.uint64(cfg.fmt.man_bits)) | s["man"].astype(np.uint64)
+    payloads = [array_to_int(row, cfg.fmt.width) for row in raw]
+    want = [array_to_int(row, 8) for row in s["packed"]]
+    StreamRun(FacetEncoder(cfg, 1), payloads, want, seed=_seed("vlc-enc-top" + cfg.name)).check()

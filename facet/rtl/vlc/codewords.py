@@ -1,30 +1,53 @@
-"""Stage ``codewords`` (`vlc` encoder): each value's codeword and its length."""
+"""Stage ``codewords`` (`vlc` encoder): each value's head, tail and codeword length."""
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from ...config import VLC_DEPTH_BITS, VLC_MODE_BITS, VLC_OFFSETS
 from ...vlc_code import DEPTHS, INF, MODES, NAN, ZERO, codebook
-from .._common import Stage
+from .._common import Stage, equals_const
 from .classes import class_layout
-from .depth import _possible
 
-__all__ = ["code_bits", "length_bits", "Codewords"]
+__all__ = ["code_bits", "length_bits", "tail_bits", "block_code", "Codewords"]
 
 
 def _codes(cfg, every=False):
     """The (mode, depth) pairs the depth stage can choose for ``cfg``: the others never fit.
-    With ``every``, every code a decoded header can name (a mode's offset at most D)."""
+    With ``every``, every code a decoded header can name."""
+    from .depth import possible
     if every:
-        return [(mode, d) for mode in range(MODES) for d in range(DEPTHS)
-                if mode == 3 or VLC_OFFSETS[mode] <= d]
-    return [(mode, d) for mode in range(MODES) for d in range(DEPTHS) if _possible(cfg, mode, d)]
+        return [(mode, d) for mode in range(MODES) for d in range(DEPTHS)]
+    return [(mode, d) for mode in range(MODES) for d in range(DEPTHS) if possible(cfg, mode, d)]
+
+
+def block_code(mode, d):
+    """The constants of the code (mode, D) the hardware works from, read off the model's
+    codebook: offset o, tail widths f10 and f11 of heads 10 and 11, whether the window has
+    w = 3 (j >= 4), the tail indices of ZERO, INF and NAN in G11, and whether it is mode 3's
+    all-two-bit code of D = 0."""
+    book = codebook(mode, d)
+    o = VLC_OFFSETS[mode] if mode < 3 and VLC_OFFSETS[mode] <= d else 0
+
+    def tail(cls):
+        word = book.get(cls, "")
+        return int(word[2:] or "0", 2)
+
+    heads = {}
+    for word in book.values():
+        heads.setdefault(word[:2], len(word) - 2)
+    return dict(o=o, f10=heads.get("10", 0), f11=heads.get("11", 0), j4=d + 1 - o >= 4,
+                z=tail(ZERO), zi=tail(INF), zn=tail(NAN), exc=mode == 3 and d == 0)
+
+
+def tail_bits(cfg, every=False):
+    """The longest tail of a code the depth stage can choose (``every``: of any code)."""
+    return max(max(p["f10"], p["f11"]) for p in (block_code(*c) for c in _codes(cfg, every)))
 
 
 def code_bits(cfg, every=False):
-    """The longest codeword of a code the depth stage can choose (``every``: of any code)."""
-    return max(len(w) for mode, d in _codes(cfg, every) for w in codebook(mode, d).values())
+    """Bits of a codeword: the two head bits and the longest tail."""
+    return 2 + tail_bits(cfg, every)
 
 
 def length_bits(cfg, every=False):
@@ -32,39 +55,18 @@ def length_bits(cfg, every=False):
     return code_bits(cfg, every).bit_length()
 
 
-def _block_params(cfg, every=False):
-    """Per (mode, depth): the code's offset o, its row of short window codewords (w = 0..3),
-    the ZERO and special codewords, and the escape codeword of distance o - 1."""
-    rows, params = [], {}
-    for mode, d in _codes(cfg, every):
-        o = VLC_OFFSETS[mode] if mode < 3 and VLC_OFFSETS[mode] <= d else 0
-        book = codebook(mode, d)
-        row = tuple(book.get(o + w) if o + w <= d else None for w in range(4))
-        if row not in rows:
-            rows.append(row)
-        params[mode, d] = dict(o=o, row=rows.index(row), zero=book[ZERO],
-                               special=book.get(INF, ""), escape=book.get(o - 1, "") if o else "",
-                               eb=(o - 1).bit_length() if o else 0)
-    return rows, params
-
-
-def _lsb_first(word):
-    """A codeword (first bit first) as an integer with its first bit on bit 0."""
-    return sum(1 << k for k, c in enumerate(word) if c == "1")
-
-
 class Codewords(Stage):
-    """Codeword and length of each value (golden model: :func:`facet.vlc.codewords`).
+    """Codeword and length of each value (golden model: :func:`facet.vlc.codewords`), in the
+    model's convention: ``h0 | h1 << 1 | g << 2`` (head bits, tail index g) and 2 + f.
 
-    The code word is given first bit on bit 0 (bit p is the bit of plane p), which is
-    what the class region is built from; the model's integer is the same bits MSB first.
-
-    Structure: the code of a block (mode, D) sets a handful of constants, looked up once per
-    block: the window offset o, which row of short window codewords applies, and the ZERO,
-    special and escape codewords. Per value, the class picks one of five shapes: a short
-    window codeword (w = t - o < 4: a 64-entry constant table), a long one (``1^(w-2) 0``: a
-    thermometer of w), the block's ZERO or special codeword (the NaN bit flips its last
-    bit), or the escape (the block's escape word with ``o - 1 - t`` in its last bits).
+    Structure: the code of a block (mode, D) fixes a few constants, looked up once per block
+    (:func:`block_code`). Per value: kept (t <= D), w = t - o (a 4-bit subtraction, its
+    borrow marks the classes above the window), and the head from w: ``00`` for w = 1,
+    ``01`` for w = 2, ``10`` for w = 0, 3 and t < o, ``11`` for the rest (w >= 4, ZERO and the
+    distances past D, Inf, NaN). The tail index is, under head ``10``, 0, 1 or
+    ``t + 1 + [j >= 4]``, and under head ``11`` ``w - 4`` or the block's ZERO / INF / NaN index;
+    its width is the block's f10 or f11. Mode 3 at D = 0 overrides the head (Inf/NaN, then
+    NaN or kept) and has no tails.
 
     Members
     -------
@@ -72,10 +74,10 @@ class Codewords(Stage):
         Class codes.
     d : ``In(4)``, mode : ``In(2)``
         Depth and mode.
-    code : ``Out(data.ArrayLayout(16, N))``
-        Codewords, first bit on bit 0, zero above the length.
-    length : ``Out(data.ArrayLayout(5, N))``
-        Codeword lengths.
+    code : ``Out(data.ArrayLayout(code_bits, N))``
+        Codewords, h0 on bit 0, h1 on bit 1, the tail index above.
+    length : ``Out(data.ArrayLayout(length_bits, N))``
+        Codeword lengths, 2 + f.
 
     Parameters
     ----------
@@ -99,72 +101,50 @@ class Codewords(Stage):
     def elaborate(self, platform):
         m = Module()
         every = self._every
-        rows, params = _block_params(self._cfg, every)
-        cb, lb = code_bits(self._cfg, every), length_bits(self._cfg, every)
+        cfg = self._cfg
+        tb = tail_bits(cfg, every)
         db = (DEPTHS - 1).bit_length()
         # Per block: the constants of the code, one lookup on (mode, D).
-        o = Signal(3)
-        row = Signal(range(len(rows)))
-        zbits, zlen = Signal(cb), Signal(lb)
-        sbits, slen = Signal(cb), Signal(lb)
-        ebits, elen = Signal(cb), Signal(lb)
-        npos = Signal(cb)  # the NaN bit: the last bit of the special codeword
-        eb3 = Signal()            # the escape ends in 3 bits (mode 2), else in 1
-        long_ok = Signal()        # the window has classes w >= 4
+        o = Signal(3, name="o")
+        f10, f11 = Signal(2, name="f10"), Signal(3, name="f11")
+        j4, exc = Signal(name="j4"), Signal(name="exc")
+        z, zi, zn = Signal(4, name="z"), Signal(4, name="zi"), Signal(4, name="zn")
+        consts = (o, f10, f11, j4, z, zi, zn, exc)
         with m.Switch(Cat(self.d, self.mode)):
-            for (mode, d), p in params.items():
+            for mode, d in _codes(cfg, every):
+                p = block_code(mode, d)
                 with m.Case(d | (mode << VLC_DEPTH_BITS)):
-                    m.d.comb += [o.eq(p["o"]), row.eq(p["row"]),
-                                 zbits.eq(_lsb_first(p["zero"])), zlen.eq(len(p["zero"])),
-                                 sbits.eq(_lsb_first(p["special"])), slen.eq(len(p["special"])),
-                                 ebits.eq(_lsb_first(p["escape"])), elen.eq(len(p["escape"])),
-                                 npos.eq((1 << len(p["special"])) >> 1), eb3.eq(p["eb"] == 3),
-                                 long_ok.eq(d + 1 - p["o"] > 4)]
+                    m.d.comb += [sig.eq(int(p[key])) for sig, key in zip(
+                        consts, ("o", "f10", "f11", "j4", "z", "zi", "zn", "exc"))]
             with m.Default():   # codes the depth stage never chooses
-                m.d.comb += [x.eq(0) for x in (o, row, zbits, zlen, sbits, slen, ebits, elen,
-                                               npos, eb3, long_ok)]
-        for i in range(self._cfg.n):
+                m.d.comb += [sig.eq(0) for sig in consts]
+        for i in range(cfg.n):
             cls = self.cls[i]
             t = cls[:db]
-            dist = ~cls[db]
-            kept = dist & (t <= self.d)
-            esc = kept & (t < o)
-            w = Signal(5, name=f"w{i}")
+            kept = Signal(name=f"kept{i}")
+            m.d.comb += kept.eq(~cls[db] & (t <= self.d))
+            nan, inf = equals_const(cls, NAN), equals_const(cls, INF)
+            w = Signal(db + 1, name=f"w{i}")
             m.d.comb += w.eq(t - o)
-            short_c, short_l = Signal(4, name=f"sc{i}"), Signal(3, name=f"sl{i}")
-            with m.Switch(Cat(w[:2], row)):
-                for r, words in enumerate(rows):
-                    for wv, word in enumerate(words):
-                        if word is not None:
-                            with m.Case(wv | (r << 2)):
-                                m.d.comb += [short_c.eq(_lsb_first(word)), short_l.eq(len(word))]
-                with m.Default():
-                    m.d.comb += [short_c.eq(0), short_l.eq(0)]
-            long_ = Signal(name=f"long{i}")
-            m.d.comb += long_.eq(long_ok & (w[2:] != 0))
-            # 1^(w-2) 0: ones below w - 2.
-            therm = Cat(*[w > k + 2 for k in range(cb)])
-            # The escape: o - 1 - t in the last eb bits, MSB first.
-            v = Signal(3, name=f"esc{i}")
-            m.d.comb += v.eq(o - 1 - t)
-            vbits = Signal(cb, name=f"escbits{i}")
-            with m.Switch(Cat(elen, eb3)):
-                for el, eb in sorted({(len(p["escape"]), p["eb"]) for p in params.values()
-                                      if p["escape"]}):
-                    with m.Case(el | (int(eb == 3) << lb)):
-                        m.d.comb += vbits.eq(Cat(*[v[eb - 1 - q] for q in range(eb)]) << (el - eb))
-                with m.Default():
-                    m.d.comb += vbits.eq(0)
-            nan = cls == NAN
-            special = (cls == INF) | nan
-            with m.If(special):
-                m.d.comb += [self.code[i].eq(sbits | Mux(nan, npos, 0)), self.length[i].eq(slen)]
-            with m.Elif(~kept):
-                m.d.comb += [self.code[i].eq(zbits), self.length[i].eq(zlen)]
-            with m.Elif(esc):
-                m.d.comb += [self.code[i].eq(ebits | vbits), self.length[i].eq(elen)]
-            with m.Elif(long_):
-                m.d.comb += [self.code[i].eq(therm), self.length[i].eq(w - 1)]
-            with m.Else():
-                m.d.comb += [self.code[i].eq(short_c), self.length[i].eq(short_l)]
+            above, wl = w[db], w[:db]
+            inside = kept & ~above
+            s00 = inside & equals_const(wl, 1)
+            s01 = inside & equals_const(wl, 2)
+            w3 = equals_const(wl, 3)
+            s10 = kept & (above | equals_const(wl, 0) | w3)
+            s11 = ~(s00 | s01 | s10)
+            # Tail indices: G10 = [w 0, w 3, t = 0 .. o - 1], G11 = [w 4 .., ZERO, INF, NaN].
+            g10 = Signal(3, name=f"g10_{i}")
+            m.d.comb += g10.eq(Mux(above, t[:3] + 1 + j4, w3))
+            g11 = Signal(4, name=f"g11_{i}")
+            m.d.comb += g11.eq(Mux(kept, wl - 4, Mux(nan, zn, Mux(inf, zi, z))))
+            h0 = Signal(name=f"h0_{i}")
+            h1 = Signal(name=f"h1_{i}")
+            g = Signal(max(tb, 1), name=f"g{i}")
+            m.d.comb += [h0.eq(Mux(exc, inf | nan, s10 | s11)),
+                         h1.eq(Mux(exc, nan | kept, s01 | s11)),
+                         g.eq(Mux(exc | ~h0, 0, Mux(h1, g11, g10)))]
+            f = Mux(h0, Mux(h1, f11, f10), 0)
+            m.d.comb += [self.code[i].eq(Cat(h0, h1, g[:tb] if tb else Const(0, 0))),
+                         self.length[i].eq(f + 2)]
         return m

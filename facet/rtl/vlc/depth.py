@@ -1,64 +1,88 @@
 """Stage ``depth`` (`vlc` policy): the significance depth D and the code mode of a block."""
 
-import numpy as np
+import functools
+
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib.wiring import In, Out
 
 from ...config import VLC_DEPTH_BITS, VLC_MODE_BITS, VLC_OFFSETS
-from ...vlc_code import DEPTHS, INF, NAN, ZERO, _code_table, _cost_table
+from ...vlc_code import DEPTHS, INF, NAN, ZERO, codebook
 from .._common import Stage, any_bits
-from ..prefix import less_equal
+from ..prefix import csa_sum, less_equal
 from .histogram import hist_layout
 from .linear import Sums
 
-__all__ = ["cost_bits", "form_bits", "Depth"]
+__all__ = ["cost_bits", "possible", "candidate", "Depth"]
+
+#: The longest tail of any code (head 11 of mode 3 at D = 15: 15 classes).
+_TAIL_MAX = 4
 
 
 def cost_bits(cfg):
-    """Bits of a code cost (header, codes and signs): at most H + 16 * N."""
-    return int(cfg.header_bits + _code_table(cfg.fmt.man_bits).max() * cfg.n).bit_length()
+    """Bits of a code cost (header, codes and signs): at most H + N * (2 + 4 + 1)."""
+    return (cfg.header_bits + cfg.n * (2 + _TAIL_MAX + 1)).bit_length()
 
 
-def _possible(cfg, mode, d):
-    """Whether some block of N values fits (mode, D): every class costs at least its
-    cheapest codeword, so most deep candidates never fit and are not built."""
-    full, _ = _cost_table(cfg.fmt.man_bits)
-    w = full[mode, d] if mode == 3 else np.delete(full[mode, d], [INF, NAN])
-    offset = VLC_OFFSETS[mode] if mode < 3 else 0
-    return offset <= d and cfg.header_bits + cfg.n * int(w.min()) <= cfg.budget
+@functools.lru_cache(maxsize=None)
+def candidate(mode, d):
+    """The tail part of the cost of code (mode, D), ``f10 * S(G10) + f11 * (N - cum(x))``:
+    ``(f10, g10, f11, x)`` with g10 the distances of head 10 and ``0 .. x`` the distances
+    of heads 00, 01 and 10 (every other value, ZERO and Inf/NaN among them, has head 11)."""
+    book = codebook(mode, d)
+    heads = {}
+    for c, word in book.items():
+        heads.setdefault(word[:2], []).append(c)
+    f = {h: len(book[cs[0]]) - 2 for h, cs in heads.items()}
+    g10 = tuple(sorted(c for c in heads.get("10", []) if c < DEPTHS))
+    low = sorted(c for h in ("00", "01", "10") for c in heads.get(h, []) if c < DEPTHS)
+    assert low == list(range(len(low)))          # a prefix of the distances
+    return f.get("10", 0), g10, f.get("11", 0), len(low) - 1
 
 
-def form_bits(cfg):
-    """Two's-complement width of the cost sums of the depth search: it holds every cost at
-    P = D - 1 and, with its sign, every difference of two modes, of the candidates that
-    are built."""
-    full, _ = _cost_table(cfg.fmt.man_bits)
-    cost = diff = 0
-    for mode in range(4):
-        for d in range(DEPTHS):
-            if _possible(cfg, mode, d):
-                cost = max(cost, cfg.header_bits + cfg.n * int(full[mode, d].max()))
-                diff = max(diff, cfg.n * int(np.abs(full[mode, d] - full[0, d]).max()))
-    return max(cost.bit_length(), diff.bit_length() + 1)
+def _weights(cfg, mode, d):
+    """Bits each class costs at (mode, D), mantissa at P = D - 1 included."""
+    book = codebook(mode, d)
+    out = {}
+    for c in list(range(DEPTHS)) + [ZERO, INF, NAN]:
+        if c in (INF, NAN) and mode != 3:
+            continue
+        kept = c < DEPTHS and c <= d
+        word = book[c] if (kept or c >= ZERO) else book[ZERO]
+        out[c] = len(word) + (kept or c in (INF, NAN)) + \
+            (min(max(d - 1 - c, 0), cfg.fmt.man_bits) if kept else 0)
+    return out
+
+
+def possible(cfg, mode, d):
+    """Whether some block of N values can take (mode, D): the mode's offset is at most D, and
+    the class D itself (when D > 0) plus N - 1 values of the cheapest class fit."""
+    if mode < 3 and VLC_OFFSETS[mode] > d:
+        return False
+    w = _weights(cfg, mode, d)
+    least = min(w.values())
+    return cfg.header_bits + (cfg.n - 1) * least + (w[d] if d else least) <= cfg.budget
 
 
 class Depth(Stage):
     """D, the mode and the code cost of a block (golden model: :func:`facet.vlc.depth`).
 
-    The 64 costs ``C(D, m, D - 1)`` are not 64 weighted sums of the histogram. Per depth D:
+    With two-bit heads the cost of a candidate (D, m) at P = D - 1 is
 
-    * ``C(D, 0, D - 1)``, as a linear form on shared prefix counts (:mod:`.linear`): a group
-      sum of the classes 0..3 shared by every D >= 4, the count of class D, and the mantissa
-      ramp ``Q(D - 2 - M)``; two or three terms.
-    * the other modes as offsets ``C(D, m, D - 1) - C(D, 0, D - 1)``. Where the code of mode
-      m has a window of 4 classes or more (D >= o + 3), the offset does not depend on D, so
-      it is one sum for all those depths; only the short windows have their own.
-    * the cheapest of the allowed offsets (strictly smaller wins: the lowest mode on a tie),
-      once per distinct set of offsets, and for blocks with Inf/NaN the mode-3 offset.
-    * the cost of the cheapest mode (one adder) and its test against B.
+        C - H - 2N = sp + cum(D) + mant(D) + f10 * S(G10) + f11 * (N - cum(x))
 
-    Then D is the largest present D that fits (a priority pick), and the code cost is the
-    picked cost less the mantissa bits at D - 1, ``Q(D - 2) - Q(D - 2 - M)``.
+    (sp: Inf and NaN, cum(x) = n_0 + ... + n_x, mant(D) = Q(D - 2) - Q(D - 2 - M) the
+    mantissas at D - 1, :mod:`.linear`). The first three terms do not depend on the mode:
+    per D one carry-save sum gives the room ``R(D) = B - H - 2N - sp - cum(D) - mant(D)``.
+    The tail term ``T(m, D)`` takes few distinct values (f10 and f11 are steps of D, the
+    group sums are shared by all D >= o + 3 of a mode): each is built once and compared with
+    the room of every D that uses it. Candidates no block can take (:func:`possible`) are
+    not built.
+
+    D is the largest D that is present (or 0) and has a fitting allowed mode (mode 3 for a
+    block with Inf/NaN, else 0..2), a priority pick. The mode is chosen only there: the tail
+    terms of the picked D (AND-OR selects over the distinct terms of each mode), the
+    cheapest by two compares (strictly smaller
+    wins: the lowest mode on a tie), and the code cost ``H + 2N + sp + cum(D) + T``.
 
     Members
     -------
@@ -80,105 +104,109 @@ class Depth(Stage):
         m = Module()
         cfg = self._cfg
         n, mb, h = cfg.n, cfg.fmt.man_bits, cfg.header_bits
-        w = form_bits(cfg)
-        full, _ = _cost_table(mb)
-        full = full.astype(np.int64)
-        offs = VLC_OFFSETS + (0,)
+        room0 = cfg.budget - h - 2 * n
+        tmax = n * (3 + _TAIL_MAX)                  # f10 * S10 + f11 * rest <= 4N
+        tw = (tmax + 1).bit_length()                # tail terms, all ones = "not built"
+        w = max(room0.bit_length(), (n * (1 + mb) - room0).bit_length(), tw) + 1
         sums = Sums(m, self.hist, n, w, name="lin")
         special = Signal(name="special")
         m.d.comb += special.eq(any_bits(self.hist[INF]) | any_bits(self.hist[NAN]))
 
-        offsets, picks = {}, {}
+        def group(classes):
+            """Shared signal of the count of ``classes`` (a prefix: cum)."""
+            if list(classes) == list(range(len(classes))):
+                return sums.signal(("cum", len(classes) - 1))
+            return sums.signal(("low", tuple(int(c in classes) for c in range(max(classes) + 1))))
 
-        def offset(weights, split, name):
-            key = (tuple(int(x) for x in weights), split)
-            if key not in offsets:
-                offsets[key] = sums.form(weights, split=split, name=name)
-            return key, offsets[key]
+        rests, tails = {}, {}
 
-        def cheapest(cands):
-            """(offset, mode) of the cheapest of ``cands`` = ((mode, key, signal), ...)."""
-            tag = tuple((mode, key) for mode, key, _ in cands)
-            if tag not in picks:
-                best = cands[0][2]
-                bmode = Const(cands[0][0], VLC_MODE_BITS)
-                for mode, _, sig in cands[1:]:
-                    diff = Signal(w, name=f"dcmp{len(picks)}_{mode}")
-                    m.d.comb += diff.eq(sig - best)
-                    nb = Signal(w, name=f"dbest{len(picks)}_{mode}")
-                    nm = Signal(VLC_MODE_BITS, name=f"dmode{len(picks)}_{mode}")
-                    m.d.comb += [nb.eq(Mux(diff[w - 1], sig, best)),
-                                 nm.eq(Mux(diff[w - 1], mode, bmode))]
-                    best, bmode = nb, nm
-                picks[tag] = (best, bmode)
-            return picks[tag]
+        def rest(x):
+            """N - cum(x): the values of head 11."""
+            if x not in rests:
+                r = Signal(n.bit_length(), name=f"rest{x}")
+                m.d.comb += r.eq(n - sums.signal(("cum", x)))
+                rests[x] = r
+            return rests[x]
 
-        def possible(mode, d):
-            return _possible(cfg, mode, d)
+        def tail(key):
+            f10, g10, f11, x = key
+            if key not in tails:
+                parts = [(group(g10), b) for b in range(2) if (f10 >> b) & 1] + \
+                        [(rest(x), b) for b in range(3) if (f11 >> b) & 1]
+                tails[key] = csa_sum(m, parts, tw, name=f"tail{len(tails)}") if parts \
+                    else Const(0, tw)
+            return tails[key]
 
-        costs, modes, oks, mants = [], [], [], []
+        built = {}       # (mode, d) -> tail signal
+        oks, cums = [], []
         for d in range(DEPTHS):
-            plain = [mode for mode in range(3) if possible(mode, d)]
-            has3 = possible(3, d)
-            if not plain and not has3:
-                costs.append(Const(0, w))
-                modes.append(Const(0, VLC_MODE_BITS))
+            modes = [mode for mode in range(4) if possible(cfg, mode, d)]
+            if not modes:
                 oks.append(Const(0, 1))
-                mants.append(Const(0, w))
                 continue
-            base = full[0, d].copy()
-            base[INF] = base[NAN] = base[ZERO]   # blocks without Inf/NaN: no sp term
-            cands = []
-            for mode in plain:
-                if mode == 0:
-                    cands.append((0, None, Const(0, w)))
-                    continue
-                diff = full[mode, d] - full[0, d]
-                diff[INF] = diff[NAN] = diff[ZERO]
-                key, sig = offset(diff, offs[mode] + 4, f"off{mode}_{d}")
-                cands.append((mode, key, sig))
-            best, bmode = cheapest(cands) if cands else (Const(0, w), Const(0, VLC_MODE_BITS))
-            if has3:
-                _, d3 = offset(full[3, d] - base, 4, f"off3_{d}")
-                adj = Mux(special, d3, best)
-            else:
-                adj = best
-            cost = sums.form(base, depth=d, man_bits=mb, name=f"cost{d}", extra=[Const(h, w), adj])
-            mode = Signal(VLC_MODE_BITS, name=f"mode{d}")
-            m.d.comb += mode.eq(Mux(special, 3, bmode))
+            terms = [(-1, ("sp",)), (-1, ("cum", d))]
+            terms += [(-1, ("Q", d - 2))] if d >= 2 else []
+            terms += [(1, ("Q", d - 2 - mb))] if d - 2 - mb >= 0 else []
+            room = sums.evaluate(room0, terms, f"room{d}")
+            fits = {}
+            for mode in modes:
+                built[mode, d] = t = tail(candidate(mode, d))
+                fits[mode] = ~room[w - 1] & less_equal(m, t, room[:w - 1], name=f"fit{mode}_{d}_")
+            plain = Cat(*[fits[k] for k in fits if k < 3]).any() if any(k < 3 for k in fits) \
+                else Const(0, 1)
             ok = Signal(name=f"ok{d}")
-            fit = less_equal(m, cost, Const(cfg.budget, w), name=f"fit{d}_")
-            allowed = Mux(special, int(has3), int(bool(plain)))
-            m.d.comb += ok.eq(fit & allowed & (any_bits(self.hist[d]) if d else 1))
-            costs.append(cost)
-            modes.append(mode)
+            m.d.comb += ok.eq(Mux(special, fits.get(3, Const(0, 1)), plain)
+                              & (any_bits(self.hist[d]) if d else 1))
             oks.append(ok)
-            # Mantissa bits at P = D - 1: Q(D - 2) - Q(D - 2 - M).
-            terms = ([(1, ("Q", d - 2))] if d >= 2 else []) + \
-                ([(-1, ("Q", d - 2 - mb))] if d - 2 - mb >= 0 else [])
-            mants.append(sums._evaluate(0, terms, f"mant{d}"))
 
         # Priority pick of the largest D that is present (or 0) and fits.
-        pick, higher = [], Const(0, 1)
+        pick, higher = {}, Const(0, 1)
         for d in reversed(range(DEPTHS)):
             s = Signal(name=f"pick{d}")
             m.d.comb += s.eq((oks[d] if d else 1) & ~higher)
             nh = Signal(name=f"higher{d}")
             m.d.comb += nh.eq(higher | oks[d])
             higher = nh
-            pick.append((d, s))
+            pick[d] = s
+        m.d.comb += self.d.eq(Cat(*[Cat(*[s for d, s in pick.items() if (d >> b) & 1]).any()
+                                     for b in range(VLC_DEPTH_BITS)]))
 
         def select(values, width, name):
+            """AND-OR select of ``values[d]`` by the pick."""
             out = Signal(width, name=name)
             m.d.comb += out.eq(Cat(*[
-                Cat(*[values[d][b] & s for d, s in pick if b < len(values[d])]).any()
+                Cat(*[values[d][b] & s for d, s in pick.items() if d in values]).any()
                 for b in range(width)]))
             return out
 
-        m.d.comb += self.d.eq(Cat(*[Cat(*[s for d, s in pick if (d >> b) & 1]).any()
-                                     for b in range(VLC_DEPTH_BITS)]))
-        m.d.comb += self.mode.eq(select(modes, VLC_MODE_BITS, "pmode"))
-        cost = select(costs, w, "pcost")
-        mant = select(mants, w, "pmant")
-        m.d.comb += self.cost.eq(cost - mant)
+        def select_tail(mode):
+            """The tail term of ``mode`` at the picked D (all ones if it is not built there):
+            an AND-OR over the distinct terms, each enabled by the picks of its depths."""
+            groups = {}
+            for d in range(DEPTHS):
+                key = candidate(mode, d) if (mode, d) in built else None
+                groups.setdefault(key, []).append(pick[d])
+            out = Signal(tw, name=f"tsel{mode}")
+            terms = []
+            for key, picks in groups.items():
+                on = Signal(name=f"on{mode}_{len(terms)}")
+                m.d.comb += on.eq(Cat(*picks).any())
+                terms.append((tails[key] if key is not None else Const(-1, tw), on))
+            m.d.comb += out.eq(Cat(*[Cat(*[v[b] & on for v, on in terms]).any()
+                                     for b in range(tw)]))
+            return out
+
+        sel = [select_tail(k) for k in range(4)]
+        # The cheapest of modes 0..2 at the picked D: strictly smaller wins.
+        one = less_equal(m, sel[0], sel[1], name="m01_")           # mode 0 unless 1 < 0
+        best01 = Signal(tw, name="best01")
+        m.d.comb += best01.eq(Mux(one, sel[0], sel[1]))
+        two = ~less_equal(m, best01, sel[2], name="m2_")
+        best = Signal(tw, name="best")
+        m.d.comb += best.eq(Mux(special, sel[3], Mux(two, sel[2], best01)))
+        m.d.comb += self.mode.eq(Mux(special, 3, Mux(two, 2, Mux(one, 0, 1))))
+        cum = select({d: sums.signal(("cum", d)) for d in range(DEPTHS)
+                      if d in {dd for _, dd in built}}, n.bit_length(), "csel")
+        m.d.comb += self.cost.eq(csa_sum(m, [Const(h + 2 * n, len(self.cost)), sums.signal(("sp",)),
+                                             cum, best], len(self.cost), name="cost"))
         return m

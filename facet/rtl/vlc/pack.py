@@ -1,4 +1,4 @@
-"""Stage ``pack`` (`vlc` encoder): header, class region and value fields of a block."""
+"""Stage ``pack`` (`vlc` encoder): header, head planes, tails and value fields of a block."""
 
 from types import SimpleNamespace
 
@@ -7,12 +7,10 @@ from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from ...config import VLC_DEPTH_BITS, VLC_MODE_BITS
-from ...vlc_code import codebook
 from .._common import Stage
-from ..network import compact, compaction_control
 from ..pack_mantissa import RegionNetwork
-from ..prefix import csa_sum, prefix_sums
-from .codewords import _codes, code_bits, length_bits
+from ..prefix import prefix_sums
+from .codewords import code_bits, length_bits, tail_bits
 from .widths import width_bits
 
 __all__ = ["Pack"]
@@ -22,14 +20,13 @@ class Pack(Stage):
     """The packed block (golden model: :func:`facet.vlc.pack`).
 
     * **header**: b, D and the mode in the first H bits (wiring).
-    * **class region**, from bit H up: plane p holds bit p of the codewords longer than p.
-      Per plane, the N-element compaction network of :mod:`facet.rtl.network` (1-bit
-      elements, the mask ``length_i > p``), and the compacted plane shifted to its offset
-      ``H + cnt_0 + ... + cnt_(p-1)``. Only the planes a code of the config can reach are
-      built (:func:`.codewords.code_bits`); a plane every codeword reaches is not compacted.
+    * **head planes**: h0 of value i at bit H + i, h1 at bit H + N + i (wiring).
+    * **tails**, from bit H + 2N up, value-major: value i's tail (f_i = length_i - 2 <= 4
+      bits, LSB first) at ``S_i = f_0 + ... + f_(i-1)`` above H + 2N, a chain of adders,
+      placed by the element-major network of the mantissa region
+      (:class:`facet.rtl.pack_mantissa.RegionNetwork`) on 4-bit fields.
     * **value fields**, from bit B down: the (M+1)-bit field of each signed value (sign above
-      its k_i leading mantissa bits) through the element-major network of the
-      ``significance`` mantissa region (:class:`facet.rtl.pack_mantissa.RegionNetwork`), at
+      its k_i leading mantissa bits) through the same network on (M+1)-bit fields, at
       offsets ``sigma_i``, a prefix sum of the field widths.
 
     Members
@@ -37,7 +34,7 @@ class Pack(Stage):
     base : ``In(E)``, d : ``In(4)``, mode : ``In(2)``
         Header fields.
     code, length : ``In(data.ArrayLayout(code_bits, N))``, ``In(data.ArrayLayout(...))``
-        Codewords (first bit on bit 0) and lengths, as :class:`.codewords.Codewords` gives them.
+        Codewords (h0, h1, tail index) and lengths, as :class:`.codewords.Codewords` gives them.
     field, sign : ``In(data.ArrayLayout(1, N))``
         Which values have a field (the model's ``signed``), and the signs.
     man : ``In(data.ArrayLayout(M, N))``, k : ``In(data.ArrayLayout(bitlength(M), N))``
@@ -61,31 +58,20 @@ class Pack(Stage):
         m = Module()
         cfg = self._cfg
         n, mb, b, h = cfg.n, cfg.fmt.man_bits, cfg.budget, cfg.header_bits
+        tb = max(tail_bits(cfg), 2)
         header = Cat(self.base, self.d, self.mode)
+        heads = Cat(*[self.code[i][0] for i in range(n)], *[self.code[i][1] for i in range(n)])
 
-        # Class region: plane by plane.
-        shortest = min(len(w) for mode, d in _codes(cfg) for w in codebook(mode, d).values())
-        region = []
-        offset = Const(h, b.bit_length())
-        for p in range(code_bits(cfg)):
-            live = [self.length[i] > p for i in range(n)]
-            bits = [self.code[i][p] for i in range(n)]
-            if p < shortest:   # every codeword has bit p: the plane is whole
-                word, count = Cat(*bits), Const(n, (n).bit_length())
-            else:
-                mask = Signal(n, name=f"live{p}")
-                m.d.comb += mask.eq(Cat(*live))
-                sels, valid, _ = compaction_control(m, mask, n, name=f"c{p}")
-                got = compact(m, sels, bits, [1] * n, name=f"f{p}")
-                word = Signal(n, name=f"plane{p}")
-                m.d.comb += word.eq(Cat(*[got[j] & valid[j] for j in range(n)]))
-                count = csa_sum(m, live, n.bit_length(), name=f"cnt{p}")
-            placed = Signal(b, name=f"placed{p}")
-            m.d.comb += placed.eq(Cat(word, Const(0, b - n)) << offset)
-            region.append(placed)
-            nxt = Signal(b.bit_length(), name=f"off{p + 1}")
-            m.d.comb += nxt.eq(offset + count)
-            offset = nxt
+        # Tails: value-major from H + 2N, LSB first.
+        tw = [Signal(range(tb + 1), name=f"tw{i}") for i in range(n)]
+        for i in range(n):
+            m.d.comb += tw[i].eq(self.length[i] - 2)
+        # A chain: the tail offsets are ready long before the field offsets, which wait for
+        # precision and widths, so the smallest prefix sum costs no depth.
+        start = prefix_sums(m, tw, lambda i: i * tb, name="tpos")
+        tnet = RegionNetwork(m, SimpleNamespace(n=n, fmt=SimpleNamespace(man_bits=tb)), start[:n])
+        tails = tnet.compact(tnet.scatter([self.code[i][2:] for i in range(n)]))
+        tcap = min(tnet.width, b - h - 2 * n)
 
         # Value fields: sign, then the k_i leading mantissa bits, value 0 at the top.
         widths = [Signal(range(mb + 2), name=f"fw{i}") for i in range(n)]
@@ -98,10 +84,8 @@ class Pack(Stage):
                       *[self.man[i][mb - 1 - t] & self.field[i] & (self.k[i] > t)
                         for t in range(mb)]) for i in range(n)]
         x = net.compact(net.scatter(fields))
-        cap = min(n * (mb + 1), b - h)
+        cap = min(n * (mb + 1), b - h - 2 * n)     # C <= B: the heads take 2N bits
         top = Cat(*[x[q] for q in reversed(range(cap))])
-        out = Const(0, b)
-        for r in region:
-            out = out | r
-        m.d.comb += self.o.eq(Cat(header, Const(0, b - len(header))) | out | (top << (b - cap)))
+        low = Cat(header, heads, tails[:tcap])
+        m.d.comb += self.o.eq(Cat(low, Const(0, b - len(low))) | (top << (b - cap)))
         return m
