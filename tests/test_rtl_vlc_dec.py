@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 import pytest
 
-from facet import vlc
+from facet import vlc, vlc_code
 from facet.config import Config
 from facet.config import VLC_OFFSETS
 from facet.rtl.vlc import Cost, Header, Reconstruct, UnpackClasses, UnpackFields
@@ -110,11 +110,7 @@ def _region(row, cfg):
     return _int(row, cfg.header_bits, cfg.budget)
 
 
-# The walk of 16 planes simulates slowly at N = 32: those configs run in the slow suite.
-SLOW_WALK = [pytest.param(c, marks=pytest.mark.slow) if c.n == 32 else c for c in CONFIGS]
-
-
-@pytest.mark.parametrize("cfg", SLOW_WALK, ids=IDS)
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_unpack_classes(cfg):
     packed = blocks(cfg, "unpack_classes")
     _, d, mode = vlc.header(packed, cfg)
@@ -124,9 +120,36 @@ def test_unpack_classes(cfg):
                 lambda i: {"cls": array_to_int(cls[i], 5)}, len(packed))
 
 
+def test_unpack_classes_every_code():
+    """Every head and tail index of every code a header can name, for the first value and
+    for the last, whose tail follows N - 1 tails of head 11."""
+    cfg = CONFIGS[-1]
+    n, h, e = cfg.n, cfg.header_bits, cfg.fmt.exp_bits
+    _, _, tail, _ = vlc_code._code_lookup()
+    words = []
+    for code in range(vlc_code.MODES * vlc_code.DEPTHS):
+        mode, d = divmod(code, vlc_code.DEPTHS)
+        f11 = int(tail[code * 4 + 3])
+        for head in range(4):
+            for g in range(1 << int(tail[code * 4 + head])):
+                for v in (0, n - 1):
+                    heads = [3] * v + [head] + [0] * (n - 1 - v)
+                    bits = sum(((x & 1) << i) | ((x >> 1) << (n + i)) for i, x in enumerate(heads))
+                    bits |= g << (2 * n + v * f11)
+                    words.append((bits << h | d << e | mode << (e + 4)) & ((1 << cfg.budget) - 1))
+    packed = np.array([list(w.to_bytes(cfg.budget_bytes, "little")) for w in words], np.uint8)
+    _, d, mode = vlc.header(packed, cfg)
+    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
+    assert set(np.unique(cls)) == set(range(vlc_code.NCLASS))
+    check_stage(UnpackClasses(cfg),
+                lambda i: {"i": _region(packed[i], cfg), "d": int(d[i]), "mode": int(mode[i])},
+                lambda i: {"cls": array_to_int(cls[i], 5)}, len(packed))
+
+
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_cost(cfg):
-    """The decoded blocks' classes, then random classes in every code a header can name."""
+    """The decoded blocks' classes, then random classes in every code a header can name:
+    distances up to D, ZERO, and Inf and NaN in mode 3 (the classes a decoder gives)."""
     packed = blocks(cfg, "cost")
     _, d, mode = vlc.header(packed, cfg)
     cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
@@ -136,15 +159,16 @@ def test_cost(cfg):
     code = np.repeat(np.array(codes), rep, axis=0)
     mode = np.concatenate([mode, code[:, 0]])
     d = np.concatenate([d, code[:, 1]])
-    # Distances 0..15 and ZERO, the specials only in mode 3 (the only mode that codes them).
-    top = np.where(code[:, 0] == 3, vlc.NAN + 1, vlc.ZERO + 1)
-    rnd = (rng.random((len(code), cfg.n)) * top[:, None]).astype(np.uint8)
-    near = np.minimum(rnd, code[:, 1:2] + 1).astype(np.uint8)      # the window and just below
-    rnd = np.where(rng.random((len(code), 1)) < 0.5, rnd, np.where(rnd > vlc.ZERO, rnd, near))
+    top = code[:, 1:2] + 1
+    rnd = (rng.random((len(code), cfg.n)) * (top + 3)).astype(np.uint8)
+    rnd = np.where(rnd < top, rnd, np.where(code[:, :1] == 3, vlc.ZERO + rnd - top, vlc.ZERO))
+    rnd = np.where(rnd > vlc.NAN, vlc.ZERO, rnd).astype(np.uint8)
     cls = np.concatenate([cls, rnd])
-    want = vlc.cost(vlc.histogram(cls), d, mode, cfg)
+    hist = vlc.histogram(cls)
+    want = vlc.cost(hist, d, mode, cfg)
+    cb = cfg.n.bit_length()
     check_stage(Cost(cfg),
-                lambda i: {"cls": array_to_int(cls[i], 5), "d": int(d[i]), "mode": int(mode[i])},
+                lambda i: {"hist": array_to_int(hist[i], cb), "d": int(d[i]), "mode": int(mode[i])},
                 lambda i: {"cost": int(want[i])}, len(cls))
 
 

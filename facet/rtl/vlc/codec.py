@@ -90,7 +90,7 @@ def build_decoder(m, pipe, cuts, cfg, blk):
     if "classes" in cuts:
         b, d, mode, cls, region = pipe.register(b, d, mode, cls, region)
     drive(m, histogram, cls=cls)
-    drive(m, cost, cls=cls, d=d, mode=mode)
+    drive(m, cost, hist=histogram.hist, d=d, mode=mode)
     drive(m, precision, hist=histogram.hist, d=d, cost=cost.cost)
     drive(m, widths, cls=cls, d=d, p=precision.p, left=precision.left)
     drive(m, unpack_fields, i=region, signed=signed_flags(m, cls, d), k=widths.k)
