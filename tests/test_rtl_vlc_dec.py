@@ -19,6 +19,7 @@ from facet import vlc, vlc_code
 from facet.config import Config
 from facet.config import VLC_OFFSETS
 from facet.rtl.vlc import Cost, Header, Reconstruct, UnpackClasses, UnpackFields
+from facet.rtl.vlc.unpack_classes import class_region_bits
 from facet.rtl.vlc.unpack_fields import field_region_bits
 from tb.combinational import check_stage
 from tb.ports import array_to_int
@@ -107,7 +108,7 @@ def test_header_mode_fallback():
 
 
 def _region(row, cfg):
-    return _int(row, cfg.header_bits, cfg.budget)
+    return _int(row, cfg.header_bits, cfg.header_bits + class_region_bits(cfg))
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)

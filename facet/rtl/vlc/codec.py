@@ -14,7 +14,7 @@ from .histogram import Histogram
 from .pack import Pack
 from .precision import Precision
 from .reconstruct import Reconstruct
-from .unpack_classes import UnpackClasses
+from .unpack_classes import UnpackClasses, class_region_bits
 from .unpack_fields import UnpackFields, field_region_bits
 from .widths import Widths
 
@@ -85,7 +85,7 @@ def build_decoder(m, pipe, cuts, cfg, blk):
     if "input" in cuts:
         blk, = pipe.register(blk)
     drive(m, header, i=blk[:h])
-    drive(m, unpack_classes, i=blk[h:], d=header.d, mode=header.mode)
+    drive(m, unpack_classes, i=blk[h:h + class_region_bits(cfg)], d=header.d, mode=header.mode)
     b, d, mode, cls, region = header.base, header.d, header.mode, unpack_classes.cls, blk[budget - cap:]
     if "classes" in cuts:
         b, d, mode, cls, region = pipe.register(b, d, mode, cls, region)

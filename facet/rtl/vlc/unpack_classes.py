@@ -11,12 +11,18 @@ from .._common import Stage, equals_const
 from ..pack_mantissa import RegionNetwork
 from ..prefix import prefix_sums
 
-__all__ = ["UnpackClasses", "class_bits", "code_constants"]
+__all__ = ["UnpackClasses", "class_bits", "class_region_bits", "code_constants"]
 
 
 def class_bits():
     """Width of a class: 0..15, ZERO, INF, NAN."""
     return NAN.bit_length()
+
+
+def class_region_bits(cfg):
+    """Bits of the block from H up that the class region can reach: two head planes and
+    tails of at most :data:`~facet.vlc_code.TAIL_MAX` bits, ``min(B - H, (2 + TAIL_MAX) N)``."""
+    return min(cfg.budget - cfg.header_bits, (2 + TAIL_MAX) * cfg.n)
 
 
 def code_constants(mode, d):
@@ -74,8 +80,8 @@ class UnpackClasses(Stage):
 
     Members
     -------
-    i : ``In(B - H)``
-        The block from stream bit H up.
+    i : ``In(class_region_bits(cfg))``
+        The block from stream bit H up, as far as the class region can reach.
     d : ``In(4)``, mode : ``In(2)``
         Depth and mode, as :class:`~facet.rtl.vlc.Header` gives them (offset <= D).
     cls : ``Out(data.ArrayLayout(5, N))``
@@ -86,7 +92,7 @@ class UnpackClasses(Stage):
 
     def ports(self, cfg):
         return {
-            "i": In(cfg.budget - cfg.header_bits),
+            "i": In(class_region_bits(cfg)),
             "d": In(VLC_DEPTH_BITS),
             "mode": In(VLC_MODE_BITS),
             "cls": Out(data.ArrayLayout(class_bits(), cfg.n)),
