@@ -207,7 +207,7 @@ def test_reconstruct(cfg):
     s = _decoder_stages(packed, cfg)
     mb, w = cfg.fmt.man_bits, cfg.fmt.width
     check_stage(Reconstruct(cfg),
-                lambda i: {"base": int(s["base"][i]), "d": int(s["d"][i]),
+                lambda i: {"base": int(s["base"][i]),
                            "cls": array_to_int(s["cls"][i], 5),
                            "k": array_to_int(s["k"][i], mb.bit_length()),
                            "sign": array_to_int(s["sign"][i], 1),

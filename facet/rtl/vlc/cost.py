@@ -58,9 +58,8 @@ class Cost(Stage):
                 for d in range(DEPTHS):
                     with m.Case(d | (mode << VLC_DEPTH_BITS)):
                         k = code_constants(mode, d)
-                        o = k["o"]
-                        m.d.comb += [f10.eq(k["f10"]), f11.eq(k["f11"]), j2.eq(d - o >= 1),
-                                     j3.eq(d - o >= 2), j4.eq(k["j4"])]
+                        m.d.comb += [f10.eq(k["f10"]), f11.eq(k["f11"]), j2.eq(k["j2"]),
+                                     j3.eq(k["j3"]), j4.eq(k["j4"])]
         o2, o5 = self.mode == 1, self.mode == 2     # the header leaves only offsets <= D
 
         def at(q):  # n_(o+q)

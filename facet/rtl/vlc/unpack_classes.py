@@ -11,7 +11,7 @@ from .._common import Stage, equals_const
 from ..pack_mantissa import RegionNetwork
 from ..prefix import prefix_sums
 
-__all__ = ["UnpackClasses", "class_bits", "class_region_bits", "code_constants"]
+__all__ = ["UnpackClasses", "class_bits", "class_region_bits", "code_constants", "decoded_signed"]
 
 
 def class_bits():
@@ -25,10 +25,19 @@ def class_region_bits(cfg):
     return min(cfg.budget - cfg.header_bits, (2 + TAIL_MAX) * cfg.n)
 
 
+def decoded_signed(m, cls, *, name="signed"):
+    """Which decoded values have a field: all but ZERO. (:func:`~facet.rtl.vlc.classes.signed_flags`
+    also tests t <= D, which every class :class:`UnpackClasses` gives passes.)"""
+    out = Signal(len(cls), name=name)
+    # ZERO = 16, INF = 17, NAN = 18: bit 4 alone is ZERO.
+    m.d.comb += out.eq(Cat(*[~cls[i][4] | cls[i][0] | cls[i][1] for i in range(len(cls))]))
+    return out
+
+
 def code_constants(mode, d):
     """The constants of the code (mode, D) that the decoder looks up once a block
-    (docs/format.md, section 10.2): tail widths ``f10``, ``f11``; the classes of heads ``00``
-    and ``01``; the window offset ``o``; ``len10``, the length of G10; ``b10``, the G10
+    (docs/format.md, section 10.2): tail widths ``f10``, ``f11``; ``j2``, ``j3``, whether
+    heads ``00`` and ``01`` have a class (j >= 2, j >= 3); the window offset ``o``; ``len10``, the length of G10; ``b10``, the G10
     index of class 0, the first class above the window (class t < o has index t + b10);
     ``z``, the G11 index of ZERO; ``j4`` (j >= 4); ``m3``, ``m3d0`` (mode 3, and its depth-0 code)."""
     o = VLC_OFFSETS[mode] if mode < 3 else 0
@@ -43,15 +52,13 @@ def code_constants(mode, d):
     return {
         "f10": 0 if m3d0 else (len10 - 1).bit_length(),
         "f11": 0 if m3d0 else (len11 - 1).bit_length(),
-        "c00": ZERO if m3d0 or j < 2 else o + 1,
-        "c01": 0 if m3d0 else (o + 2 if j >= 3 else ZERO),
-        "o": o, "len10": len10, "b10": 1 + (j >= 4), "z": z,
+        "j2": int(j >= 2), "j3": int(j >= 3), "o": o, "len10": len10, "b10": 1 + (j >= 4), "z": z,
         "j4": int(j >= 4), "m3": int(m3), "m3d0": int(m3d0),
     }
 
 
 #: Widths of the block constants, as signals.
-_CONST_BITS = {"f10": 2, "f11": 3, "c00": 5, "c01": 5, "o": 3, "len10": 3, "b10": 2, "z": 4,
+_CONST_BITS = {"f10": 2, "f11": 3, "j2": 1, "j3": 1, "o": 3, "len10": 3, "b10": 2, "z": 4,
                "j4": 1, "m3": 1, "m3d0": 1}
 
 
@@ -128,25 +135,26 @@ class UnpackClasses(Stage):
         """The class of value ``v`` from its head, its tail bits and the block constants."""
         g = Signal(TAIL_MAX, name=f"g{v}")      # the tail: its f_i bits, 0 above them
         m.d.comb += g.eq(Cat(got[b] & (f > b) for b in range(TAIL_MAX)))
-        g0, g1 = equals_const(g, 0), equals_const(g, 1)
-        # Distance = g + off: off is o (10, g = 0), o + 2 (10, g = 1, j >= 4: class o + 3),
-        # -b10 (10, an escape) or o + 4 (11). Heads 00 and 01 take their class whole.
-        off = Signal(4, name=f"off{v}")
-        m.d.comb += off.eq(Mux(h1, k["o"] + 4,
-                               Mux(g0, k["o"], Mux(g1 & k["j4"], k["o"] + 2, -k["b10"]))))
+        # Window position w: 00 -> 1, 01 -> 2, 10 -> 0 or 3 (g = 0, 1), 11 -> 4 + g; the
+        # class is o + w. An escape (10, g >= b10) is the class g - b10 above the window.
+        w = Signal(4, name=f"w{v}")
+        m.d.comb += w.eq(Mux(h0, Mux(h1, Cat(g[:2], (g[2:] + 1)[:2]), Cat(g[0], g[0])),
+                             Cat(~h1, h1)))
+        esc = Signal(name=f"esc{v}")
+        m.d.comb += esc.eq(h0 & ~h1 & (g[1:].any() | (g[0] & ~k["j4"])))
         t = Signal(4, name=f"t{v}")
-        m.d.comb += t.eq(g + off)
-        ok = Signal(name=f"ok{v}")      # a class of the window or above it, not ZERO
-        m.d.comb += ok.eq(Mux(h1, g < k["z"], g < k["len10"]))
-        inf = Signal(name=f"inf{v}")
-        nan = Signal(name=f"nan{v}")
-        m.d.comb += [inf.eq(h1 & k["m3"] & (g == k["z"] + 1)),
-                     nan.eq(h1 & k["m3"] & (g == k["z"] + 2))]
+        m.d.comb += t.eq(Mux(esc, g[:3] - k["b10"], w + k["o"]))
+        # A tail index below its group's bound (z of G11, len(G10)) is a distance; g - z is
+        # also the place of Inf (1) and NaN (2) after ZERO in mode 3.
+        diff = Signal(TAIL_MAX + 1, name=f"diff{v}")
+        m.d.comb += diff.eq(g - Mux(h1, k["z"], k["len10"]))
+        ok = Mux(h0, diff[TAIL_MAX], Mux(h1, k["j3"], k["j2"]))
+        sp = h0 & h1 & k["m3"] & ~diff[TAIL_MAX]
+        inf = sp & equals_const(diff[:TAIL_MAX], 1)
+        nan = sp & equals_const(diff[:TAIL_MAX], 2)
         cls = Signal(class_bits(), name=f"cls{v}")
-        with m.If(~h0):
-            m.d.comb += cls.eq(Mux(h1, k["c01"], k["c00"]))
-        with m.Elif(k["m3d0"]):
-            m.d.comb += cls.eq(Mux(h1, NAN, INF))
+        with m.If(k["m3d0"]):
+            m.d.comb += cls.eq(Mux(h0, Mux(h1, NAN, INF), Mux(h1, 0, ZERO)))
         with m.Elif(ok):
             m.d.comb += cls.eq(t)
         with m.Else():
