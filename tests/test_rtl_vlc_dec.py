@@ -18,7 +18,7 @@ import pytest
 from facet import vlc, vlc_code
 from facet.config import Config
 from facet.config import VLC_OFFSETS
-from facet.rtl.vlc import Cost, Header, Reconstruct, UnpackClasses, UnpackFields
+from facet.rtl.vlc import Cost, DecodedPrecision, Header, Reconstruct, UnpackClasses, UnpackFields
 from facet.rtl.vlc.unpack_classes import class_region_bits
 from facet.rtl.vlc.unpack_fields import field_region_bits
 from tb.combinational import check_stage
@@ -111,14 +111,24 @@ def _region(row, cfg):
     return _int(row, cfg.header_bits, cfg.header_bits + class_region_bits(cfg))
 
 
+def _check_unpack_classes(packed, cfg):
+    """The classes, and the tail width of each class in the block's code (its codeword's
+    length less the two head bits)."""
+    _, d, mode = vlc.header(packed, cfg)
+    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
+    _, length = vlc.codewords(cls, d, mode)
+    check_stage(UnpackClasses(cfg),
+                lambda i: {"i": _region(packed[i], cfg), "d": int(d[i]), "mode": int(mode[i])},
+                lambda i: {"cls": array_to_int(cls[i], 5), "tail": array_to_int(length[i] - 2, 3)},
+                len(packed))
+    return cls
+
+
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_unpack_classes(cfg):
     packed = blocks(cfg, "unpack_classes")
     _, d, mode = vlc.header(packed, cfg)
-    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
-    check_stage(UnpackClasses(cfg),
-                lambda i: {"i": _region(packed[i], cfg), "d": int(d[i]), "mode": int(mode[i])},
-                lambda i: {"cls": array_to_int(cls[i], 5)}, len(packed))
+    _check_unpack_classes(packed, cfg)
 
 
 def test_unpack_classes_every_code():
@@ -147,30 +157,57 @@ def test_unpack_classes_every_code():
                 lambda i: {"cls": array_to_int(cls[i], 5)}, len(packed))
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
-def test_cost(cfg):
-    """The decoded blocks' classes, then random classes in every code a header can name:
-    distances up to D, ZERO, and Inf and NaN in mode 3 (the classes a decoder gives)."""
-    packed = blocks(cfg, "cost")
-    _, d, mode = vlc.header(packed, cfg)
-    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
-    rng = _rng("cost", cfg)
+def _random_classes(cfg, name, rep=3):
+    """Random decoded-looking classes in every code a header can name: distances up to D,
+    ZERO, and Inf and NaN in mode 3 (the classes a decoder gives). Returns ``(cls, d, mode)``."""
+    rng = _rng(name, cfg)
     codes = [(mo, dd) for mo in range(4) for dd in range(16) if mo == 3 or VLC_OFFSETS[mo] <= dd]
-    rep = 3
     code = np.repeat(np.array(codes), rep, axis=0)
-    mode = np.concatenate([mode, code[:, 0]])
-    d = np.concatenate([d, code[:, 1]])
     top = code[:, 1:2] + 1
     rnd = (rng.random((len(code), cfg.n)) * (top + 3)).astype(np.uint8)
     rnd = np.where(rnd < top, rnd, np.where(code[:, :1] == 3, vlc.ZERO + rnd - top, vlc.ZERO))
-    rnd = np.where(rnd > vlc.NAN, vlc.ZERO, rnd).astype(np.uint8)
-    cls = np.concatenate([cls, rnd])
-    hist = vlc.histogram(cls)
-    want = vlc.cost(hist, d, mode, cfg)
-    cb = cfg.n.bit_length()
+    # Half of the blocks mostly near D, where the precision search has most to do.
+    near = np.where(rng.random(rnd.shape) < 0.8, np.maximum(code[:, 1:2] - (rnd & 3), 0), rnd)
+    rnd = np.where(rng.random((len(code), 1)) < 0.5, rnd, np.where(rnd < vlc.ZERO, near, rnd))
+    return np.where(rnd > vlc.NAN, vlc.ZERO, rnd).astype(np.uint8), code[:, 1], code[:, 0]
+
+
+def _decoded_and_random(cfg, name):
+    """Classes of decoded blocks, then :func:`_random_classes`: ``(cls, d, mode)``."""
+    packed = blocks(cfg, name)
+    _, d, mode = vlc.header(packed, cfg)
+    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
+    rc, rd, rm = _random_classes(cfg, name)
+    return np.concatenate([cls, rc]), np.concatenate([d, rd]), np.concatenate([mode, rm])
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_cost(cfg):
+    cls, d, mode = _decoded_and_random(cfg, "cost")
+    want = vlc.cost(vlc.histogram(cls), d, mode, cfg)
+    _, length = vlc.codewords(cls, d, mode)
+    signed = vlc._signed(cls, d)
     check_stage(Cost(cfg),
-                lambda i: {"hist": array_to_int(hist[i], cb), "d": int(d[i]), "mode": int(mode[i])},
+                lambda i: {"tail": array_to_int(length[i] - 2, 3), "signed": array_to_int(signed[i], 1)},
                 lambda i: {"cost": int(want[i])}, len(cls))
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_precision(cfg):
+    """The decoder's precision stage, from the classes, against the model's from their
+    histogram; the costs of the decoded blocks, and random ones up to the budget (or the
+    largest cost a block can have, H + N * (2 + TAIL_MAX + 1), which its port holds)."""
+    cls, d, mode = _decoded_and_random(cfg, "precision")
+    hist = vlc.histogram(cls)
+    cost = vlc.cost(hist, d, mode, cfg)
+    rng = _rng("precision costs", cfg)
+    cost = np.where(rng.random(len(cost)) < 0.5, cost,
+                    rng.integers(cfg.header_bits, min(cfg.budget, cfg.header_bits + cfg.n * (
+                        3 + vlc_code.TAIL_MAX)) + 1, len(cost)))
+    p, left = vlc.precision(hist, d, cost, cfg)
+    check_stage(DecodedPrecision(cfg),
+                lambda i: {"cls": array_to_int(cls[i], 5), "d": int(d[i]), "cost": int(cost[i])},
+                lambda i: {"p": int(p[i]), "left": int(left[i])}, len(cls))
 
 
 def _decoder_stages(packed, cfg):
