@@ -21,6 +21,9 @@ from facet.config import VLC_OFFSETS
 from facet.rtl.vlc import Cost, DecodedPrecision, Header, Reconstruct, UnpackClasses, UnpackFields
 from facet.rtl.vlc.unpack_classes import class_region_bits
 from facet.rtl.vlc.unpack_fields import field_region_bits
+from facet.rtl import FacetDecoder
+from tb import stimulus
+from tb.amaranth_bench import StreamRun
 from tb.combinational import check_stage
 from tb.ports import array_to_int
 
@@ -250,3 +253,17 @@ def test_reconstruct(cfg):
                            "sign": array_to_int(s["sign"][i], 1),
                            "man": array_to_int(s["man"][i], mb)},
                 lambda i: {"o": array_to_int(s["values"][i], w)}, len(packed))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cfg", [CONFIGS[0], CONFIGS[-1]], ids=[CONFIGS[0].name, CONFIGS[-1].name])
+def test_decoder_random_bytes(cfg):
+    """The whole decoder on many byte strings (random bytes of several densities, deepest
+    depth and mode 3 forced, and the stimulus' random blocks) against the model's decode."""
+    rng = _rng("decoder random bytes", cfg)
+    packed = np.concatenate([blocks(cfg, "decoder random bytes", nb=24)[24 * 3:],
+                             stimulus.random_blocks(cfg, 64, rng)[0]])
+    want = vlc.decode(packed, cfg).reshape(-1, cfg.n)
+    run = StreamRun(FacetDecoder(cfg, 1), [array_to_int(r, 8) for r in packed],
+                    [array_to_int(r, cfg.fmt.width) for r in want], seed=1, p_gap=0, p_stall=0)
+    run.check()
