@@ -1,11 +1,11 @@
 """Stage ``precision`` of the `vlc` decoder, from the decoded classes themselves."""
 
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib.wiring import In, Out
 
 from ...config import VLC_DEPTH_BITS
 from ...vlc_code import DEPTHS
-from .._common import Stage
+from .._common import Stage, equals_const
 from ..prefix import csa_sum
 from .classes import class_layout
 from .depth import cost_bits
@@ -22,12 +22,12 @@ class DecodedPrecision(Stage):
     The encoder's :class:`~facet.rtl.vlc.Precision` takes the histogram of every class and
     shifts it by D. The decoder has no other use for a histogram, and its classes are all at
     most D (:class:`~facet.rtl.vlc.UnpackClasses`), so it counts distances below D instead:
-    per kept value ``s_i = D - t_i`` (a 4-bit subtraction) and its thermometer ``s_i <= k``,
-    then the cumulative counts ``c_k = #{s_i <= k}``, ``k = 0 .. min(M, 14)``, and
-    ``K = #{kept}``, each one carry-save popcount. In the terms of
-    :class:`~facet.rtl.vlc.Precision`, ``pre(k) = c_k``, so the gains are ``G(0) = c_M - c_0``
-    and ``G(v) = c_(M - v)``; the mantissa bits at P = D - 1, ``sum_i clamp(s_i - 1, 0, M)``,
-    are ``sum_(k = 1 .. M) #{s_i > k} = sum_k (K - c_k)``. The search over P is the shared
+    per kept value ``s_i = D - t_i`` (a 4-bit subtraction) and its bin, s itself for
+    ``s <= top = min(M, 14)`` and one bin for ``s > top``; each bin ``b_s`` is one carry-save
+    popcount. Then as in :class:`~facet.rtl.vlc.Precision`: the mantissa bits at P = D - 1
+    are ``sum_s min(s - 1, M) b_s`` (the last bin weighs ``top``), a constant-weight sum,
+    ``pre(k) = b_0 + ... + b_k`` a chain of adders, the gains ``G(0) = pre(M) - b_0`` and
+    ``G(v) = pre(M - v)``, and the shared search over P,
     :func:`~facet.rtl.vlc.precision.search`.
 
     Members
@@ -53,39 +53,33 @@ class DecodedPrecision(Stage):
         cfg = self._cfg
         n, mb, cb = cfg.n, cfg.fmt.man_bits, count_bits(cfg)
         db = VLC_DEPTH_BITS
-        top = min(mb, DEPTHS - 2)               # c_k for k > 14 is K: s <= 15 always
-        kept, thermo = [], [[] for _ in range(top + 1)]
+        top = min(mb, DEPTHS - 2)               # bins s = 0 .. top, then one for s > top
+        bins = [[] for _ in range(top + 2)]
         for i in range(n):
             cls = self.cls[i]
-            keep = Signal(name=f"kept{i}")
-            m.d.comb += keep.eq(~cls[db])
             s = Signal(db, name=f"s{i}")
             m.d.comb += s.eq(self.d - cls[:db])
-            kept.append(keep)
-            for k in range(top + 1):
-                le = Signal(name=f"le{k}_{i}")
-                m.d.comb += le.eq(keep & (s <= k))
-                thermo[k].append(le)
-        big = Signal(cb, name="kept")
-        m.d.comb += big.eq(csa_sum(m, kept, cb, name="kept_sum"))
-        c = [csa_sum(m, thermo[k], cb, name=f"c{k}") for k in range(top + 1)]
+            for q in range(top + 2):
+                hit = Signal(name=f"bin{q}_{i}")
+                m.d.comb += hit.eq(~cls[db] & (equals_const(s, q) if q <= top else (s > top)))
+                bins[q].append(hit)
+        b = [csa_sum(m, bins[q], cb, name=f"b{q}") for q in range(top + 2)]
+        # pre(k) = b_0 + ... + b_k, a chain; pre(k) for k > top is every kept value.
+        pre = [b[0]]
+        for k in range(1, top + 2):
+            x = Signal(cb, name=f"pre{k}")
+            m.d.comb += x.eq(pre[-1] + b[k])
+            pre.append(x)
 
         def cum(k):
-            return c[k] if k <= top else big
+            return pre[min(k, top + 1)]
 
         g0 = Signal(cb, name="g0")
-        m.d.comb += g0.eq(cum(mb) - c[0])
-        # sum_(k = 1 .. top) (K - c_k) = top * K + sum_k ~c_k + top (modulo 2**w).
+        m.d.comb += g0.eq(cum(mb) - b[0])
+        # Mantissa bits at P = D - 1: distance s keeps min(s - 1, M) bits, top for s > top.
         w = left_shape(cfg).width
-        inv = []
-        for k in range(1, top + 1):
-            x = Signal(w, name=f"not_c{k}")
-            m.d.comb += x.eq(~Cat(c[k], Const(0, w - cb)))
-            inv.append(x)
-        terms = inv + [(big, b) for b in range(top.bit_length()) if (top >> b) & 1]
-        if top:
-            terms.append(Const(top % (1 << w), w))
-        base = csa_sum(m, terms, w, name="mant") if terms else Const(0, w)
+        base = csa_sum(m, [(b[q], j) for q in range(2, top + 2) for j in range(top.bit_length())
+                           if (min(q - 1, top) >> j) & 1], w, name="mant")
         search(m, cfg, [g0] + [cum(mb - v) for v in range(1, mb + 1)], base,
                self.d, self.cost, self.p, self.left)
         return m
