@@ -18,7 +18,7 @@ import pytest
 from facet import vlc, vlc_code
 from facet.config import Config
 from facet.config import VLC_OFFSETS
-from facet.rtl.vlc import Cost, DecodedPrecision, Header, Reconstruct, UnpackClasses, UnpackFields
+from facet.rtl.vlc import Cost, Header, Precision, Reconstruct, UnpackClasses, UnpackFields
 from facet.rtl.vlc.unpack_classes import class_region_bits
 from facet.rtl.vlc.unpack_fields import field_region_bits
 from facet.rtl import FacetDecoder
@@ -115,15 +115,11 @@ def _region(row, cfg):
 
 
 def _check_unpack_classes(packed, cfg):
-    """The classes, and the tail width of each class in the block's code (its codeword's
-    length less the two head bits)."""
     _, d, mode = vlc.header(packed, cfg)
     cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
-    _, length = vlc.codewords(cls, d, mode)
     check_stage(UnpackClasses(cfg),
                 lambda i: {"i": _region(packed[i], cfg), "d": int(d[i]), "mode": int(mode[i])},
-                lambda i: {"cls": array_to_int(cls[i], 5), "tail": array_to_int(length[i] - 2, 3)},
-                len(packed))
+                lambda i: {"cls": array_to_int(cls[i], 5)}, len(packed))
     return cls
 
 
@@ -187,19 +183,19 @@ def _decoded_and_random(cfg, name):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_cost(cfg):
     cls, d, mode = _decoded_and_random(cfg, "cost")
-    want = vlc.cost(vlc.histogram(cls), d, mode, cfg)
-    _, length = vlc.codewords(cls, d, mode)
-    signed = vlc._signed(cls, d)
+    hist = vlc.histogram(cls)
+    want = vlc.cost(hist, d, mode, cfg)
+    cb = cfg.n.bit_length()
     check_stage(Cost(cfg),
-                lambda i: {"tail": array_to_int(length[i] - 2, 3), "signed": array_to_int(signed[i], 1)},
+                lambda i: {"hist": array_to_int(hist[i], cb), "d": int(d[i]), "mode": int(mode[i])},
                 lambda i: {"cost": int(want[i])}, len(cls))
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_precision(cfg):
-    """The decoder's precision stage, from the classes, against the model's from their
-    histogram; the costs of the decoded blocks, and random ones up to the budget (or the
-    largest cost a block can have, H + N * (2 + TAIL_MAX + 1), which its port holds)."""
+    """Precision on decoded classes: the costs of the decoded blocks, and random ones up to
+    the budget or the largest cost a block can have, H + N * (2 + TAIL_MAX + 1), where the
+    bits over of a foreign block go far below zero."""
     cls, d, mode = _decoded_and_random(cfg, "precision")
     hist = vlc.histogram(cls)
     cost = vlc.cost(hist, d, mode, cfg)
@@ -208,8 +204,9 @@ def test_precision(cfg):
                     rng.integers(cfg.header_bits, min(cfg.budget, cfg.header_bits + cfg.n * (
                         3 + vlc_code.TAIL_MAX)) + 1, len(cost)))
     p, left = vlc.precision(hist, d, cost, cfg)
-    check_stage(DecodedPrecision(cfg),
-                lambda i: {"cls": array_to_int(cls[i], 5), "d": int(d[i]), "cost": int(cost[i])},
+    cb = cfg.n.bit_length()
+    check_stage(Precision(cfg),
+                lambda i: {"hist": array_to_int(hist[i], cb), "d": int(d[i]), "cost": int(cost[i])},
                 lambda i: {"p": int(p[i]), "left": int(left[i])}, len(cls))
 
 

@@ -6,7 +6,6 @@ from .base import Base
 from .classes import Classes
 from .codewords import Codewords
 from .cost import Cost
-from .decoded_precision import DecodedPrecision
 from .depth import Depth
 from .header import Header
 from .histogram import Histogram
@@ -18,4 +17,4 @@ from .unpack_fields import UnpackFields
 from .widths import Widths
 
 __all__ = ["Base", "Classes", "Histogram", "Depth", "Precision", "Widths", "Codewords", "Pack",
-           "Header", "UnpackClasses", "Cost", "DecodedPrecision", "UnpackFields", "Reconstruct"]
+           "Header", "UnpackClasses", "Cost", "UnpackFields", "Reconstruct"]

@@ -8,7 +8,6 @@ from .base import Base
 from .classes import Classes, signed_flags
 from .codewords import Codewords
 from .cost import Cost
-from .decoded_precision import DecodedPrecision
 from .depth import Depth
 from .header import Header
 from .histogram import Histogram
@@ -27,9 +26,9 @@ __all__ = ["ENCODER_CUTS", "DECODER_CUTS", "build_encoder", "build_decoder"]
 #: which splits the analysis (maximum, classes, histogram, depth search) from
 #: ``precision`` and ``widths``.
 ENCODER_CUTS = ("output", "widths", "depth")
-#: Register positions of the decoder: the B-bit input; after ``unpack_classes`` (b, D, the
-#: classes, their tail widths and the value-field region), which splits the tail network
-#: from the precision search and the field network; the N*W-bit output.
+#: Register positions of the decoder: the B-bit input; after ``unpack_classes`` (b, D, mode,
+#: the classes and the value-field region), which splits the class walk from the rest; the
+#: N*W-bit output.
 DECODER_CUTS = ("input", "classes", "output")
 
 
@@ -71,14 +70,13 @@ def build_encoder(m, pipe, cuts, cfg, raw):
 
 
 def build_decoder(m, pipe, cuts, cfg, blk):
-    """``header -> unpack_classes -> cost -> precision -> widths -> unpack_fields ->
-    reconstruct`` (golden model: :func:`facet.vlc.decode`; its ``histogram`` is folded into
-    :class:`~facet.rtl.vlc.DecodedPrecision`, which counts the decoded classes itself);
-    returns the raw values."""
+    """``header -> unpack_classes -> histogram -> cost -> precision -> widths -> unpack_fields
+    -> reconstruct`` (golden model: :func:`facet.vlc.decode`); returns the raw values."""
     m.submodules.header = header = Header(cfg)
     m.submodules.unpack_classes = unpack_classes = UnpackClasses(cfg)
+    m.submodules.histogram = histogram = Histogram(cfg)
     m.submodules.cost = cost = Cost(cfg)
-    m.submodules.precision = precision = DecodedPrecision(cfg)
+    m.submodules.precision = precision = Precision(cfg)
     m.submodules.widths = widths = Widths(cfg)
     m.submodules.unpack_fields = unpack_fields = UnpackFields(cfg)
     m.submodules.reconstruct = reconstruct = Reconstruct(cfg)
@@ -88,15 +86,14 @@ def build_decoder(m, pipe, cuts, cfg, blk):
         blk, = pipe.register(blk)
     drive(m, header, i=blk[:h])
     drive(m, unpack_classes, i=blk[h:h + class_region_bits(cfg)], d=header.d, mode=header.mode)
-    b, d, cls, tail, region = (header.base, header.d, unpack_classes.cls, unpack_classes.tail,
-                               blk[budget - cap:])
+    b, d, mode, cls, region = header.base, header.d, header.mode, unpack_classes.cls, blk[budget - cap:]
     if "classes" in cuts:
-        b, d, cls, tail, region = pipe.register(b, d, cls, tail, region)
-    signed = decoded_signed(m, cls)
-    drive(m, cost, tail=tail, signed=signed)
-    drive(m, precision, cls=cls, d=d, cost=cost.cost)
+        b, d, mode, cls, region = pipe.register(b, d, mode, cls, region)
+    drive(m, histogram, cls=cls)
+    drive(m, cost, hist=histogram.hist, d=d, mode=mode)
+    drive(m, precision, hist=histogram.hist, d=d, cost=cost.cost)
     drive(m, widths, cls=cls, d=d, p=precision.p, left=precision.left)
-    drive(m, unpack_fields, i=region, signed=signed, k=widths.k)
+    drive(m, unpack_fields, i=region, signed=decoded_signed(m, cls), k=widths.k)
     drive(m, reconstruct, base=b, cls=cls, k=widths.k, sign=unpack_fields.sign,
           man=unpack_fields.man)
     out = reconstruct.o

@@ -10,7 +10,7 @@ from ..prefix import csa_sum, less_equal
 from .depth import cost_bits
 from .histogram import count_bits, hist_layout
 
-__all__ = ["precision_shape", "left_shape", "Precision", "search"]
+__all__ = ["precision_shape", "left_shape", "Precision"]
 
 
 def precision_shape(cfg):
@@ -58,7 +58,7 @@ class Precision(Stage):
     def elaborate(self, platform):
         m = Module()
         cfg = self._cfg
-        mb, cb = cfg.fmt.man_bits, count_bits(cfg)
+        n, mb, cb = cfg.n, cfg.fmt.man_bits, count_bits(cfg)
         span = min(mb, DEPTHS - 1) + 1            # b_0 .. b_(span - 1) can be nonzero
         # b_s = hist[D - s] = a[s + (15 - D)], a reversed: a log shifter by ~D.
         vec = [self.hist[DEPTHS - 1 - j] for j in range(DEPTHS)]
@@ -84,37 +84,28 @@ class Precision(Stage):
             pre.append(s)
         g0 = Signal(cb, name="g0")
         m.d.comb += g0.eq(pre[min(mb, span - 1)] - b[0])
-        search(m, cfg, [g0] + [pre[min(mb - v, span - 1)] for v in range(1, mb + 1)], base,
-               self.d, self.cost, self.p, self.left)
+        g = [g0] + [pre[min(mb - v, span - 1)] for v in range(1, mb + 1)]
+        ew = (n * (mb + 1)).bit_length()
+        ls = left_shape(cfg)
+        room = Signal(ls, name="room")
+        m.d.comb += room.eq(cfg.budget - self.cost - base)
+        extra, fits = [Const(0, ew)], []
+        for u in range(1, mb + 2):
+            e = Signal(ew, name=f"extra{u}")
+            m.d.comb += e.eq(extra[-1] + g[u - 1])
+            extra.append(e)
+            f = Signal(name=f"fits{u}")
+            m.d.comb += f.eq(~room[-1] & less_equal(m, e, room[:ls.width - 1], name=f"le{u}_"))
+            fits.append(f)
+        # The fits are a thermometer: u = their number, and value u is picked where the
+        # thermometer steps.
+        fits.append(Const(0, 1))
+        onehot = [~fits[0]] + [fits[u - 1] & ~fits[u] for u in range(1, mb + 2)]
+        used = Signal(ew, name="used")
+        m.d.comb += used.eq(Cat(*[Cat(*[extra[u][bit] & onehot[u] for u in range(mb + 2)]).any()
+                                  for bit in range(ew)]))
+        cnt = Signal(range(mb + 2), name="u")
+        m.d.comb += cnt.eq(sum(fits[:-1]))
+        m.d.comb += [self.p.eq(Cat(self.d, Const(0, 1)).as_signed() + cnt - 1),
+                     self.left.eq(room - used)]
         return m
-
-
-def search(m, cfg, g, base, d, cost, p, left):
-    """Drive ``p`` and ``left`` from the gains ``g`` (``G(0) .. G(M)``: the values that gain a
-    mantissa bit from P = D - 1 + v to D + v), the mantissa bits ``base`` at P = D - 1 and the
-    code cost: ``extra(u) = G(0) + ... + G(u - 1)`` by a chain of M + 1 adders, a compare of
-    each with the room ``R = B - cost - base`` (the fits form a prefix), P = D - 1 + u for u
-    fits and L = R - extra(u) by an AND-OR pick."""
-    n, mb = cfg.n, cfg.fmt.man_bits
-    ew = (n * (mb + 1)).bit_length()
-    ls = left_shape(cfg)
-    room = Signal(ls, name="room")
-    m.d.comb += room.eq(cfg.budget - cost - base)
-    extra, fits = [Const(0, ew)], []
-    for u in range(1, mb + 2):
-        e = Signal(ew, name=f"extra{u}")
-        m.d.comb += e.eq(extra[-1] + g[u - 1])
-        extra.append(e)
-        f = Signal(name=f"fits{u}")
-        m.d.comb += f.eq(~room[-1] & less_equal(m, e, room[:ls.width - 1], name=f"le{u}_"))
-        fits.append(f)
-    # The fits are a thermometer: u = their number, and value u is picked where the
-    # thermometer steps.
-    fits.append(Const(0, 1))
-    onehot = [~fits[0]] + [fits[u - 1] & ~fits[u] for u in range(1, mb + 2)]
-    used = Signal(ew, name="used")
-    m.d.comb += used.eq(Cat(*[Cat(*[extra[u][bit] & onehot[u] for u in range(mb + 2)]).any()
-                              for bit in range(ew)]))
-    cnt = Signal(range(mb + 2), name="u")
-    m.d.comb += cnt.eq(sum(fits[:-1]))
-    m.d.comb += [p.eq(Cat(d, Const(0, 1)).as_signed() + cnt - 1), left.eq(room - used)]

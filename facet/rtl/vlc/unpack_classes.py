@@ -93,10 +93,6 @@ class UnpackClasses(Stage):
         Depth and mode, as :class:`~facet.rtl.vlc.Header` gives them (offset <= D).
     cls : ``Out(data.ArrayLayout(5, N))``
         Each value's class: a distance 0..15, ZERO (16), INF (17) or NAN (18).
-    tail : ``Out(data.ArrayLayout(3, N))``
-        The tail width of each value's class in the block's code (its codeword is two bits
-        longer): f_i, or f11 for a ZERO read from a branch no codeword uses. What
-        :class:`~facet.rtl.vlc.Cost` sums.
     """
 
     POLICY = "vlc"
@@ -107,7 +103,6 @@ class UnpackClasses(Stage):
             "d": In(VLC_DEPTH_BITS),
             "mode": In(VLC_MODE_BITS),
             "cls": Out(data.ArrayLayout(class_bits(), cfg.n)),
-            "tail": Out(data.ArrayLayout(TAIL_MAX.bit_length(), cfg.n)),
         }
 
     def elaborate(self, platform):
@@ -132,9 +127,7 @@ class UnpackClasses(Stage):
         tails = self.i[2 * n:] if region > 2 * n else Const(0, 1)
         got = net.gather(net.expand(Cat(tails, Const(0, net.width))[:net.width]))
         for v in range(n):
-            cls = self._decode(m, k, h0[v], h1[v], got[v], width[v], v)
-            m.d.comb += [self.cls[v].eq(cls),
-                         self.tail[v].eq(Mux(equals_const(cls, ZERO), k["f11"], width[v]))]
+            m.d.comb += self.cls[v].eq(self._decode(m, k, h0[v], h1[v], got[v], width[v], v))
         return m
 
     @staticmethod
