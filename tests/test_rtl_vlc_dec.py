@@ -15,11 +15,15 @@ import zlib
 import numpy as np
 import pytest
 
-from facet import vlc
+from facet import vlc, vlc_code
 from facet.config import Config
 from facet.config import VLC_OFFSETS
-from facet.rtl.vlc import Cost, Header, Reconstruct, UnpackClasses, UnpackFields
+from facet.rtl.vlc import Cost, Header, Precision, Reconstruct, UnpackClasses, UnpackFields
+from facet.rtl.vlc.unpack_classes import class_region_bits
 from facet.rtl.vlc.unpack_fields import field_region_bits
+from facet.rtl import FacetDecoder
+from tb import stimulus
+from tb.amaranth_bench import StreamRun
 from tb.combinational import check_stage
 from tb.ports import array_to_int
 
@@ -107,45 +111,103 @@ def test_header_mode_fallback():
 
 
 def _region(row, cfg):
-    return _int(row, cfg.header_bits, cfg.budget)
+    return _int(row, cfg.header_bits, cfg.header_bits + class_region_bits(cfg))
 
 
-# The walk of 16 planes simulates slowly at N = 32: those configs run in the slow suite.
-SLOW_WALK = [pytest.param(c, marks=pytest.mark.slow) if c.n == 32 else c for c in CONFIGS]
-
-
-@pytest.mark.parametrize("cfg", SLOW_WALK, ids=IDS)
-def test_unpack_classes(cfg):
-    packed = blocks(cfg, "unpack_classes")
+def _check_unpack_classes(packed, cfg):
     _, d, mode = vlc.header(packed, cfg)
     cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
     check_stage(UnpackClasses(cfg),
                 lambda i: {"i": _region(packed[i], cfg), "d": int(d[i]), "mode": int(mode[i])},
                 lambda i: {"cls": array_to_int(cls[i], 5)}, len(packed))
+    return cls
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_unpack_classes(cfg):
+    packed = blocks(cfg, "unpack_classes")
+    _, d, mode = vlc.header(packed, cfg)
+    _check_unpack_classes(packed, cfg)
+
+
+def test_unpack_classes_every_code():
+    """Every head and tail index of every code a header can name, for the first value and
+    for the last, whose tail follows N - 1 tails of head 11."""
+    cfg = CONFIGS[-1]
+    n, h, e = cfg.n, cfg.header_bits, cfg.fmt.exp_bits
+    _, _, tail, _ = vlc_code._code_lookup()
+    words = []
+    for code in range(vlc_code.MODES * vlc_code.DEPTHS):
+        mode, d = divmod(code, vlc_code.DEPTHS)
+        f11 = int(tail[code * 4 + 3])
+        for head in range(4):
+            for g in range(1 << int(tail[code * 4 + head])):
+                for v in (0, n - 1):
+                    heads = [3] * v + [head] + [0] * (n - 1 - v)
+                    bits = sum(((x & 1) << i) | ((x >> 1) << (n + i)) for i, x in enumerate(heads))
+                    bits |= g << (2 * n + v * f11)
+                    words.append((bits << h | d << e | mode << (e + 4)) & ((1 << cfg.budget) - 1))
+    packed = np.array([list(w.to_bytes(cfg.budget_bytes, "little")) for w in words], np.uint8)
+    _, d, mode = vlc.header(packed, cfg)
+    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
+    assert set(np.unique(cls)) == set(range(vlc_code.NCLASS))
+    check_stage(UnpackClasses(cfg),
+                lambda i: {"i": _region(packed[i], cfg), "d": int(d[i]), "mode": int(mode[i])},
+                lambda i: {"cls": array_to_int(cls[i], 5)}, len(packed))
+
+
+def _random_classes(cfg, name, rep=3):
+    """Random decoded-looking classes in every code a header can name: distances up to D,
+    ZERO, and Inf and NaN in mode 3 (the classes a decoder gives). Returns ``(cls, d, mode)``."""
+    rng = _rng(name, cfg)
+    codes = [(mo, dd) for mo in range(4) for dd in range(16) if mo == 3 or VLC_OFFSETS[mo] <= dd]
+    code = np.repeat(np.array(codes), rep, axis=0)
+    top = code[:, 1:2] + 1
+    rnd = (rng.random((len(code), cfg.n)) * (top + 3)).astype(np.uint8)
+    rnd = np.where(rnd < top, rnd, np.where(code[:, :1] == 3, vlc.ZERO + rnd - top, vlc.ZERO))
+    # Half of the blocks mostly near D, where the precision search has most to do.
+    near = np.where(rng.random(rnd.shape) < 0.8, np.maximum(code[:, 1:2] - (rnd & 3), 0), rnd)
+    rnd = np.where(rng.random((len(code), 1)) < 0.5, rnd, np.where(rnd < vlc.ZERO, near, rnd))
+    return np.where(rnd > vlc.NAN, vlc.ZERO, rnd).astype(np.uint8), code[:, 1], code[:, 0]
+
+
+def _decoded_and_random(cfg, name):
+    """Classes of decoded blocks, then :func:`_random_classes`: ``(cls, d, mode)``."""
+    packed = blocks(cfg, name)
+    _, d, mode = vlc.header(packed, cfg)
+    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
+    rc, rd, rm = _random_classes(cfg, name)
+    return np.concatenate([cls, rc]), np.concatenate([d, rd]), np.concatenate([mode, rm])
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_cost(cfg):
-    """The decoded blocks' classes, then random classes in every code a header can name."""
-    packed = blocks(cfg, "cost")
-    _, d, mode = vlc.header(packed, cfg)
-    cls, _ = vlc.unpack_classes(packed, d, mode, cfg)
-    rng = _rng("cost", cfg)
-    codes = [(mo, dd) for mo in range(4) for dd in range(16) if mo == 3 or VLC_OFFSETS[mo] <= dd]
-    rep = 3
-    code = np.repeat(np.array(codes), rep, axis=0)
-    mode = np.concatenate([mode, code[:, 0]])
-    d = np.concatenate([d, code[:, 1]])
-    # Distances 0..15 and ZERO, the specials only in mode 3 (the only mode that codes them).
-    top = np.where(code[:, 0] == 3, vlc.NAN + 1, vlc.ZERO + 1)
-    rnd = (rng.random((len(code), cfg.n)) * top[:, None]).astype(np.uint8)
-    near = np.minimum(rnd, code[:, 1:2] + 1).astype(np.uint8)      # the window and just below
-    rnd = np.where(rng.random((len(code), 1)) < 0.5, rnd, np.where(rnd > vlc.ZERO, rnd, near))
-    cls = np.concatenate([cls, rnd])
-    want = vlc.cost(vlc.histogram(cls), d, mode, cfg)
+    cls, d, mode = _decoded_and_random(cfg, "cost")
+    hist = vlc.histogram(cls)
+    want = vlc.cost(hist, d, mode, cfg)
+    cb = cfg.n.bit_length()
     check_stage(Cost(cfg),
-                lambda i: {"cls": array_to_int(cls[i], 5), "d": int(d[i]), "mode": int(mode[i])},
+                lambda i: {"hist": array_to_int(hist[i], cb), "d": int(d[i]), "mode": int(mode[i])},
                 lambda i: {"cost": int(want[i])}, len(cls))
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_precision(cfg):
+    """Precision on decoded classes: the costs of the decoded blocks, and random ones up to
+    the budget or the largest cost a block can have, H + N * (2 + TAIL_MAX + 1), where the
+    bits over of a foreign block go far below zero."""
+    cls, d, mode = _decoded_and_random(cfg, "precision")
+    hist = vlc.histogram(cls)
+    cost = vlc.cost(hist, d, mode, cfg)
+    rng = _rng("precision costs", cfg)
+    cost = np.where(rng.random(len(cost)) < 0.5, cost,
+                    rng.integers(cfg.header_bits, min(cfg.budget, cfg.header_bits + cfg.n * (
+                        3 + vlc_code.TAIL_MAX)) + 1, len(cost)))
+    p, left = vlc.precision(hist, d, cost, cfg)
+    cb = cfg.n.bit_length()
+    check_stage(Precision(cfg),
+                lambda i: {"hist": array_to_int(hist[i], cb), "d": int(d[i]), "cost": int(cost[i])},
+                lambda i: {"p": int(p[i]), "left": int(left[i])}, len(cls))
 
 
 def _decoder_stages(packed, cfg):
@@ -182,9 +244,23 @@ def test_reconstruct(cfg):
     s = _decoder_stages(packed, cfg)
     mb, w = cfg.fmt.man_bits, cfg.fmt.width
     check_stage(Reconstruct(cfg),
-                lambda i: {"base": int(s["base"][i]), "d": int(s["d"][i]),
+                lambda i: {"base": int(s["base"][i]),
                            "cls": array_to_int(s["cls"][i], 5),
                            "k": array_to_int(s["k"][i], mb.bit_length()),
                            "sign": array_to_int(s["sign"][i], 1),
                            "man": array_to_int(s["man"][i], mb)},
                 lambda i: {"o": array_to_int(s["values"][i], w)}, len(packed))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cfg", [CONFIGS[0], CONFIGS[-1]], ids=[CONFIGS[0].name, CONFIGS[-1].name])
+def test_decoder_random_bytes(cfg):
+    """The whole decoder on many byte strings (random bytes of several densities, deepest
+    depth and mode 3 forced, and the stimulus' random blocks) against the model's decode."""
+    rng = _rng("decoder random bytes", cfg)
+    packed = np.concatenate([blocks(cfg, "decoder random bytes", nb=24)[24 * 3:],
+                             stimulus.random_blocks(cfg, 64, rng)[0]])
+    want = vlc.decode(packed, cfg).reshape(-1, cfg.n)
+    run = StreamRun(FacetDecoder(cfg, 1), [array_to_int(r, 8) for r in packed],
+                    [array_to_int(r, cfg.fmt.width) for r in want], seed=1, p_gap=0, p_stall=0)
+    run.check()

@@ -14,7 +14,7 @@ from .histogram import Histogram
 from .pack import Pack
 from .precision import Precision
 from .reconstruct import Reconstruct
-from .unpack_classes import UnpackClasses
+from .unpack_classes import UnpackClasses, class_region_bits, decoded_signed
 from .unpack_fields import UnpackFields, field_region_bits
 from .widths import Widths
 
@@ -85,16 +85,16 @@ def build_decoder(m, pipe, cuts, cfg, blk):
     if "input" in cuts:
         blk, = pipe.register(blk)
     drive(m, header, i=blk[:h])
-    drive(m, unpack_classes, i=blk[h:], d=header.d, mode=header.mode)
+    drive(m, unpack_classes, i=blk[h:h + class_region_bits(cfg)], d=header.d, mode=header.mode)
     b, d, mode, cls, region = header.base, header.d, header.mode, unpack_classes.cls, blk[budget - cap:]
     if "classes" in cuts:
         b, d, mode, cls, region = pipe.register(b, d, mode, cls, region)
     drive(m, histogram, cls=cls)
-    drive(m, cost, cls=cls, d=d, mode=mode)
+    drive(m, cost, hist=histogram.hist, d=d, mode=mode)
     drive(m, precision, hist=histogram.hist, d=d, cost=cost.cost)
     drive(m, widths, cls=cls, d=d, p=precision.p, left=precision.left)
-    drive(m, unpack_fields, i=region, signed=signed_flags(m, cls, d), k=widths.k)
-    drive(m, reconstruct, base=b, d=d, cls=cls, k=widths.k, sign=unpack_fields.sign,
+    drive(m, unpack_fields, i=region, signed=decoded_signed(m, cls), k=widths.k)
+    drive(m, reconstruct, base=b, cls=cls, k=widths.k, sign=unpack_fields.sign,
           man=unpack_fields.man)
     out = reconstruct.o
     if "output" in cuts:

@@ -19,8 +19,10 @@ def precision_shape(cfg):
 
 
 def left_shape(cfg):
-    """The bits over, B - C(P): at most B, negative only for foreign blocks."""
-    return signed(max(cfg.budget.bit_length(), cost_bits(cfg)) + 1)
+    """The bits over, B - C(P): at most B, negative only for foreign blocks, down to
+    B - (largest code cost) - N * M (the mantissas at P = D - 1)."""
+    low = (1 << cost_bits(cfg)) + cfg.n * cfg.fmt.man_bits
+    return signed(max(cfg.budget, low).bit_length() + 1)
 
 
 class Precision(Stage):

@@ -5,19 +5,22 @@ from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from facet.config import VLC_DEPTH_BITS
-from facet.vlc_code import INF, NAN
 
 from .._common import Stage, any_bits, decrement, equals_const
+from ...vlc_code import INF, NAN, ZERO
 from ..widths import width_bits
 from .unpack_classes import class_bits
 
 __all__ = ["Reconstruct"]
 
+assert (ZERO, INF, NAN) == (16, 17, 18)     # the class bits the stage tests
+
 
 class Reconstruct(Stage):
     """Rebuild raw values (golden model: :func:`facet.vlc.reconstruct`).
 
-    A kept value (class ``t <= D``) gets exponent ``b - t`` and its mantissa with the first cut
+    A kept value (a distance t; the classes come from :class:`~facet.rtl.vlc.UnpackClasses`,
+    so ``t <= D``) gets exponent ``b - t`` and its mantissa with the first cut
     bit set (bit ``M - 1 - k_i``, none when ``k_i = M``); an exponent outside ``[1, 2^E - 2]``
     (foreign blocks only) gives a signed zero. ZERO gives +0 (its sign is 0), INF ±Inf and
     NAN the canonical quiet NaN with its sign.
@@ -25,14 +28,13 @@ class Reconstruct(Stage):
     Structure, as ``plane``'s :class:`~facet.rtl.reconstruct.Reconstruct`: ``b - t`` is a
     4-bit subtractor on the low bits of b whose borrow picks ``b[4:]`` or ``b[4:] - 1``
     (computed once) for the upper bits; the range checks are a zero test and an all-ones test
-    of the result and the borrow out of the top.
+    of the result and the borrow out of the top. ZERO, INF and NAN are 16, 17 and 18: bit 4
+    and bit 0 or 1 tell them apart.
 
     Members
     -------
     base : ``In(E)``
         The block base b.
-    d : ``In(4)``
-        The depth D.
     cls : ``In(data.ArrayLayout(5, N))``
         Classes, as :class:`~facet.rtl.vlc.UnpackClasses` gives them.
     k : ``In(data.ArrayLayout(bitlength(M), N))``
@@ -49,7 +51,6 @@ class Reconstruct(Stage):
         fmt, n = cfg.fmt, cfg.n
         return {
             "base": In(fmt.exp_bits),
-            "d": In(VLC_DEPTH_BITS),
             "cls": In(data.ArrayLayout(class_bits(), n)),
             "k": In(data.ArrayLayout(width_bits(cfg), n)),
             "sign": In(n),
@@ -82,13 +83,13 @@ class Reconstruct(Stage):
             exp = Cat(lo[:lo_bits], Mux(borrow, hi_dec, base_hi))
             top_zero = Mux(borrow, hi_one, hi_zero)
             kept = Signal(name=f"kept{i}")
-            m.d.comb += kept.eq(~cls[lo_bits] & (t <= self.d)
+            m.d.comb += kept.eq(~cls[lo_bits]
                                 & ~(borrow & hi_zero)                     # b - t < 0
                                 & ~(top_zero & ~any_bits(lo[:lo_bits]))    # b - t == 0
                                 & ~(~borrow & hi_max & lo[:lo_bits].all()))  # 2^E - 1
             fill = Cat(*[equals_const(k, mb - 1 - bit) for bit in range(mb)])   # first cut bit
-            special = cls == INF
-            nan = cls == NAN
+            special = cls[lo_bits] & cls[0]          # INF = 17
+            nan = cls[lo_bits] & cls[1]              # NAN = 18
             mag = Signal(e + mb, name=f"mag{i}")
             with m.If(kept):
                 m.d.comb += mag.eq(Cat(self.man[i] | fill, exp))
