@@ -16,7 +16,7 @@ def span_bits(cfg):
 def random_blocks(cfg, nb, rng):
     """Foreign `vlc` blocks, ``(nb, B/8)`` uint8: random bits of a random density, the header
     fields often at their edges (D = 15 and 0, mode 3, a mode whose offset exceeds D), so
-    codewords run past B, class walks end in branches no codeword uses and value fields
+    tails run past B, heads and tails name branches no codeword uses and value fields
     overlap the class region."""
     e, b = cfg.fmt.exp_bits, cfg.budget
     density = rng.choice([0.0, 0.2, 0.5, 0.8, 0.95, 1.0], (nb, 1))

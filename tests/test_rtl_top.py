@@ -31,8 +31,8 @@ from tb.environment import unavailable
 from tb.amaranth_bench import StreamRun
 from tb.ports import array_to_int
 
-#: The `vlc` designs simulate about a second a block in the Amaranth simulator (the class
-#: walk of the decoder, the depth search of the encoder): the default suite runs N = 8 with
+#: The `vlc` designs simulate slowly in the Amaranth simulator (the two placement networks
+#: and the depth search): the default suite runs N = 8 with
 #: a quarter of the blocks (see :func:`_blocks`) on the encoder and the decoder, the slow
 #: suite the rest and the reference config.
 VLC_SMALL = Config("bf16", 8, 8, policy="vlc")
