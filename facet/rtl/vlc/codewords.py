@@ -12,20 +12,18 @@ from .classes import class_layout
 __all__ = ["code_bits", "length_bits", "tail_bits", "block_code", "Codewords"]
 
 
-def _codes(cfg, every=False):
-    """The (mode, depth) pairs the depth stage can choose for ``cfg``: the others never fit.
-    With ``every``, every code a decoded header can name."""
+def _codes(cfg):
+    """The (mode, depth) pairs the depth stage can choose for ``cfg``: the others never fit."""
     from .depth import possible
-    if every:
-        return [(mode, d) for mode in range(MODES) for d in range(DEPTHS)]
     return [(mode, d) for mode in range(MODES) for d in range(DEPTHS) if possible(cfg, mode, d)]
 
 
 def block_code(mode, d):
-    """The constants of the code (mode, D) the hardware works from, read off the model's
-    codebook: offset o, tail widths f10 and f11 of heads 10 and 11, whether the window has
-    w = 3 (j >= 4), the tail indices of ZERO, INF and NAN in G11, and whether it is mode 3's
-    all-two-bit code of D = 0."""
+    """The constants of the code (mode, D) the encoder and the decoder work from, read off
+    the model's codebook: offset o, tail widths f10 and f11 of heads 10 and 11, whether heads
+    00 and 01 have a class and the window has w = 3 (j2, j3, j4: j >= 2, 3, 4), the length of
+    G10 and the G10 index of class 0 (b10), the tail indices of ZERO, INF and NAN in G11,
+    mode 3 (m3) and whether it is mode 3's all-two-bit code of D = 0 (m3d0)."""
     book = codebook(mode, d)
     o = VLC_OFFSETS[mode] if mode < 3 and VLC_OFFSETS[mode] <= d else 0
 
@@ -33,26 +31,29 @@ def block_code(mode, d):
         word = book.get(cls, "")
         return int(word[2:] or "0", 2)
 
-    heads = {}
+    heads, len10 = {}, 0
     for word in book.values():
         heads.setdefault(word[:2], len(word) - 2)
-    return dict(o=o, f10=heads.get("10", 0), f11=heads.get("11", 0), j4=d + 1 - o >= 4,
-                z=tail(ZERO), zi=tail(INF), zn=tail(NAN), exc=mode == 3 and d == 0)
+        len10 += word[:2] == "10"
+    j = d + 1 - o
+    return dict(o=o, f10=heads.get("10", 0), f11=heads.get("11", 0), j2=j >= 2, j3=j >= 3,
+                j4=j >= 4, len10=len10, b10=1 + (j >= 4), z=tail(ZERO), zi=tail(INF),
+                zn=tail(NAN), m3=mode == 3, m3d0=mode == 3 and d == 0)
 
 
-def tail_bits(cfg, every=False):
-    """The longest tail of a code the depth stage can choose (``every``: of any code)."""
-    return max(max(p["f10"], p["f11"]) for p in (block_code(*c) for c in _codes(cfg, every)))
+def tail_bits(cfg):
+    """The longest tail of a code the depth stage can choose."""
+    return max(max(p["f10"], p["f11"]) for p in (block_code(*c) for c in _codes(cfg)))
 
 
-def code_bits(cfg, every=False):
+def code_bits(cfg):
     """Bits of a codeword: the two head bits and the longest tail."""
-    return 2 + tail_bits(cfg, every)
+    return 2 + tail_bits(cfg)
 
 
-def length_bits(cfg, every=False):
+def length_bits(cfg):
     """Bits of a codeword length."""
-    return code_bits(cfg, every).bit_length()
+    return code_bits(cfg).bit_length()
 
 
 class Codewords(Stage):
@@ -78,44 +79,32 @@ class Codewords(Stage):
         Codewords, h0 on bit 0, h1 on bit 1, the tail index above.
     length : ``Out(data.ArrayLayout(length_bits, N))``
         Codeword lengths, 2 + f.
-
-    Parameters
-    ----------
-    every_code : bool
-        Build every code a decoded header can name, not only those the depth stage can
-        choose for the config (the decoder's cost, where a foreign block may name any code).
     """
 
     POLICY = "vlc"
 
-    def __init__(self, cfg, *, every_code=False):
-        self._every = every_code
-        super().__init__(cfg)
-
     def ports(self, cfg):
-        every = self._every
         return {"cls": In(class_layout(cfg)), "d": In(VLC_DEPTH_BITS), "mode": In(VLC_MODE_BITS),
-                "code": Out(data.ArrayLayout(code_bits(cfg, every), cfg.n)),
-                "length": Out(data.ArrayLayout(length_bits(cfg, every), cfg.n))}
+                "code": Out(data.ArrayLayout(code_bits(cfg), cfg.n)),
+                "length": Out(data.ArrayLayout(length_bits(cfg), cfg.n))}
 
     def elaborate(self, platform):
         m = Module()
-        every = self._every
         cfg = self._cfg
-        tb = tail_bits(cfg, every)
+        tb = tail_bits(cfg)
         db = (DEPTHS - 1).bit_length()
         # Per block: the constants of the code, one lookup on (mode, D).
         o = Signal(3, name="o")
         f10, f11 = Signal(2, name="f10"), Signal(3, name="f11")
-        j4, exc = Signal(name="j4"), Signal(name="exc")
+        j4, m3d0 = Signal(name="j4"), Signal(name="m3d0")
         z, zi, zn = Signal(4, name="z"), Signal(4, name="zi"), Signal(4, name="zn")
-        consts = (o, f10, f11, j4, z, zi, zn, exc)
+        consts = (o, f10, f11, j4, z, zi, zn, m3d0)
         with m.Switch(Cat(self.d, self.mode)):
-            for mode, d in _codes(cfg, every):
+            for mode, d in _codes(cfg):
                 p = block_code(mode, d)
                 with m.Case(d | (mode << VLC_DEPTH_BITS)):
                     m.d.comb += [sig.eq(int(p[key])) for sig, key in zip(
-                        consts, ("o", "f10", "f11", "j4", "z", "zi", "zn", "exc"))]
+                        consts, ("o", "f10", "f11", "j4", "z", "zi", "zn", "m3d0"))]
             with m.Default():   # codes the depth stage never chooses
                 m.d.comb += [sig.eq(0) for sig in consts]
         for i in range(cfg.n):
@@ -141,9 +130,9 @@ class Codewords(Stage):
             h0 = Signal(name=f"h0_{i}")
             h1 = Signal(name=f"h1_{i}")
             g = Signal(max(tb, 1), name=f"g{i}")
-            m.d.comb += [h0.eq(Mux(exc, inf | nan, s10 | s11)),
-                         h1.eq(Mux(exc, nan | kept, s01 | s11)),
-                         g.eq(Mux(exc | ~h0, 0, Mux(h1, g11, g10)))]
+            m.d.comb += [h0.eq(Mux(m3d0, inf | nan, s10 | s11)),
+                         h1.eq(Mux(m3d0, nan | kept, s01 | s11)),
+                         g.eq(Mux(m3d0 | ~h0, 0, Mux(h1, g11, g10)))]
             f = Mux(h0, Mux(h1, f11, f10), 0)
             m.d.comb += [self.code[i].eq(Cat(h0, h1, g[:tb] if tb else Const(0, 0))),
                          self.length[i].eq(f + 2)]

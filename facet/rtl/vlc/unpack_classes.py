@@ -4,12 +4,13 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from facet.config import VLC_DEPTH_BITS, VLC_MODE_BITS, VLC_OFFSETS
+from facet.config import VLC_DEPTH_BITS, VLC_MODE_BITS
 from facet.vlc_code import DEPTHS, INF, MODES, NAN, TAIL_MAX, ZERO
 
 from .._common import Stage, equals_const
 from ..pack_mantissa import RegionNetwork
 from ..prefix import prefix_sums
+from .codewords import block_code
 
 __all__ = ["UnpackClasses", "class_bits", "class_region_bits", "code_constants", "decoded_signed"]
 
@@ -35,26 +36,10 @@ def decoded_signed(m, cls, *, name="signed"):
 
 
 def code_constants(mode, d):
-    """The constants of the code (mode, D) that the decoder looks up once a block
-    (docs/format.md, section 10.2): tail widths ``f10``, ``f11``; ``j2``, ``j3``, whether
-    heads ``00`` and ``01`` have a class (j >= 2, j >= 3); the window offset ``o``; ``len10``, the length of G10; ``b10``, the G10
-    index of class 0, the first class above the window (class t < o has index t + b10);
-    ``z``, the G11 index of ZERO; ``j4`` (j >= 4); ``m3``, ``m3d0`` (mode 3, and its depth-0 code)."""
-    o = VLC_OFFSETS[mode] if mode < 3 else 0
-    if o > d:
-        mode, o = 0, 0
-    j = d + 1 - o
-    m3 = mode == 3
-    m3d0 = m3 and d == 0
-    len10 = 1 + (j >= 4) + o
-    z = max(j - 4, 0)
-    len11 = z + 1 + 2 * m3
-    return {
-        "f10": 0 if m3d0 else (len10 - 1).bit_length(),
-        "f11": 0 if m3d0 else (len11 - 1).bit_length(),
-        "j2": int(j >= 2), "j3": int(j >= 3), "o": o, "len10": len10, "b10": 1 + (j >= 4), "z": z,
-        "j4": int(j >= 4), "m3": int(m3), "m3d0": int(m3d0),
-    }
+    """The constants of the code (mode, D) that the decoder looks up once a block: those of
+    :func:`~facet.rtl.vlc.codewords.block_code` named in ``_CONST_BITS``, as integers."""
+    k = block_code(mode, d)
+    return {name: int(k[name]) for name in _CONST_BITS}
 
 
 #: Widths of the block constants, as signals.
