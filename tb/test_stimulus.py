@@ -1,23 +1,26 @@
 """Coverage checks of the cocotb stimulus itself (no simulator, a few seconds).
 
-For the fast-subset configs of both truncation policies and a few sweep configs: the encoder
+For the fast-subset configs of the delta-plane policies and a few sweep configs: the encoder
 mix holds truncated and lossless blocks, specials, and truncated blocks of varied exponent
 spreads; under ``significance`` the precision P the model picks ranges from near the config's
 lowest P to lossless blocks, some values keep no mantissa bits, and the decoder's random
-blocks carry every precision P and every presence-mask popcount. All quantities come from :mod:`facet.model`.
+blocks carry every precision P and every presence-mask popcount. Under ``vlc`` (its own
+stages, :mod:`facet.vlc`): every depth D and every mode, precisions from P = D - 1 up, blocks
+with and without bits over, and foreign blocks naming every depth and mode. All quantities
+come from the golden models.
 """
 
 import numpy as np
 import pytest
 
-from facet import model
+from facet import model, vlc
 from facet.config import Config
 
 from . import stimulus
 from .configs import FAST_CONFIGS, spec_id
 
 NB = 1000  # blocks per test in the slow sweep; the fast subset uses more
-SPECS = list(FAST_CONFIGS) + [
+SPECS = [s for s in FAST_CONFIGS if s[3] != "vlc"] + [
     ("bf16", 8, 8, "significance"), ("fp16", 64, 12, "significance"),
     ("fp32", 16, 10, "significance"), ("fp32", 64, 12, "plane"),
 ]
@@ -62,3 +65,33 @@ def test_decoder_random_precision_field(spec):
     assert len(seen) == cfg.max_precision + 1, f"precision fields seen: {sorted(seen)}"
     _, present = model.header(blocks, cfg)
     assert set(present.sum(axis=1).tolist()) == set(range(cfg.mask_bits + 1))
+
+
+VLC_SPECS = [s for s in FAST_CONFIGS if s[3] == "vlc"] + [
+    ("bf16", 32, 8, "vlc"), ("fp16", 16, 8, "vlc"), ("fp32", 64, 12, "vlc"),
+]
+
+
+@pytest.mark.parametrize("spec", VLC_SPECS, ids=lambda s: spec_id(*s))
+def test_vlc_encoder_mix(spec):
+    cfg = Config(*spec[:3], policy=spec[3])
+    raw, _ = stimulus.encoder_values(cfg, NB, np.random.default_rng([1, 1]))
+    s = vlc.encoder_stages(raw, cfg)
+    truncated = vlc.lossless_bits(raw, cfg) > cfg.budget
+    assert 0.1 < truncated.mean() < 0.9, f"truncated share {truncated.mean():.2f}"
+    assert (s["hist"][:, vlc.INF] + s["hist"][:, vlc.NAN] > 0).mean() > 0.02, "too few specials"
+    assert (np.bincount(s["mode"], minlength=4) > 0).all(), "a mode the encoder never picks"
+    depths = set(np.unique(s["d"][truncated]).tolist())
+    assert depths == set(range(16)), f"depths of truncated blocks: {sorted(depths)}"
+    over = set(np.unique((s["p"] - s["d"])[truncated]).tolist())
+    assert {-1, 0} <= over and len(over) >= cfg.fmt.man_bits, f"P - D of truncated: {over}"
+    assert (s["left"] > 0).any() and (s["left"] == 0).any(), "bits over: always or never"
+
+
+@pytest.mark.parametrize("spec", VLC_SPECS, ids=lambda s: spec_id(*s))
+def test_vlc_decoder_random_header(spec):
+    cfg = Config(*spec[:3], policy=spec[3])
+    blocks, _ = stimulus.random_blocks(cfg, NB, np.random.default_rng([1, 3]))
+    _, d, mode = vlc.header(blocks, cfg)
+    assert set(d.tolist()) == set(range(16)), f"depths: {sorted(set(d.tolist()))}"
+    assert set(mode.tolist()) == set(range(4)), f"modes: {sorted(set(mode.tolist()))}"
