@@ -34,6 +34,8 @@ TEST_MODULE = "tb.cocotb_facet"
 #: C++ optimization of the Verilated model. The testbench is Python-bound, so the time of an
 #: optimized C++ build (about twice as long) is never won back. FACET_TB_CXX_OPT overrides.
 CXX_OPT = os.environ.get("FACET_TB_CXX_OPT", "-O0")
+#: Verilator's runtime objects, compiled once for every build (:mod:`tb.objcache`).
+OBJCACHE = Path(__file__).with_name("objcache.py")
 
 
 def waves_enabled():
@@ -103,17 +105,24 @@ def _make_overrides(sim):
 
 
 @contextlib.contextmanager
-def _makeflags(extra):
-    old = os.environ.get("MAKEFLAGS")
+def _makeflags(extra, sim):
+    """MAKEFLAGS plus ``extra``; for Verilator also the runtime object cache, which changes no
+    output and so is not part of the build key."""
+    saved = {k: os.environ.get(k) for k in ("MAKEFLAGS", "FACET_TB_OBJCACHE")}
+    if sim == "verilator" and " " not in str(OBJCACHE):
+        extra = f"{extra} OBJCACHE={OBJCACHE}".strip()
+        os.environ["FACET_TB_OBJCACHE"] = str(SIM_ROOT / ".objcache")
     if extra:
+        old = saved["MAKEFLAGS"]
         os.environ["MAKEFLAGS"] = f"{old} {extra}" if old else extra
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop("MAKEFLAGS", None)
-        else:
-            os.environ["MAKEFLAGS"] = old
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _build_key(cfg, stages, sim, waves):
@@ -169,7 +178,7 @@ def ensure_build(cfg: Config, stages=1, sim=None, waves=None):
             for old in [*bdir.glob("Vtop*"), *bdir.glob("*.o"), *bdir.glob("*.d"), binary]:
                 if old.is_file():
                     old.unlink()
-            with _makeflags(_make_overrides(sim)):
+            with _makeflags(_make_overrides(sim), sim):
                 get_runner(sim).build(
                     sources=[rtl / "facet_encoder.v", rtl / "facet_decoder.v", rtl / f"{TOP}.v"],
                     hdl_toplevel=TOP, build_dir=bdir, build_args=_build_args(sim, waves),
