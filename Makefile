@@ -68,11 +68,11 @@ train: setup
 verilog: setup
 	$(FACET) gen --format $(FORMAT) --block $(BLOCK) --bits $(BITS) $(KARG) --policy $(or $(POLICY),plane) --stages $(STAGES) -o gen/$(CONFIG)
 
-# Both policies unless POLICY= names one, and the MX baselines of CODEC; the comparison, with
+# Every policy unless POLICY= names some, and the MX baselines of CODEC; the comparison, with
 # the error of each on the MiniLM dump, goes to build/synth/*_policies.md. TIMING=1 adds Fmax
 # on OSU 0.18 um (needs `make timing-tools`).
 synth: setup
-	$(FACET) synth --codec $(CODEC) --format $(FORMAT) --block $(BLOCK) $(if $(filter facet,$(subst $(comma), ,$(CODEC))),--bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance),) --stages $(STAGES) $(if $(TIMING),--timing,)
+	$(FACET) synth --codec $(CODEC) --format $(FORMAT) --block $(BLOCK) $(if $(filter facet,$(subst $(comma), ,$(CODEC))),--bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance$(comma)vlc),) --stages $(STAGES) $(if $(TIMING),--timing,)
 
 # The timing flow end to end (its test, then `make synth TIMING=1`); the plane policy unless
 # POLICY= says otherwise. Not part of `make test`: it needs the Debian tools below.
