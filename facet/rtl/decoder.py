@@ -33,8 +33,8 @@ class FacetDecoder(Codec):
 
     The ``vlc`` policy has stages of its own (:mod:`facet.rtl.vlc.codec`,
     ``header -> unpack_classes -> histogram -> cost -> precision -> widths -> unpack_fields ->
-    reconstruct``) and its own register positions, in this order: the input, after
-    ``unpack_classes`` and the output (:data:`~facet.rtl.vlc.codec.DECODER_CUTS`).
+    reconstruct``) and its own register positions, in this order: the output, after
+    ``precision`` and after ``histogram`` (:data:`~facet.rtl.vlc.codec.DECODER_CUTS`).
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see

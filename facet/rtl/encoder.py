@@ -40,8 +40,8 @@ class FacetEncoder(Codec):
 
     The ``vlc`` policy has stages of its own (:mod:`facet.rtl.vlc.codec`,
     ``fields -> base -> classes -> histogram -> depth -> precision -> widths -> codewords ->
-    pack``) and its own register positions, in this order: the output, after ``widths`` and
-    after ``depth`` (:data:`~facet.rtl.vlc.codec.ENCODER_CUTS`).
+    pack``) and its own register positions, in this order: after ``depth``, after
+    ``histogram`` and after ``precision`` (:data:`~facet.rtl.vlc.codec.ENCODER_CUTS`).
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see

@@ -20,16 +20,38 @@ from .widths import Widths
 
 __all__ = ["ENCODER_CUTS", "DECODER_CUTS", "build_encoder", "build_decoder"]
 
-#: Register positions of the encoder, in the order ``stages`` takes them: the B-bit output;
-#: after ``widths`` (everything ``codewords`` and ``pack`` need: b, D, mode, classes, kept
-#: bits, signs, mantissas), which leaves the packing networks after it; after ``depth``,
-#: which splits the analysis (maximum, classes, histogram, depth search) from
-#: ``precision`` and ``widths``.
-ENCODER_CUTS = ("output", "widths", "depth")
-#: Register positions of the decoder: the B-bit input; after ``unpack_classes`` (b, D, mode,
-#: the classes and the value-field region), which splits the class walk from the rest; the
-#: N*W-bit output.
-DECODER_CUTS = ("input", "classes", "output")
+#: Register positions of the encoder, in the order ``stages`` takes them. Its longest path
+#: runs through every stage, ``base -> classes -> histogram -> depth -> precision -> widths
+#: -> pack``, and ``depth``'s outputs sit about halfway along it:
+#:
+#: 1. after ``depth`` (b, classes, signs, mantissas, histogram, D, mode, cost): the maximum,
+#:    the classes, the histogram and the depth search before it; ``precision``, ``widths``,
+#:    ``codewords`` and ``pack`` after it;
+#: 2. after ``histogram`` (b, classes, signs, mantissas, histogram), which leaves the depth
+#:    search alone between two registers. One more register can split only one of the two
+#:    halves, so the second half stays the longest segment;
+#: 3. after ``precision`` (b, classes, signs, mantissas, D, mode, P, L), which splits the
+#:    second half: ``widths``, ``codewords`` and ``pack`` after it.
+#:
+#: The output is not registered: a register there would not shorten any segment.
+ENCODER_CUTS = ("depth", "histogram", "precision")
+#: Register positions of the decoder, in the order ``stages`` takes them:
+#:
+#: 1. at the N*W-bit output, so ``o.payload`` and ``o.valid`` come from flops and
+#:    ``o.ready`` only reaches the register enables;
+#: 2. after ``precision`` (b, D, classes, the value-field region, P, L), about halfway along
+#:    the longest path: ``header``, ``unpack_classes``, ``histogram``, ``cost`` and
+#:    ``precision`` before it; ``widths``, ``unpack_fields`` and ``reconstruct`` after it;
+#: 3. after ``histogram`` (b, D, mode, classes, the value-field region, histogram), which
+#:    splits the first half: ``header``, ``unpack_classes`` and ``histogram`` before it,
+#:    ``cost`` and ``precision`` after it.
+DECODER_CUTS = ("output", "precision", "histogram")
+
+
+def _cut(pipe, cuts, name, live):
+    """Register the values of ``live`` (a dict, updated in place) if ``name`` is in ``cuts``."""
+    if name in cuts:
+        live.update(zip(list(live), pipe.register(*live.values())))
 
 
 def build_encoder(m, pipe, cuts, cfg, raw):
@@ -49,24 +71,21 @@ def build_encoder(m, pipe, cuts, cfg, raw):
     drive(m, base, exp=fields.exp)
     drive(m, classes, exp=fields.exp, man=fields.man, base=base.base)
     drive(m, histogram, cls=classes.cls)
-    drive(m, depth, hist=histogram.hist)
-    b, cls, hist, sign, man = base.base, classes.cls, histogram.hist, fields.sign, fields.man
-    d, mode, cost = depth.d, depth.mode, depth.cost
-    if "depth" in cuts:
-        b, cls, hist, sign, man, d, mode, cost = pipe.register(b, cls, hist, sign, man, d, mode,
-                                                               cost)
-    drive(m, precision, hist=hist, d=d, cost=cost)
-    drive(m, widths, cls=cls, d=d, p=precision.p, left=precision.left)
-    k = widths.k
-    if "widths" in cuts:
-        b, cls, sign, man, d, mode, k = pipe.register(b, cls, sign, man, d, mode, k)
-    drive(m, codewords, cls=cls, d=d, mode=mode)
-    drive(m, pack, base=b, d=d, mode=mode, code=codewords.code, length=codewords.length,
-          field=signed_flags(m, cls, d), sign=sign, man=man, k=k)
-    out = pack.o
-    if "output" in cuts:
-        out, = pipe.register(out)
-    return out
+    # `v` holds the values that later stages read, as they are at the current point.
+    v = dict(b=base.base, cls=classes.cls, sign=fields.sign, man=fields.man, hist=histogram.hist)
+    _cut(pipe, cuts, "histogram", v)
+    drive(m, depth, hist=v["hist"])
+    v.update(d=depth.d, mode=depth.mode, cost=depth.cost)
+    _cut(pipe, cuts, "depth", v)
+    drive(m, precision, hist=v.pop("hist"), d=v["d"], cost=v.pop("cost"))
+    v.update(p=precision.p, left=precision.left)
+    _cut(pipe, cuts, "precision", v)
+    drive(m, widths, cls=v["cls"], d=v["d"], p=v["p"], left=v["left"])
+    drive(m, codewords, cls=v["cls"], d=v["d"], mode=v["mode"])
+    drive(m, pack, base=v["b"], d=v["d"], mode=v["mode"], code=codewords.code,
+          length=codewords.length, field=signed_flags(m, v["cls"], v["d"]), sign=v["sign"],
+          man=v["man"], k=widths.k)
+    return pack.o
 
 
 def build_decoder(m, pipe, cuts, cfg, blk):
@@ -82,19 +101,20 @@ def build_decoder(m, pipe, cuts, cfg, blk):
     m.submodules.reconstruct = reconstruct = Reconstruct(cfg)
 
     h, budget, cap = cfg.header_bits, cfg.budget, field_region_bits(cfg)
-    if "input" in cuts:
-        blk, = pipe.register(blk)
     drive(m, header, i=blk[:h])
     drive(m, unpack_classes, i=blk[h:h + class_region_bits(cfg)], d=header.d, mode=header.mode)
-    b, d, mode, cls, region = header.base, header.d, header.mode, unpack_classes.cls, blk[budget - cap:]
-    if "classes" in cuts:
-        b, d, mode, cls, region = pipe.register(b, d, mode, cls, region)
-    drive(m, histogram, cls=cls)
-    drive(m, cost, hist=histogram.hist, d=d, mode=mode)
-    drive(m, precision, hist=histogram.hist, d=d, cost=cost.cost)
-    drive(m, widths, cls=cls, d=d, p=precision.p, left=precision.left)
-    drive(m, unpack_fields, i=region, signed=decoded_signed(m, cls), k=widths.k)
-    drive(m, reconstruct, base=b, cls=cls, k=widths.k, sign=unpack_fields.sign,
+    drive(m, histogram, cls=unpack_classes.cls)
+    # `v` holds the values that later stages read, as they are at the current point.
+    v = dict(b=header.base, d=header.d, mode=header.mode, cls=unpack_classes.cls,
+             region=blk[budget - cap:], hist=histogram.hist)
+    _cut(pipe, cuts, "histogram", v)
+    drive(m, cost, hist=v["hist"], d=v["d"], mode=v.pop("mode"))
+    drive(m, precision, hist=v.pop("hist"), d=v["d"], cost=cost.cost)
+    v.update(p=precision.p, left=precision.left)
+    _cut(pipe, cuts, "precision", v)
+    drive(m, widths, cls=v["cls"], d=v["d"], p=v["p"], left=v["left"])
+    drive(m, unpack_fields, i=v["region"], signed=decoded_signed(m, v["cls"]), k=widths.k)
+    drive(m, reconstruct, base=v["b"], cls=v["cls"], k=widths.k, sign=unpack_fields.sign,
           man=unpack_fields.man)
     out = reconstruct.o
     if "output" in cuts:

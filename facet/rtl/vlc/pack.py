@@ -22,7 +22,7 @@ class Pack(Stage):
     * **header**: b, D and the mode in the first H bits (wiring).
     * **head planes**: h0 of value i at bit H + i, h1 at bit H + N + i (wiring).
     * **tails**, from bit H + 2N up, value-major: value i's tail (f_i = length_i - 2 <= 4
-      bits, LSB first) at ``S_i = f_0 + ... + f_(i-1)`` above H + 2N, a chain of adders,
+      bits, LSB first) at ``S_i = f_0 + ... + f_(i-1)`` above H + 2N, a blocked prefix sum,
       placed by the element-major network of the mantissa region
       (:class:`facet.rtl.pack_mantissa.RegionNetwork`) on 4-bit fields.
     * **value fields**, from bit B down: the (M+1)-bit field of each signed value (sign above
@@ -66,9 +66,9 @@ class Pack(Stage):
         tw = [Signal(range(tb + 1), name=f"tw{i}") for i in range(n)]
         for i in range(n):
             m.d.comb += tw[i].eq(self.length[i] - 2)
-        # A chain: the tail offsets are ready long before the field offsets, which wait for
-        # precision and widths, so the smallest prefix sum costs no depth.
-        start = prefix_sums(m, tw, lambda i: i * tb, name="tpos")
+        # Blocked, not a chain: with a register after `precision` the tail offsets, from
+        # codewords of registered classes, are as long a path as the field offsets.
+        start = prefix_sums(m, tw, lambda i: i * tb, block=4, name="tpos")
         tnet = RegionNetwork(m, SimpleNamespace(n=n, fmt=SimpleNamespace(man_bits=tb)), start[:n])
         tails = tnet.compact(tnet.scatter([self.code[i][2:] for i in range(n)]))
         tcap = min(tnet.width, b - h - 2 * n)

@@ -25,8 +25,9 @@ class UnpackFields(Stage):
     below the top of the block, ``sigma_i`` the sum of the field widths ``1 + k_j`` of the
     signed values before it; bits below stream bit 0 read as 0.
 
-    Structure: a prefix sum of the widths (a chain of adders), then the element-major region
-    network of ``significance``'s mantissa region
+    Structure: a prefix sum of the widths (blocked in groups of 4, as in the encoder's
+    ``pack``; a chain would be the longest path after the decoder's ``precision`` register),
+    then the element-major region network of ``significance``'s mantissa region
     (:class:`~facet.rtl.pack_mantissa.RegionNetwork`) backwards, on fields of M + 1 bits: a
     slot-level expanding log shifter shared by all values and one small shifter per value.
     One AND per bit keeps the sign of a signed value and the kept bits ``t < k_i``.
@@ -70,7 +71,7 @@ class UnpackFields(Stage):
         sbits = (n * (mb + 1)).bit_length()
         sigma = [Signal(sbits, name=f"sigma{i}") for i in range(n)]
         m.d.comb += [s.eq(v) for s, v in zip(sigma, prefix_sums(
-            m, width[:-1], lambda i: i * (mb + 1), name="sum"))]
+            m, width[:-1], lambda i: i * (mb + 1), block=4, name="sum"))]
         net = RegionNetwork(m, cfg, sigma, bits=mb + 1)
         # Region bit q is stream bit B - 1 - q.
         region = Cat(*[self.i[cap - 1 - q] for q in range(cap)], Const(0, net.width - cap))
