@@ -11,19 +11,26 @@
 
 from amaranth.hdl import Cat, Const, Signal, Value
 
-__all__ = ["csa_sum", "prefix_sums", "less_equal", "ripple_add"]
+__all__ = ["csa_sum", "prefix_sums", "less_equal", "ripple_add", "less_equal_tree", "prefix_add"]
 
 
 def _bit(v):
     return v if isinstance(v, Value) else Const(v, 1)
 
 
-def csa_sum(m, terms, width, *, name="sum"):
+def csa_sum(m, terms, width, *, name="sum", adder=None, levels=False):
     """``width``-bit sum of unsigned ``terms`` (each a :class:`Value`, or ``(value, shift)``).
 
     Bits are reduced column by column with full adders until every column holds at most two
-    bits, then one ``+`` adds the two rows. Columns at or above ``width`` are dropped, so the
-    caller must make ``width`` wide enough for the largest sum.
+    bits, then one adder adds the two rows: ``adder(m, a, b, width, name=...)``,
+    :func:`ripple_add` by default (:func:`prefix_add` for log depth). Columns at or above
+    ``width`` are dropped, so the caller must make ``width`` wide enough for the largest sum.
+
+    By default each column is reduced completely before the next, its oldest bits first: the
+    last full adder of a column takes the last carry of the column below, so a sum of many
+    wide rows is about one full adder deeper per column. ``levels=True`` reduces level by
+    level instead (Wallace): the full adders of a level take only bits of earlier levels, so
+    ``r`` rows need about ``log1.5(r / 2)`` levels whatever the width, with as many adders.
     """
     cols = [[] for _ in range(width)]
     for t in terms:
@@ -33,28 +40,40 @@ def csa_sum(m, terms, width, *, name="sum"):
             if sh + b < width:
                 cols[sh + b].append(v[b])
     n = 0
+
+    def full_add(c, a, b, ci, into):
+        nonlocal n
+        s = Signal(name=f"{name}_s{n}")
+        co = Signal(name=f"{name}_c{n}")
+        n += 1
+        m.d.comb += [s.eq(a ^ b ^ ci), co.eq((a & b) | (ci & (a ^ b)))]
+        into[c].append(s)
+        if c + 1 < width:
+            into[c + 1].append(co)
+
+    while levels and any(len(col) > 2 for col in cols):
+        nxt = [[] for _ in range(width)]
+        for c, col in enumerate(cols):
+            k = len(col) // 3 if len(col) > 2 else 0
+            for i in range(k):
+                full_add(c, *col[3 * i:3 * i + 3], nxt)
+            nxt[c][:0] = col[3 * k:]         # bits left over first: the oldest
+        cols = nxt
     for c in range(width):
         col = cols[c]
         while len(col) > 2:
-            a, b, ci = col.pop(0), col.pop(0), col.pop(0)
-            s = Signal(name=f"{name}_s{n}")
-            co = Signal(name=f"{name}_c{n}")
-            n += 1
-            m.d.comb += [s.eq(a ^ b ^ ci), co.eq((a & b) | (ci & (a ^ b)))]
-            col.append(s)
-            if c + 1 < width:
-                cols[c + 1].append(co)
+            full_add(c, col.pop(0), col.pop(0), col.pop(0), cols)
     row0 = Cat(*[col[0] if len(col) > 0 else Const(0, 1) for col in cols])
     row1 = Cat(*[col[1] if len(col) > 1 else Const(0, 1) for col in cols])
     out = Signal(width, name=name)
     if any(len(col) > 1 for col in cols):
-        m.d.comb += out.eq(ripple_add(m, row0, row1, width, name=f"{name}_fin"))
+        m.d.comb += out.eq((adder or ripple_add)(m, row0, row1, width, name=f"{name}_fin"))
     else:
         m.d.comb += out.eq(row0)
     return out
 
 
-def prefix_sums(m, values, bound, *, block=0, tree=False, name="pre"):
+def prefix_sums(m, values, bound, *, block=0, tree=False, cap=None, name="pre"):
     """Exclusive prefix sums ``out[i] = values[0] + ... + values[i-1]``, ``i = 0 .. len``.
 
     ``bound(i)`` is the largest value ``out[i]`` can take; it sets the width of every partial
@@ -74,12 +93,15 @@ def prefix_sums(m, values, bound, *, block=0, tree=False, name="pre"):
     range).
     ``tree="brent-kung"``: a Brent-Kung tree, ``2 * levels - 1`` adders deep but only about
     ``2 * len`` adders.
+
+    ``cap``: the largest value any sum of consecutive values can take (N for the counts of
+    one block's histogram, whatever their number); no adder is wider than that.
     """
     n = len(values)
     vals = [Value.cast(v) for v in values]
 
     def add(a, b, hi, nm):
-        w = max(int(hi).bit_length(), 1)
+        w = max(int(hi if cap is None else min(hi, cap)).bit_length(), 1)
         s = Signal(w, name=nm)
         m.d.comb += s.eq(a + b)
         return s
@@ -173,3 +195,68 @@ def ripple_add(m, a, b, width, *, sub=False, name="add"):
             m.d.comb += c.eq((x & y) | (carry & (x ^ y)))
             carry = c
     return Cat(*bits)
+
+
+def less_equal_tree(m, a, b, *, name="lt"):
+    """``a <= b`` for unsigned values in ``ceil(log2(width))`` levels of one AND-OR each.
+
+    The same per-bit terms as :func:`less_equal` (``b`` wins at bit i: ``~a[i] & b[i]``; the
+    bits tie: ``~(a[i] ^ b[i])``), combined by a balanced tree instead of a ripple: a span of
+    bits decides ``a < b`` if its upper half does, or its upper half ties and its lower half
+    decides. The lowest bit decides ``a[0] <= b[0]``, so the root gives ``<=``. About
+    ``2 * width`` gates, one AND more per span than the ripple.
+    """
+    a, b = Value.cast(a), Value.cast(b)
+    w = max(len(a), len(b), 1)
+    a = Cat(a, Const(0, w - len(a)))
+    b = Cat(b, Const(0, w - len(b)))
+    # (decides, ties) per span, lowest span first; the span holding bit 0 needs no tie.
+    spans = [(~a[0] | b[0], None)] + [(~a[i] & b[i], ~(a[i] ^ b[i])) for i in range(1, w)]
+    level = 0
+    while len(spans) > 1:
+        nxt = []
+        for j in range(0, len(spans) - 1, 2):
+            (dl, tl), (dh, th) = spans[j], spans[j + 1]
+            d = Signal(name=f"{name}_d{level}_{j // 2}")
+            m.d.comb += d.eq(dh | (th & dl))
+            t = None
+            if tl is not None:
+                t = Signal(name=f"{name}_t{level}_{j // 2}")
+                m.d.comb += t.eq(th & tl)
+            nxt.append((d, t))
+        if len(spans) % 2:
+            nxt.append(spans[-1])
+        spans, level = nxt, level + 1
+    out = Signal(name=name)
+    m.d.comb += out.eq(spans[0][0])
+    return out
+
+
+def prefix_add(m, a, b, width, *, name="padd"):
+    """``(a + b) mod 2**width`` with a Sklansky carry tree: ``ceil(log2(width))`` levels of
+    one AND-OR each between the per-bit generate/propagate terms and the sum XOR (a ripple,
+    :func:`ripple_add`, takes ``width`` levels). About ``(width / 2) * log2(width)`` carry
+    cells instead of ``width``; the same signature as :func:`ripple_add` without ``sub``,
+    so it can be the final adder of :func:`csa_sum`.
+    """
+    a, b = Value.cast(a), Value.cast(b)
+    bit = lambda v, i: v[i] if i < len(v) else Const(0, 1)  # noqa: E731
+    p = [bit(a, i) ^ bit(b, i) for i in range(width)]
+    g = [bit(a, i) & bit(b, i) for i in range(width)]
+    # gg[i], pp[i]: generate / propagate of bits lo[i] .. i; after the tree lo[i] = 0.
+    gg, pp = list(g), list(p)
+    for lv in range((width - 1).bit_length()):
+        half = 1 << lv
+        for i in range(width):
+            if i & half:
+                j = (i & ~((half << 1) - 1)) + half - 1   # top of the lower half
+                ng = Signal(name=f"{name}_g{lv}_{i}")
+                m.d.comb += ng.eq(gg[i] | (pp[i] & gg[j]))
+                gg[i] = ng
+                if i < width - 1:                         # the top span's propagate is unused
+                    np_ = Signal(name=f"{name}_p{lv}_{i}")
+                    m.d.comb += np_.eq(pp[i] & pp[j])
+                    pp[i] = np_
+    out = Signal(width, name=name)
+    m.d.comb += out.eq(Cat(*[p[i] ^ gg[i - 1] if i else p[0] for i in range(width)]))
+    return out

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 from ...config import VLC_DEPTH_BITS, VLC_MODE_BITS, VLC_OFFSETS
 from ...vlc_code import DEPTHS, INF, NAN, ZERO, codebook
 from .._common import Stage, any_bits
-from ..prefix import csa_sum, less_equal
+from ..prefix import csa_sum, less_equal_tree, prefix_add
 from .histogram import hist_layout
 from .linear import Sums
 
@@ -16,6 +16,8 @@ __all__ = ["cost_bits", "possible", "candidate", "Depth"]
 
 #: The longest tail of any code (head 11 of mode 3 at D = 15: 15 classes).
 _TAIL_MAX = 4
+#: Carry-save sums of log depth: level by level, then a prefix adder.
+_FAST = {"adder": prefix_add, "levels": True}
 
 
 def cost_bits(cfg):
@@ -81,8 +83,14 @@ class Depth(Stage):
     D is the largest D that is present (or 0) and has a fitting allowed mode (mode 3 for a
     block with Inf/NaN, else 0..2), a priority pick. The mode is chosen only there: the tail
     terms of the picked D (AND-OR selects over the distinct terms of each mode), the
-    cheapest by two compares (strictly smaller
-    wins: the lowest mode on a tie), and the code cost ``H + 2N + sp + cum(D) + T``.
+    cheapest by three compares side by side (strictly smaller wins: the lowest mode on a
+    tie), and the code cost ``H + 2N + sp + cum(D) + T``.
+
+    Every step has log depth, as the stage sits between two registers of the encoder and
+    bounds its clock: cum and Q are prefix trees (:class:`.linear.Sums`), carry-save sums
+    reduce level by level into a prefix adder (:func:`~facet.rtl.prefix.prefix_add`),
+    compares are trees (:func:`~facet.rtl.prefix.less_equal_tree`) and the pick ORs the
+    fits above each D with a suffix tree.
 
     Members
     -------
@@ -133,7 +141,7 @@ class Depth(Stage):
             if key not in tails:
                 parts = [(group(g10), b) for b in range(2) if (f10 >> b) & 1] + \
                         [(rest(x), b) for b in range(3) if (f11 >> b) & 1]
-                tails[key] = csa_sum(m, parts, tw, name=f"tail{len(tails)}") if parts \
+                tails[key] = csa_sum(m, parts, tw, name=f"tail{len(tails)}", **_FAST) if parts \
                     else Const(0, tw)
             return tails[key]
 
@@ -151,7 +159,8 @@ class Depth(Stage):
             fits = {}
             for mode in modes:
                 built[mode, d] = t = tail(candidate(mode, d))
-                fits[mode] = ~room[w - 1] & less_equal(m, t, room[:w - 1], name=f"fit{mode}_{d}_")
+                fits[mode] = ~room[w - 1] & less_equal_tree(m, t, room[:w - 1],
+                                                                name=f"fit{mode}_{d}")
             plain = Cat(*[fits[k] for k in fits if k < 3]).any() if any(k < 3 for k in fits) \
                 else Const(0, 1)
             ok = Signal(name=f"ok{d}")
@@ -159,14 +168,13 @@ class Depth(Stage):
                               & (any_bits(self.hist[d]) if d else 1))
             oks.append(ok)
 
-        # Priority pick of the largest D that is present (or 0) and fits.
-        pick, higher = {}, Const(0, 1)
+        # Priority pick of the largest D that is present (or 0) and fits: D is picked when no
+        # higher D fits, an OR of the D above it (a Sklansky suffix tree, log2(16) levels).
+        above = _suffix_any(m, oks)
+        pick = {}
         for d in reversed(range(DEPTHS)):
             s = Signal(name=f"pick{d}")
-            m.d.comb += s.eq((oks[d] if d else 1) & ~higher)
-            nh = Signal(name=f"higher{d}")
-            m.d.comb += nh.eq(higher | oks[d])
-            higher = nh
+            m.d.comb += s.eq((oks[d] if d else 1) & ~above[d])
             pick[d] = s
         m.d.comb += self.d.eq(Cat(*[Cat(*[s for d, s in pick.items() if (d >> b) & 1]).any()
                                      for b in range(VLC_DEPTH_BITS)]))
@@ -197,16 +205,35 @@ class Depth(Stage):
             return out
 
         sel = [select_tail(k) for k in range(4)]
-        # The cheapest of modes 0..2 at the picked D: strictly smaller wins.
-        one = less_equal(m, sel[0], sel[1], name="m01_")           # mode 0 unless 1 < 0
-        best01 = Signal(tw, name="best01")
-        m.d.comb += best01.eq(Mux(one, sel[0], sel[1]))
-        two = ~less_equal(m, best01, sel[2], name="m2_")
+        # The cheapest of modes 0..2 at the picked D, the lowest on a tie: three compares side
+        # by side, then a one-hot choice (mode 3 for a block with Inf/NaN).
+        le01, le02, le12 = (less_equal_tree(m, sel[a], sel[b], name=f"m{a}{b}")
+                            for a, b in ((0, 1), (0, 2), (1, 2)))
+        choice = [Signal(name=f"choose{k}") for k in range(4)]
+        m.d.comb += [choice[0].eq(~special & le01 & le02), choice[1].eq(~special & ~le01 & le12),
+                     choice[2].eq(~special & Mux(le01, ~le02, ~le12)), choice[3].eq(special)]
         best = Signal(tw, name="best")
-        m.d.comb += best.eq(Mux(special, sel[3], Mux(two, sel[2], best01)))
-        m.d.comb += self.mode.eq(Mux(special, 3, Mux(two, 2, Mux(one, 0, 1))))
+        m.d.comb += best.eq(Cat(*[Cat(*[sel[k][b] & choice[k] for k in range(4)]).any()
+                                  for b in range(tw)]))
+        m.d.comb += self.mode.eq(Cat(choice[1] | choice[3], choice[2] | choice[3]))
         cum = select({d: sums.signal(("cum", d)) for d in range(DEPTHS)
                       if d in {dd for _, dd in built}}, n.bit_length(), "csel")
         m.d.comb += self.cost.eq(csa_sum(m, [Const(h + 2 * n, len(self.cost)), sums.signal(("sp",)),
-                                             cum, best], len(self.cost), name="cost"))
+                                             cum, best], len(self.cost), name="cost", **_FAST))
         return m
+
+
+def _suffix_any(m, bits):
+    """``out[i]``: the OR of ``bits[i + 1:]``, by a Sklansky tree over the reversed list."""
+    n = len(bits)
+    inc = list(reversed(bits))           # inc[j]: OR of the reversed bits lo .. j
+    for lv in range((n - 1).bit_length()):
+        half = 1 << lv
+        for j in range(n):
+            if j & half:
+                src = (j & ~((half << 1) - 1)) + half - 1
+                s = Signal(name=f"above{lv}_{n - 1 - j}")
+                m.d.comb += s.eq(inc[j] | inc[src])
+                inc[j] = s
+    incl = list(reversed(inc))           # incl[i]: OR of bits[i:]
+    return [incl[i + 1] if i + 1 < n else Const(0, 1) for i in range(n)]

@@ -4,12 +4,18 @@ term is a shared prefix count of the histogram.
 Shared signals: the counts ``n_t``, ``sp`` (Inf and NaN), ``cum(x) = n_0 + ... + n_x``,
 ``Q(x) = cum(0) + ... + cum(x)`` (the mantissa bits at P = D - 1 are ``Q(D - 2) - Q(D - 2 - M)``)
 and group sums of a few low classes; a linear form on them is one carry-save sum.
+
+For logic depth, cum and Q are Brent-Kung prefix trees (Q a tree over cum: about 2 log2(16)
+adders deep instead of a chain of 16 after a chain of 16) and every carry-save sum is reduced
+level by level into a prefix adder (:func:`~facet.rtl.prefix.csa_sum` with ``levels`` and
+:func:`~facet.rtl.prefix.prefix_add`). A Sklansky tree (log2(16) adders) was no shallower
+after synthesis and takes more adders.
 """
 
 from amaranth.hdl import Cat, Const, Signal, Value
 
-from ...vlc_code import INF, NAN
-from ..prefix import csa_sum
+from ...vlc_code import DEPTHS, INF, NAN
+from ..prefix import csa_sum, prefix_add, prefix_sums
 
 __all__ = ["Sums"]
 
@@ -37,26 +43,25 @@ class Sums:
         elif kind == "sp":
             s = Signal(cb + 1, name=f"{self.name}_sp")
             self.m.d.comb += s.eq(self.hist[INF] + self.hist[NAN])
-        elif kind == "cum":
-            x = key[1]
-            if x == 0:
-                s = Value.cast(self.hist[0])
-            else:
-                s = Signal(cb, name=f"{self.name}_cum{x}")
-                self.m.d.comb += s.eq(self.signal(("cum", x - 1)) + self.hist[x])
-        elif kind == "Q":
-            x = key[1]
-            if x == 0:
-                s = self.signal(("cum", 0))
-            else:
-                s = Signal((self.n * (x + 1)).bit_length(), name=f"{self.name}_Q{x}")
-                self.m.d.comb += s.eq(self.signal(("Q", x - 1)) + self.signal(("cum", x)))
+        elif kind in ("cum", "Q"):
+            if ("cum", 0) not in self._cache:
+                self._prefix()
+            return self._cache[key]
         else:  # a group sum of the low classes
             coefs = key[1]
             terms = [(c, ("n", t)) for t, c in enumerate(coefs) if c]
             s = self.evaluate(0, terms, f"{self.name}_g{len(self._cache)}")
         self._cache[key] = s
         return s
+
+    def _prefix(self):
+        """Every ``cum(x)`` and ``Q(x)``, ``x < DEPTHS``: two prefix sums, Q over cum."""
+        n = self.n
+        cum = prefix_sums(self.m, [self.hist[t] for t in range(DEPTHS)], lambda i: i * n,
+                          cap=n, name=f"{self.name}_cum", tree="brent-kung")[1:]
+        q = prefix_sums(self.m, cum, lambda i: i * n, name=f"{self.name}_Q", tree="brent-kung")[1:]
+        for x in range(DEPTHS):
+            self._cache["cum", x], self._cache["Q", x] = cum[x], q[x]
 
     def evaluate(self, const, terms, name, extra=()):
         """``const + sum coef * signal (+ extra)`` modulo ``2**width``: one carry-save sum of
@@ -81,4 +86,4 @@ class Sums:
             return Const(0, w)
         if len(parts) == 1 and not isinstance(parts[0], tuple):
             return parts[0]
-        return csa_sum(self.m, parts, w, name=name)
+        return csa_sum(self.m, parts, w, name=name, adder=prefix_add, levels=True)
