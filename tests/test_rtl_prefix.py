@@ -32,7 +32,7 @@ class _Pair(wiring.Component):
 
 
 @pytest.mark.parametrize("wa,wb,wo", [(1, 1, 1), (1, 1, 2), (4, 4, 5), (5, 3, 4), (3, 6, 6),
-                                      (7, 7, 9)])
+                                      (2, 7, 8)])
 def test_less_equal_tree_and_prefix_add(wa, wb, wo):
     dut = _Pair(wa, wb, wo)
     bad = []
