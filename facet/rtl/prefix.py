@@ -173,3 +173,77 @@ def ripple_add(m, a, b, width, *, sub=False, name="add"):
             m.d.comb += c.eq((x & y) | (carry & (x ^ y)))
             carry = c
     return Cat(*bits)
+
+
+__all__ += ["csa_rows", "add_fast"]
+
+
+def csa_rows(m, terms, width, *, name="rows"):
+    """The carry-save form of :func:`csa_sum`: two ``width``-bit rows whose sum (mod
+    ``2**width``) is the sum of ``terms``, without the final carry-propagate adder, for a
+    caller that adds the rows to more terms first, or with :func:`add_fast`.
+
+    Each full adder takes the three shallowest bits of its column (a bit's depth counts the
+    full adders before it), so late carries meet late bits: on a sum of some 30 terms the
+    first-come order of :func:`csa_sum` chains about twice as many full adders.
+    """
+    import heapq
+    import itertools
+
+    order = itertools.count()                  # ties: the older bit first
+    cols = [[] for _ in range(width)]
+    for t in terms:
+        v, sh = t if isinstance(t, tuple) else (t, 0)
+        v = Value.cast(v)
+        for b in range(len(v)):
+            if sh + b < width:
+                cols[sh + b].append((0, next(order), v[b]))
+    n = 0
+    for c in range(width):
+        col = cols[c]
+        heapq.heapify(col)
+        while len(col) > 2:
+            (da, _, a), (db, _, b), (dc, _, ci) = (heapq.heappop(col) for _ in range(3))
+            s, co = Signal(name=f"{name}_s{n}"), Signal(name=f"{name}_c{n}")
+            m.d.comb += [s.eq(a ^ b ^ ci), co.eq((a & b) | (ci & (a ^ b)))]
+            d = max(da, db, dc) + 1
+            heapq.heappush(col, (d, next(order), s))
+            if c + 1 < width:
+                heapq.heappush(cols[c + 1], (d, next(order), co))
+            n += 1
+    rows = []
+    for r in range(2):
+        row = Signal(width, name=f"{name}_r{r}")
+        m.d.comb += row.eq(Cat(*[col[r][2] if len(col) > r else Const(0, 1) for col in cols]))
+        rows.append(row)
+    return rows
+
+
+def add_fast(m, a, b, width, *, sub=False, name="addf"):
+    """``(a + b) mod 2**width`` (or ``a - b`` with ``sub``) with a Sklansky carry tree:
+    ``ceil(log2(width))`` levels of one AND-OR each between the per-bit generate and
+    propagate terms and the sum XOR, where :func:`ripple_add` takes ``width``. The same
+    signature as :func:`ripple_add`."""
+    a, b = Value.cast(a), Value.cast(b)
+    bit = lambda v, i: v[i] if i < len(v) else Const(0, 1)  # noqa: E731
+    x = [bit(a, i) for i in range(width)]
+    y = [~bit(b, i) if sub else bit(b, i) for i in range(width)]
+    p = [x[i] ^ y[i] for i in range(width)]
+    # g[i], q[i]: generate and propagate of bits lo .. i, lo = 0 after the tree; with ``sub``
+    # the carry into bit 0 is 1, folded into bit 0's generate.
+    g = [(x[0] | y[0]) if sub else (x[0] & y[0])] + [x[i] & y[i] for i in range(1, width)]
+    q = list(p)
+    for lv in range((width - 1).bit_length()):
+        half = 1 << lv
+        for i in range(width):
+            if i & half:
+                j = (i & ~((half << 1) - 1)) + half - 1     # top of the lower half
+                ng = Signal(name=f"{name}_g{lv}_{i}")
+                m.d.comb += ng.eq(g[i] | (q[i] & g[j]))
+                nq = Signal(name=f"{name}_q{lv}_{i}")
+                m.d.comb += nq.eq(q[i] & q[j])
+                g[i], q[i] = ng, nq
+    out = Signal(width, name=name)
+    cin = Const(1 if sub else 0, 1)
+    m.d.comb += out.eq(Cat(*[p[i] ^ (g[i - 1] if i else cin) for i in range(width)]))
+    return out
