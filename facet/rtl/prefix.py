@@ -11,7 +11,8 @@
 
 from amaranth.hdl import Cat, Const, Signal, Value
 
-__all__ = ["csa_sum", "prefix_sums", "less_equal", "ripple_add", "less_equal_tree", "prefix_add"]
+__all__ = ["csa_sum", "csa_rows", "prefix_sums", "less_equal", "less_equal_tree", "ripple_add",
+           "add_fast"]
 
 
 def _bit(v):
@@ -23,15 +24,20 @@ def csa_sum(m, terms, width, *, name="sum", adder=None, levels=False):
 
     Bits are reduced column by column with full adders until every column holds at most two
     bits, then one adder adds the two rows: ``adder(m, a, b, width, name=...)``,
-    :func:`ripple_add` by default (:func:`prefix_add` for log depth). Columns at or above
+    :func:`ripple_add` by default (:func:`add_fast` for log depth). Columns at or above
     ``width`` are dropped, so the caller must make ``width`` wide enough for the largest sum.
 
     By default each column is reduced completely before the next, its oldest bits first: the
     last full adder of a column takes the last carry of the column below, so a sum of many
-    wide rows is about one full adder deeper per column. ``levels=True`` reduces level by
-    level instead (Wallace): the full adders of a level take only bits of earlier levels, so
-    ``r`` rows need about ``log1.5(r / 2)`` levels whatever the width, with as many adders.
+    wide rows is about one full adder deeper per column. ``levels=True`` takes the two rows
+    from :func:`csa_rows` instead, whose full adders take the shallowest bits of a column,
+    so ``r`` rows need about ``log1.5(r / 2)`` full adders whatever the width.
     """
+    if levels:
+        row0, row1 = csa_rows(m, terms, width, name=name)
+        out = Signal(width, name=name)
+        m.d.comb += out.eq((adder or ripple_add)(m, row0, row1, width, name=f"{name}_fin"))
+        return out
     cols = [[] for _ in range(width)]
     for t in terms:
         v, sh = t if isinstance(t, tuple) else (t, 0)
@@ -40,29 +46,17 @@ def csa_sum(m, terms, width, *, name="sum", adder=None, levels=False):
             if sh + b < width:
                 cols[sh + b].append(v[b])
     n = 0
-
-    def full_add(c, a, b, ci, into):
-        nonlocal n
-        s = Signal(name=f"{name}_s{n}")
-        co = Signal(name=f"{name}_c{n}")
-        n += 1
-        m.d.comb += [s.eq(a ^ b ^ ci), co.eq((a & b) | (ci & (a ^ b)))]
-        into[c].append(s)
-        if c + 1 < width:
-            into[c + 1].append(co)
-
-    while levels and any(len(col) > 2 for col in cols):
-        nxt = [[] for _ in range(width)]
-        for c, col in enumerate(cols):
-            k = len(col) // 3 if len(col) > 2 else 0
-            for i in range(k):
-                full_add(c, *col[3 * i:3 * i + 3], nxt)
-            nxt[c][:0] = col[3 * k:]         # bits left over first: the oldest
-        cols = nxt
     for c in range(width):
         col = cols[c]
         while len(col) > 2:
-            full_add(c, col.pop(0), col.pop(0), col.pop(0), cols)
+            a, b, ci = col.pop(0), col.pop(0), col.pop(0)
+            s = Signal(name=f"{name}_s{n}")
+            co = Signal(name=f"{name}_c{n}")
+            n += 1
+            m.d.comb += [s.eq(a ^ b ^ ci), co.eq((a & b) | (ci & (a ^ b)))]
+            col.append(s)
+            if c + 1 < width:
+                cols[c + 1].append(co)
     row0 = Cat(*[col[0] if len(col) > 0 else Const(0, 1) for col in cols])
     row1 = Cat(*[col[1] if len(col) > 1 else Const(0, 1) for col in cols])
     out = Signal(width, name=name)
@@ -232,31 +226,73 @@ def less_equal_tree(m, a, b, *, name="lt"):
     return out
 
 
-def prefix_add(m, a, b, width, *, name="padd"):
-    """``(a + b) mod 2**width`` with a Sklansky carry tree: ``ceil(log2(width))`` levels of
-    one AND-OR each between the per-bit generate/propagate terms and the sum XOR (a ripple,
-    :func:`ripple_add`, takes ``width`` levels). About ``(width / 2) * log2(width)`` carry
-    cells instead of ``width``; the same signature as :func:`ripple_add` without ``sub``,
-    so it can be the final adder of :func:`csa_sum`.
+
+def csa_rows(m, terms, width, *, name="rows"):
+    """The carry-save form of :func:`csa_sum`: two ``width``-bit rows whose sum (mod
+    ``2**width``) is the sum of ``terms``, without the final carry-propagate adder, for a
+    caller that adds the rows to more terms first, or with :func:`add_fast`.
+
+    Each full adder takes the three shallowest bits of its column (a bit's depth counts the
+    full adders before it), so late carries meet late bits: on a sum of some 30 terms the
+    first-come order of :func:`csa_sum` chains about twice as many full adders.
     """
+    import heapq
+    import itertools
+
+    order = itertools.count()                  # ties: the older bit first
+    cols = [[] for _ in range(width)]
+    for t in terms:
+        v, sh = t if isinstance(t, tuple) else (t, 0)
+        v = Value.cast(v)
+        for b in range(len(v)):
+            if sh + b < width:
+                cols[sh + b].append((0, next(order), v[b]))
+    n = 0
+    for c in range(width):
+        col = cols[c]
+        heapq.heapify(col)
+        while len(col) > 2:
+            (da, _, a), (db, _, b), (dc, _, ci) = (heapq.heappop(col) for _ in range(3))
+            s, co = Signal(name=f"{name}_s{n}"), Signal(name=f"{name}_c{n}")
+            m.d.comb += [s.eq(a ^ b ^ ci), co.eq((a & b) | (ci & (a ^ b)))]
+            d = max(da, db, dc) + 1
+            heapq.heappush(col, (d, next(order), s))
+            if c + 1 < width:
+                heapq.heappush(cols[c + 1], (d, next(order), co))
+            n += 1
+    rows = []
+    for r in range(2):
+        row = Signal(width, name=f"{name}_r{r}")
+        m.d.comb += row.eq(Cat(*[col[r][2] if len(col) > r else Const(0, 1) for col in cols]))
+        rows.append(row)
+    return rows
+
+
+def add_fast(m, a, b, width, *, sub=False, name="addf"):
+    """``(a + b) mod 2**width`` (or ``a - b`` with ``sub``) with a Sklansky carry tree:
+    ``ceil(log2(width))`` levels of one AND-OR each between the per-bit generate and
+    propagate terms and the sum XOR, where :func:`ripple_add` takes ``width``. The same
+    signature as :func:`ripple_add`."""
     a, b = Value.cast(a), Value.cast(b)
     bit = lambda v, i: v[i] if i < len(v) else Const(0, 1)  # noqa: E731
-    p = [bit(a, i) ^ bit(b, i) for i in range(width)]
-    g = [bit(a, i) & bit(b, i) for i in range(width)]
-    # gg[i], pp[i]: generate / propagate of bits lo[i] .. i; after the tree lo[i] = 0.
-    gg, pp = list(g), list(p)
+    x = [bit(a, i) for i in range(width)]
+    y = [~bit(b, i) if sub else bit(b, i) for i in range(width)]
+    p = [x[i] ^ y[i] for i in range(width)]
+    # g[i], q[i]: generate and propagate of bits lo .. i, lo = 0 after the tree; with ``sub``
+    # the carry into bit 0 is 1, folded into bit 0's generate.
+    g = [(x[0] | y[0]) if sub else (x[0] & y[0])] + [x[i] & y[i] for i in range(1, width)]
+    q = list(p)
     for lv in range((width - 1).bit_length()):
         half = 1 << lv
         for i in range(width):
             if i & half:
-                j = (i & ~((half << 1) - 1)) + half - 1   # top of the lower half
+                j = (i & ~((half << 1) - 1)) + half - 1     # top of the lower half
                 ng = Signal(name=f"{name}_g{lv}_{i}")
-                m.d.comb += ng.eq(gg[i] | (pp[i] & gg[j]))
-                gg[i] = ng
-                if i < width - 1:                         # the top span's propagate is unused
-                    np_ = Signal(name=f"{name}_p{lv}_{i}")
-                    m.d.comb += np_.eq(pp[i] & pp[j])
-                    pp[i] = np_
+                m.d.comb += ng.eq(g[i] | (q[i] & g[j]))
+                nq = Signal(name=f"{name}_q{lv}_{i}")
+                m.d.comb += nq.eq(q[i] & q[j])
+                g[i], q[i] = ng, nq
     out = Signal(width, name=name)
-    m.d.comb += out.eq(Cat(*[p[i] ^ gg[i - 1] if i else p[0] for i in range(width)]))
+    cin = Const(1 if sub else 0, 1)
+    m.d.comb += out.eq(Cat(*[p[i] ^ (g[i - 1] if i else cin) for i in range(width)]))
     return out

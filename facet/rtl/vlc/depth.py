@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 from ...config import VLC_DEPTH_BITS, VLC_MODE_BITS, VLC_OFFSETS
 from ...vlc_code import DEPTHS, INF, NAN, ZERO, codebook
 from .._common import Stage, any_bits
-from ..prefix import csa_sum, less_equal_tree, prefix_add
+from ..prefix import add_fast, csa_sum, less_equal_tree
 from .histogram import hist_layout
 from .linear import Sums
 
@@ -16,8 +16,8 @@ __all__ = ["cost_bits", "possible", "candidate", "Depth"]
 
 #: The longest tail of any code (head 11 of mode 3 at D = 15: 15 classes).
 _TAIL_MAX = 4
-#: Carry-save sums of log depth: level by level, then a prefix adder.
-_FAST = {"adder": prefix_add, "levels": True}
+#: Carry-save sums of log depth: shallowest bits first, then a prefix adder.
+_FAST = {"adder": add_fast, "levels": True}
 
 
 def cost_bits(cfg):
@@ -88,7 +88,7 @@ class Depth(Stage):
 
     Every step has log depth, as the stage sits between two registers of the encoder and
     bounds its clock: cum and Q are prefix trees (:class:`.linear.Sums`), carry-save sums
-    reduce level by level into a prefix adder (:func:`~facet.rtl.prefix.prefix_add`),
+    reduce shallowest bits first into a prefix adder (:func:`~facet.rtl.prefix.add_fast`),
     compares are trees (:func:`~facet.rtl.prefix.less_equal_tree`) and the pick ORs the
     fits above each D with a suffix tree.
 

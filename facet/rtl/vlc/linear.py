@@ -7,15 +7,15 @@ and group sums of a few low classes; a linear form on them is one carry-save sum
 
 For logic depth, cum and Q are Brent-Kung prefix trees (Q a tree over cum: about 2 log2(16)
 adders deep instead of a chain of 16 after a chain of 16) and every carry-save sum is reduced
-level by level into a prefix adder (:func:`~facet.rtl.prefix.csa_sum` with ``levels`` and
-:func:`~facet.rtl.prefix.prefix_add`). A Sklansky tree (log2(16) adders) was no shallower
+shallowest bits first into a prefix adder (:func:`~facet.rtl.prefix.csa_sum` with ``levels`` and
+:func:`~facet.rtl.prefix.add_fast`). A Sklansky tree (log2(16) adders) was no shallower
 after synthesis and takes more adders.
 """
 
 from amaranth.hdl import Cat, Const, Signal, Value
 
 from ...vlc_code import DEPTHS, INF, NAN
-from ..prefix import csa_sum, prefix_add, prefix_sums
+from ..prefix import add_fast, csa_sum, prefix_sums
 
 __all__ = ["Sums"]
 
@@ -86,4 +86,4 @@ class Sums:
             return Const(0, w)
         if len(parts) == 1 and not isinstance(parts[0], tuple):
             return parts[0]
-        return csa_sum(self.m, parts, w, name=name, adder=prefix_add, levels=True)
+        return csa_sum(self.m, parts, w, name=name, adder=add_fast, levels=True)

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 from ...config import VLC_DEPTH_BITS
 from ...vlc_code import DEPTHS
 from .._common import Stage
-from ..prefix import csa_sum, less_equal
+from ..prefix import add_fast, csa_rows, prefix_sums
 from .depth import cost_bits
 from .histogram import count_bits, hist_layout
 
@@ -30,12 +30,15 @@ class Precision(Stage):
 
     Let ``b_s`` be the count of class ``D - s`` (s = 0 .. 15), the histogram shifted by D (a
     log shifter of 4 stages). At P = D - 1 the mantissas take ``sum_s b_s * clamp(s - 1, 0, M)``
-    bits, a sum with constant weights. Going from P = D - 1 to D - 1 + u adds
-    ``extra(u) = G(0) + ... + G(u - 1)`` mantissa bits, where ``G(0) = b_1 + ... + b_M`` (the
-    values that gain a bit at P = D) and ``G(v) = b_0 + ... + b_(M - v)`` for v >= 1: a chain
-    of prefix sums of ``b`` and a chain of M + 1 adders. With ``R = B - cost`` less those, u is the
-    number of ``u = 1 .. M + 1`` with ``extra(u) <= R`` (the sums grow with u, so the fits
-    form a prefix), P = D - 1 + u and L = R - extra(u) (an AND-OR pick).
+    bits, a sum with constant weights (the classes s > M, all of weight M, are counted first);
+    with the cost it stays in carry-save form, and one fast adder gives
+    ``R' = B - cost - mant + b_0``. Going from P = D - 1 to D - 1 + u adds
+    ``extra(u) = E(u) - b_0`` mantissa bits, where ``E(u) = H(0) + ... + H(u - 1)`` and
+    ``H(v) = b_0 + ... + b_(M - v)``: two Sklansky prefix trees, one over ``b`` and one over
+    ``H``. Every ``L(u) = R' - E(u)`` (``E(0) = b_0``) comes from its own fast subtractor, whose
+    sign says whether u fits; the fits form a prefix (the sums grow with u), so an AND-OR
+    pick where they step gives L and ``P = D - 1 + u`` (each ``D - 1 + u`` formed beside the
+    sums). Logic depth: the shifter, the two trees, one fast adder and the pick.
 
     Members
     -------
@@ -73,39 +76,62 @@ class Precision(Stage):
                 nxt.append(v)
             vec = nxt
         b = vec[:span]
-        # Mantissa bits at P = D - 1: class D - s keeps min(max(s - 1, 0), M) bits.
-        base = csa_sum(m, [(vec[s], j) for s in range(2, DEPTHS) for j in range(8)
-                           if (min(s - 1, mb) >> j) & 1], left_shape(cfg).width, name="mant")
-        # pre(k) = b_0 + ... + b_k.
-        pre = [b[0]]
-        for k in range(1, span):
-            s = Signal(cb, name=f"pre{k}")
-            m.d.comb += s.eq(pre[-1] + b[k])
-            pre.append(s)
-        g0 = Signal(cb, name="g0")
-        m.d.comb += g0.eq(pre[min(mb, span - 1)] - b[0])
-        g = [g0] + [pre[min(mb - v, span - 1)] for v in range(1, mb + 1)]
-        ew = (n * (mb + 1)).bit_length()
-        ls = left_shape(cfg)
-        room = Signal(ls, name="room")
-        m.d.comb += room.eq(cfg.budget - self.cost - base)
-        extra, fits = [Const(0, ew)], []
-        for u in range(1, mb + 2):
-            e = Signal(ew, name=f"extra{u}")
-            m.d.comb += e.eq(extra[-1] + g[u - 1])
-            extra.append(e)
-            f = Signal(name=f"fits{u}")
-            m.d.comb += f.eq(~room[-1] & less_equal(m, e, room[:ls.width - 1], name=f"le{u}_"))
-            fits.append(f)
-        # The fits are a thermometer: u = their number, and value u is picked where the
-        # thermometer steps.
-        fits.append(Const(0, 1))
-        onehot = [~fits[0]] + [fits[u - 1] & ~fits[u] for u in range(1, mb + 2)]
-        used = Signal(ew, name="used")
-        m.d.comb += used.eq(Cat(*[Cat(*[extra[u][bit] & onehot[u] for u in range(mb + 2)]).any()
-                                  for bit in range(ew)]))
-        cnt = Signal(range(mb + 2), name="u")
-        m.d.comb += cnt.eq(sum(fits[:-1]))
-        m.d.comb += [self.p.eq(Cat(self.d, Const(0, 1)).as_signed() + cnt - 1),
-                     self.left.eq(room - used)]
+        # X = cost + (mantissa bits at P = D - 1) in carry-save form: the classes s > M all
+        # weigh M, so their count is summed first; then R' = B + b_0 - X = B + b_0 + ~X0 + ~X1
+        # + 2, resolved by one fast adder.
+        lw = left_shape(cfg).width
+        # One signed width for R' and every L(u) = R' - E(u), down to B - cost - N * (2M + 1).
+        rw = max(cfg.budget + n, (1 << cost_bits(cfg)) + n * (2 * mb + 1)).bit_length() + 1
+        groups = [([vec[s]], min(s - 1, mb)) for s in range(2, min(mb + 1, DEPTHS))]
+        if mb + 1 < DEPTHS:
+            hi = vec[mb + 1:]
+            groups.append((csa_rows(m, hi, cb, name="over") if len(hi) > 2 else hi, mb))
+        terms = [self.cost] + [(x, j) for xs, w in groups for x in xs
+                               for j in range(w.bit_length()) if (w >> j) & 1]
+        x0, x1 = csa_rows(m, terms, rw, name="mant")
+        r0, r1 = csa_rows(m, [b[0], ~x0, ~x1, Const((cfg.budget + 2) % (1 << rw), rw)], rw,
+                          name="room")
+        room = add_fast(m, r0, r1, rw, name="roomf")
+        # E(u) = b_0 + extra(u) = H(0) + ... + H(u - 1) with H(v) = b_0 + ... + b_(M - v):
+        # two prefix trees (the prefix counts pre of b, then the prefix sums of H).
+        # Then L(u) = R' - E(u) for every u at once: its sign is the fit, so the compare
+        # and the subtraction of the pick are one fast adder, off the path of the pick.
+        pre = _sklansky(m, b, cb, name="pre")
+        h = [pre[min(mb - v, span - 1)] for v in range(mb + 1)]
+        ext = [b[0]] + prefix_sums(m, h, lambda i: n * i, tree=True, name="ext")[1:]
+        lefts = [add_fast(m, room, e, rw, sub=True, name=f"left{u}") for u, e in enumerate(ext)]
+        # The fits are a thermometer: AND-OR picks of L(u) and D - 1 + u where it steps.
+        fits = [Const(1, 1)] + [~lf[rw - 1] for lf in lefts[1:]] + [Const(0, 1)]
+        onehot = [fits[u] & ~fits[u + 1] for u in range(mb + 2)]
+        pw, d = len(self.p), Cat(self.d, Const(0, 1)).as_signed()
+        ps = [Signal(pw, name=f"p{u}") for u in range(mb + 2)]
+        m.d.comb += [ps[u].eq(d + (u - 1)) for u in range(mb + 2)]
+
+        def pick(vals, width):
+            return Cat(*[Cat(*[v[bit] & onehot[u] for u, v in enumerate(vals)]).any()
+                         for bit in range(width)])
+
+        m.d.comb += [self.left.eq(pick(lefts, lw)), self.p.eq(pick(ps, pw))]
         return m
+
+
+def _sklansky(m, vals, width, *, name):
+    """Inclusive prefix sums of ``vals`` mod ``2**width`` (a Sklansky tree).
+
+    Every adder is ``width`` bits: the prefix counts of one block's classes never exceed N,
+    where :func:`facet.rtl.prefix.prefix_sums` sizes a partial sum by its number of terms.
+    """
+    inc = list(vals)
+    n = len(inc)
+    for lv in range((n - 1).bit_length()):
+        half = 1 << lv
+        nxt = list(inc)
+        for i in range(n):
+            if i & half:
+                j = (i & ~((half << 1) - 1)) + half - 1
+                x = Signal(width, name=f"{name}_t{lv}_{i}")
+                m.d.comb += x.eq(inc[j] + inc[i])
+                nxt[i] = x
+        inc = nxt
+    return inc
+

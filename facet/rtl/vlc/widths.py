@@ -24,7 +24,7 @@ class Widths(Stage):
 
     Per value: the kept test ``t_i <= D`` (a class below 16), one signed subtraction
     ``P - t_i`` clamped to 0 .. M, and the gain flag (kept, ``0 <= P - t_i < M``). The first
-    L values with a gain flag keep one bit more: a blocked prefix count of the gain flags
+    L values with a gain flag keep one bit more: a Sklansky prefix count of the gain flags
     (:func:`facet.rtl.prefix.prefix_sums`) and a compare with ``min(L, N)`` per value.
 
     Members
@@ -66,9 +66,10 @@ class Widths(Stage):
             m.d.comb += gain.eq(kept & ~neg & (diff < mb))
             base.append(k0)
             gains.append(gain)
-        # A value takes a bit when fewer than L values before it did: blocked prefix counts
-        # (groups of 4), a third of the logic depth of a chain.
-        before = prefix_sums(m, gains, lambda i: i, block=4, name="before")
+        # A value takes a bit when fewer than L values before it did: a Sklansky tree of
+        # prefix counts, log2(N) levels of small adders where groups of 4 with a chain over
+        # the groups took N/4 + 3.
+        before = prefix_sums(m, gains, lambda i: i, tree="sklansky", name="before")
         for i in range(n):
             extra = gains[i] & (before[i] < budget) if i else gains[i] & any_bits(budget)
             m.d.comb += self.k[i].eq(base[i] + extra)
