@@ -1,13 +1,19 @@
-"""Counting and prefix-sum helpers shared by the ``significance`` stages.
+"""Counting, prefix-sum, compare and add helpers shared by the ``significance`` and ``vlc``
+stages.
 
-* :func:`csa_sum` adds many unsigned terms with a carry-save tree of full adders (3:2 counters,
-  the oldest bits of a column first, so the tree stays shallow) and one final carry-propagate
-  adder. It is the cheapest way to build a popcount or a sum of many small numbers: one full
-  adder per bit that goes away.
+* :func:`csa_sum` adds many unsigned terms with a carry-save tree of full adders (3:2 counters)
+  and one final carry-propagate adder. It is the cheapest way to build a popcount or a sum of
+  many small numbers: one full adder per bit that goes away. :func:`csa_rows` is its
+  carry-save form with the shallowest bits of a column first, for sums on a critical path.
 * :func:`prefix_sums` gives the exclusive prefix sums of a list of small numbers: a chain of
   adders (the smallest), a blocked form that cuts the logic depth, or a log-depth tree (see
   its docstring).
+* Compares and adders come as a ripple (:func:`less_equal`, :func:`ripple_add`: the smallest)
+  and with log depth (:func:`less_equal_tree`, :func:`add_fast`: a Sklansky carry tree).
 """
+
+import heapq
+import itertools
 
 from amaranth.hdl import Cat, Const, Signal, Value
 
@@ -17,6 +23,19 @@ __all__ = ["csa_sum", "csa_rows", "prefix_sums", "less_equal", "less_equal_tree"
 
 def _bit(v):
     return v if isinstance(v, Value) else Const(v, 1)
+
+
+def _columns(terms, width, item=lambda bit: bit):
+    """The bits of ``terms`` (each a value or ``(value, shift)``) by column, as ``item(bit)``;
+    columns at or above ``width`` are dropped."""
+    cols = [[] for _ in range(width)]
+    for t in terms:
+        v, sh = t if isinstance(t, tuple) else (t, 0)
+        v = Value.cast(v)
+        for b in range(len(v)):
+            if sh + b < width:
+                cols[sh + b].append(item(v[b]))
+    return cols
 
 
 def csa_sum(m, terms, width, *, name="sum", adder=None, levels=False):
@@ -38,13 +57,7 @@ def csa_sum(m, terms, width, *, name="sum", adder=None, levels=False):
         out = Signal(width, name=name)
         m.d.comb += out.eq((adder or ripple_add)(m, row0, row1, width, name=f"{name}_fin"))
         return out
-    cols = [[] for _ in range(width)]
-    for t in terms:
-        v, sh = t if isinstance(t, tuple) else (t, 0)
-        v = Value.cast(v)
-        for b in range(len(v)):
-            if sh + b < width:
-                cols[sh + b].append(v[b])
+    cols = _columns(terms, width)
     n = 0
     for c in range(width):
         col = cols[c]
@@ -226,7 +239,6 @@ def less_equal_tree(m, a, b, *, name="lt"):
     return out
 
 
-
 def csa_rows(m, terms, width, *, name="rows"):
     """The carry-save form of :func:`csa_sum`: two ``width``-bit rows whose sum (mod
     ``2**width``) is the sum of ``terms``, without the final carry-propagate adder, for a
@@ -236,17 +248,8 @@ def csa_rows(m, terms, width, *, name="rows"):
     full adders before it), so late carries meet late bits: on a sum of some 30 terms the
     first-come order of :func:`csa_sum` chains about twice as many full adders.
     """
-    import heapq
-    import itertools
-
     order = itertools.count()                  # ties: the older bit first
-    cols = [[] for _ in range(width)]
-    for t in terms:
-        v, sh = t if isinstance(t, tuple) else (t, 0)
-        v = Value.cast(v)
-        for b in range(len(v)):
-            if sh + b < width:
-                cols[sh + b].append((0, next(order), v[b]))
+    cols = _columns(terms, width, lambda bit: (0, next(order), bit))
     n = 0
     for c in range(width):
         col = cols[c]
