@@ -96,7 +96,8 @@ class Precision(Stage):
         # two prefix trees (the prefix counts pre of b, then the prefix sums of H).
         # Then L(u) = R' - E(u) for every u at once: its sign is the fit, so the compare
         # and the subtraction of the pick are one fast adder, off the path of the pick.
-        pre = _sklansky(m, b, cb, name="pre")
+        # Counts of one block: no partial sum exceeds N (cap).
+        pre = prefix_sums(m, b, lambda i: n * i, tree=True, cap=n, name="pre")[1:]
         h = [pre[min(mb - v, span - 1)] for v in range(mb + 1)]
         ext = [b[0]] + prefix_sums(m, h, lambda i: n * i, tree=True, name="ext")[1:]
         lefts = [add_fast(m, room, e, rw, sub=True, name=f"left{u}") for u, e in enumerate(ext)]
@@ -113,25 +114,4 @@ class Precision(Stage):
 
         m.d.comb += [self.left.eq(pick(lefts, lw)), self.p.eq(pick(ps, pw))]
         return m
-
-
-def _sklansky(m, vals, width, *, name):
-    """Inclusive prefix sums of ``vals`` mod ``2**width`` (a Sklansky tree).
-
-    Every adder is ``width`` bits: the prefix counts of one block's classes never exceed N,
-    where :func:`facet.rtl.prefix.prefix_sums` sizes a partial sum by its number of terms.
-    """
-    inc = list(vals)
-    n = len(inc)
-    for lv in range((n - 1).bit_length()):
-        half = 1 << lv
-        nxt = list(inc)
-        for i in range(n):
-            if i & half:
-                j = (i & ~((half << 1) - 1)) + half - 1
-                x = Signal(width, name=f"{name}_t{lv}_{i}")
-                m.d.comb += x.eq(inc[j] + inc[i])
-                nxt[i] = x
-        inc = nxt
-    return inc
 
