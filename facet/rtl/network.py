@@ -22,6 +22,8 @@ The alternatives tried are in :mod:`facet.rtl.pack` and :mod:`facet.rtl.unpack`.
 
 from amaranth.hdl import Const, Mux, Signal, Value
 
+from .prefix import sklansky_steps
+
 __all__ = ["num_stages", "absent_before", "compaction_control", "compact", "expand"]
 
 
@@ -40,15 +42,10 @@ def absent_before(m, present, num_planes, *, name="z"):
     Returns a list of :class:`Value`; ``z_j`` is ``j.bit_length()`` bits wide.
     """
     incl = [~present[i] for i in range(num_planes - 1)]  # inclusive sums, in place
-    span = 1
-    while span < len(incl):
-        for i in range(len(incl)):
-            if (i // span) % 2:  # the upper half of a block adds the lower half's last sum
-                src = (i // span) * span - 1  # in an even block: not updated at this level
-                s = Signal((i + 1).bit_length(), name=f"{name}_l{span}_{i}")
-                m.d.comb += s.eq(incl[i] + incl[src])
-                incl[i] = s
-        span *= 2
+    for lv, i, src in sklansky_steps(len(incl)):
+        s = Signal((i + 1).bit_length(), name=f"{name}_l{1 << lv}_{i}")
+        m.d.comb += s.eq(incl[i] + incl[src])
+        incl[i] = s
     z = [Const(0, 0)]
     for j in range(1, num_planes):
         s = Signal(j.bit_length(), name=f"{name}{j}")

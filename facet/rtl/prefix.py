@@ -17,12 +17,25 @@ import itertools
 
 from amaranth.hdl import Cat, Const, Signal, Value
 
-__all__ = ["csa_sum", "csa_rows", "prefix_sums", "less_equal", "less_equal_tree", "ripple_add",
-           "add_fast"]
+__all__ = ["csa_sum", "csa_rows", "prefix_sums", "sklansky_steps", "less_equal",
+           "less_equal_tree", "ripple_add", "add_fast"]
 
 
 def _bit(v):
     return v if isinstance(v, Value) else Const(v, 1)
+
+
+def sklansky_steps(n):
+    """The steps of a Sklansky prefix tree over ``n`` elements, ``(level, i, j)`` in order:
+    at level l, every element i in the upper half of an aligned group of ``2**(l+1)`` combines
+    with j, the last element of the lower half (which that level does not change), so an
+    in-place update per step leaves element i holding elements 0 .. i after
+    ``bitlength(n - 1)`` levels."""
+    for lv in range((n - 1).bit_length()):
+        half = 1 << lv
+        for i in range(n):
+            if i & half:
+                yield lv, i, (i & ~((half << 1) - 1)) + half - 1
 
 
 def _columns(terms, width, item=lambda bit: bit):
@@ -129,11 +142,8 @@ def prefix_sums(m, values, bound, *, block=0, tree=False, cap=None, name="pre"):
                 for i in range((3 << lv) - 1, n, 2 << lv):
                     join(i, i - (1 << lv), f"d{lv}")
         else:
-            for lv in range(levels):
-                half = 1 << lv
-                for i in range(n):
-                    if i & half:
-                        join(i, (i & ~((half << 1) - 1)) + half - 1, f"t{lv}")
+            for lv, i, j in sklansky_steps(n):
+                join(i, j, f"t{lv}")
         return [Const(0, 0)] + inc
 
     if not block or block >= n:
@@ -285,16 +295,12 @@ def add_fast(m, a, b, width, *, sub=False, name="addf"):
     # the carry into bit 0 is 1, folded into bit 0's generate.
     g = [(x[0] | y[0]) if sub else (x[0] & y[0])] + [x[i] & y[i] for i in range(1, width)]
     q = list(p)
-    for lv in range((width - 1).bit_length()):
-        half = 1 << lv
-        for i in range(width):
-            if i & half:
-                j = (i & ~((half << 1) - 1)) + half - 1     # top of the lower half
-                ng = Signal(name=f"{name}_g{lv}_{i}")
-                m.d.comb += ng.eq(g[i] | (q[i] & g[j]))
-                nq = Signal(name=f"{name}_q{lv}_{i}")
-                m.d.comb += nq.eq(q[i] & q[j])
-                g[i], q[i] = ng, nq
+    for lv, i, j in sklansky_steps(width):
+        ng = Signal(name=f"{name}_g{lv}_{i}")
+        m.d.comb += ng.eq(g[i] | (q[i] & g[j]))
+        nq = Signal(name=f"{name}_q{lv}_{i}")
+        m.d.comb += nq.eq(q[i] & q[j])
+        g[i], q[i] = ng, nq
     out = Signal(width, name=name)
     cin = Const(1 if sub else 0, 1)
     m.d.comb += out.eq(Cat(*[p[i] ^ (g[i - 1] if i else cin) for i in range(width)]))

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 from ...config import VLC_DEPTH_BITS, VLC_MODE_BITS, VLC_OFFSETS
 from ...vlc_code import DEPTHS, INF, NAN, ZERO, codebook
 from .._common import Stage, any_bits
-from ..prefix import add_fast, csa_sum, less_equal_tree
+from ..prefix import add_fast, csa_sum, less_equal_tree, sklansky_steps
 from .histogram import hist_layout
 from .linear import Sums
 
@@ -227,13 +227,9 @@ def _suffix_any(m, bits):
     """``out[i]``: the OR of ``bits[i + 1:]``, by a Sklansky tree over the reversed list."""
     n = len(bits)
     inc = list(reversed(bits))           # inc[j]: OR of the reversed bits lo .. j
-    for lv in range((n - 1).bit_length()):
-        half = 1 << lv
-        for j in range(n):
-            if j & half:
-                src = (j & ~((half << 1) - 1)) + half - 1
-                s = Signal(name=f"above{lv}_{n - 1 - j}")
-                m.d.comb += s.eq(inc[j] | inc[src])
-                inc[j] = s
+    for lv, j, src in sklansky_steps(n):
+        s = Signal(name=f"above{lv}_{n - 1 - j}")
+        m.d.comb += s.eq(inc[j] | inc[src])
+        inc[j] = s
     incl = list(reversed(inc))           # incl[i]: OR of bits[i:]
     return [incl[i + 1] if i + 1 < n else Const(0, 1) for i in range(n)]
