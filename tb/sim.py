@@ -36,6 +36,13 @@ TEST_MODULE = "tb.cocotb_facet"
 CXX_OPT = os.environ.get("FACET_TB_CXX_OPT", "-O0")
 #: Verilator's runtime objects, compiled once for every build (:mod:`tb.objcache`).
 OBJCACHE = Path(__file__).with_name("objcache.py")
+#: The testbench touches only the top's ports, so only they are made visible to VPI. cocotb's
+#: runner makes every signal public instead (``--public-flat-rw``), which keeps Verilator from
+#: inlining and folding the codecs' logic: builds and runs of the large configs take several
+#: times longer.
+PUBLIC_VLT = f"""`verilator_config
+public_flat_rw -module "{TOP}" -var "*"
+"""
 
 
 def waves_enabled():
@@ -80,6 +87,25 @@ def _locked(path):
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _runner(sim):
+    """cocotb's runner for ``sim``; for Verilator, one whose build makes only the top's ports
+    public (:data:`PUBLIC_VLT`, written beside the sources as ``public.vlt``)."""
+    from cocotb_tools.runner import Verilator, get_runner
+
+    if sim != "verilator":
+        return get_runner(sim)
+
+    class TopPortsVerilator(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            vlt = Path(self.build_dir) / "rtl" / "public.vlt"
+            vlt.write_text(PUBLIC_VLT)
+            cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"] + [str(vlt)]
+            return cmds
+
+    return TopPortsVerilator()
 
 
 def _build_args(sim, waves):
@@ -138,7 +164,7 @@ def _build_key(cfg, stages, sim, waves):
     digest.update(Path(__file__).with_name("wrapper.py").read_bytes())
     digest.update(json.dumps([importlib.metadata.version("amaranth"), cfg.name, stages, sim, waves,
                               _build_args(sim, waves), simulator_version(sim),
-                              _make_overrides(sim)]).encode())
+                              _make_overrides(sim), PUBLIC_VLT]).encode())
     return digest.hexdigest()
 
 
@@ -152,8 +178,6 @@ def ensure_build(cfg: Config, stages=1, sim=None, waves=None):
     building (0 when reused). Safe under pytest-xdist: builds of one directory are serialized
     with a file lock; ``build.stamp`` holds the :func:`_build_key` of the build in place.
     """
-    from cocotb_tools.runner import get_runner
-
     sim = sim or simulator()
     waves = waves_enabled() if waves is None else waves
     bdir = build_dir_for(cfg, stages, sim, waves)
@@ -179,7 +203,7 @@ def ensure_build(cfg: Config, stages=1, sim=None, waves=None):
                 if old.is_file():
                     old.unlink()
             with _makeflags(_make_overrides(sim), sim):
-                get_runner(sim).build(
+                _runner(sim).build(
                     sources=[rtl / "facet_encoder.v", rtl / "facet_decoder.v", rtl / f"{TOP}.v"],
                     hdl_toplevel=TOP, build_dir=bdir, build_args=_build_args(sim, waves),
                     timescale=("1ns", "1ps"), waves=waves, always=True,
@@ -200,8 +224,6 @@ def run_tests(build, cfg: Config, stages, kinds, stim_arrays, seed, run_name):
     ``results`` maps test kind -> the JSON the cocotb test wrote; ``error`` is None or the
     simulator/cocotb failure text.
     """
-    from cocotb_tools.runner import get_runner
-
     from . import stimulus
 
     bdir = build["build_dir"]
@@ -222,7 +244,7 @@ def run_tests(build, cfg: Config, stages, kinds, stim_arrays, seed, run_name):
     t0 = time.monotonic()
     error = None
     try:
-        get_runner(build["sim"]).test(
+        _runner(build["sim"]).test(
             test_module=TEST_MODULE, hdl_toplevel=TOP, hdl_toplevel_lang="verilog",
             test_filter=r"\.(" + "|".join(f"test_{k}" for k in kinds) + r")$",
             seed=seed, build_dir=bdir, test_dir=tdir,
