@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 from amaranth.back import rtlil, verilog
-from amaranth.hdl import Shape
+from amaranth.hdl import Shape, ValueCastable, _ast, _ir
 from amaranth.lib import wiring
 
 from .config import Config
@@ -57,6 +57,39 @@ def _explicit_operand_widths():
         yield
     finally:
         emitter.shorten_operand = original
+
+
+def _emit_rtlil(netlist):
+    """RTLIL text of an Amaranth ``netlist``: the emission half of ``rtlil.convert_fragment``."""
+    empty = rtlil.EmptyModuleChecker(netlist)
+    builder = rtlil.Design(emit_src=False)
+    name_map = _ast.SignalDict()
+    for idx, module in enumerate(netlist.modules):
+        if empty.is_empty(idx):
+            continue
+        mod = builder.module(".".join(module.name), src_loc=module.src_loc)
+        if idx == 0:
+            mod.attribute("top", 1)
+        rtlil.ModuleEmitter(mod, netlist, module, name_map, empty_checker=empty).emit()
+    return str(builder)
+
+
+def _convert(design, name):
+    """``(verilog, rtlil)`` of ``design``, as ``verilog.convert`` and ``rtlil.convert`` with
+    ``emit_src=False`` write them, from one elaboration and one netlist. Building the netlist
+    is most of the time of either conversion; for the larger `vlc` configs it takes tens of
+    seconds, so it is done once and emitted twice (the Verilog with explicit operand widths)."""
+    ports = {}
+    for path, member, value in design.signature.flatten(design):
+        if isinstance(value, ValueCastable):
+            value = value.as_value()
+        flow = _ir.PortDirection.Input if member.flow == wiring.In else _ir.PortDirection.Output
+        ports["__".join(map(str, path))] = (value, flow)
+    netlist = _ir.build_netlist(_ir.Fragment.get(design, None), ports=ports, name=name)
+    il = _emit_rtlil(netlist)
+    with _explicit_operand_widths():
+        wide = _emit_rtlil(netlist)
+    return verilog._convert_rtlil_text(wide), il
 
 
 def signature_ports(design):
@@ -206,9 +239,7 @@ def generate(cfg: Config, stages: int, outdir) -> dict:
     outdir.mkdir(parents=True, exist_ok=True)
     modules = {}
     for name, design in designs.items():
-        with _explicit_operand_widths():
-            v = verilog.convert(design, name=name, emit_src=False)
-        il = rtlil.convert(design, name=name, emit_src=False)
+        v, il = _convert(design, name)
         (outdir / f"{name}.v").write_text(v)
         (outdir / f"{name}.il").write_text(il)
         (outdir / f"{name}.vlt").write_text(lint_waivers(v, f"{name}.v"))
