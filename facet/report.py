@@ -27,6 +27,8 @@ SOURCES = {
     "train": "build/train/table.md",           # make train
     "explore": "build/explore/summary.md",     # make explore
     "k_choice": "build/eval/k_choice.md",      # make k-choice (docs/format.md section 9)
+    "regress": "build/regress/summary.md",     # make regress (every config, with seeds)
+    "regress_totals": "build/regress/totals.md",  # make regress (the totals the README shows)
 }
 #: Reports found by a glob under build/, each named after its file stem.
 PATTERNS = [

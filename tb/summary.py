@@ -4,7 +4,8 @@ Reads the per-config results that ``tb/test_rtl.py::test_sweep`` writes to
 ``build/regress/results/``, prints a markdown table (truncation policy, config, blocks checked,
 simulator, wall time, pass/fail; grouped by policy, then format, N, T) with totals overall and
 per policy, plus the configs the fit rule rejects and valid configs without a result, and
-writes ``build/regress/summary.json``. By default only the latest pytest session's results are
+writes ``build/regress/summary.json``, the table as ``summary.md`` and the totals alone as
+``totals.md`` (``make report`` copies both to docs/reports/; the README shows the totals). By default only the latest pytest session's results are
 shown; ``--all`` shows the newest result of every config from any session. Exit status 1 if a
 config failed or a valid config has no result.
 """
@@ -12,6 +13,7 @@ config failed or a valid config has no result.
 import argparse
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -59,7 +61,18 @@ def _totals(rows):
     }
 
 
-def summarize(records, all_sessions=False):
+def commit_of(path):
+    """``git describe --always --dirty`` of the checkout holding ``path``: the sources the
+    results came from. None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "-C", str(path), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def summarize(records, all_sessions=False, commit=None):
     valid, rejected = sweep()
     sessions = sorted({r.get("session") or "" for r in records})
     latest = sessions[-1] if sessions else None
@@ -90,6 +103,7 @@ def summarize(records, all_sessions=False):
             session_wall = None
     return {
         "generated": time.time(),
+        "commit": commit,
         "session": latest if not all_sessions else "all",
         "rows": [{k: r.get(k) for k in ("policy", "config", "config_id", "sim",
                                         "blocks_checked", "blocks_per_test", "wall_s",
@@ -107,20 +121,19 @@ def summarize(records, all_sessions=False):
     }
 
 
-def markdown(summary):
-    lines = ["## facet cocotb regression", "",
-             "| policy | config | blocks checked | simulator | wall s | build s | seed | result |",
-             "|---|---|---:|---|---:|---:|---:|---|"]
-    for r in summary["rows"]:
-        lines.append(f"| {r.get('policy', '?')} | {r['config_id'] or r['config']} | "
-                     f"{r['blocks_checked']} | {r['sim']} | {r['wall_s']:.1f} | "
-                     f"{r['build_s']:.1f} | {r['seed']} | {'PASS' if r['passed'] else 'FAIL'} |")
+def _provenance(summary):
+    when = time.strftime("%Y-%m-%d", time.gmtime(summary["generated"]))
+    return (f"Sources at {summary['commit']}, summarized {when}."
+            if summary.get("commit") else f"Summarized {when}.")
+
+
+def _totals_lines(summary):
     t = summary["totals"]
-    lines += ["", f"{t['configs_run']} configs run: {t['passed']} passed, {t['failed']} failed; "
-                  f"{t['blocks_checked']} blocks checked; sum of per-config wall times "
-                  f"{t['wall_s_sum']} s"
-              + (f"; session wall time {t['session_wall_s']} s" if t["session_wall_s"] else "")
-              + "."]
+    lines = [f"{t['configs_run']} configs run: {t['passed']} passed, {t['failed']} failed; "
+             f"{t['blocks_checked']} blocks checked; sum of per-config wall times "
+             f"{t['wall_s_sum']} s"
+             + (f"; session wall time {t['session_wall_s']} s" if t["session_wall_s"] else "")
+             + "."]
     by_policy = summary.get("totals_by_policy") or {}
     if by_policy:
         lines += ["", "| policy | valid configs | run | passed | failed | missing | rejected | "
@@ -129,6 +142,23 @@ def markdown(summary):
         lines += [f"| {p} | {b['valid']} | {b['configs_run']} | {b['passed']} | {b['failed']} | "
                   f"{b['missing']} | {b['rejected']} | {b['blocks_checked']} | "
                   f"{b['wall_s_sum']} |" for p, b in by_policy.items()]
+    return lines
+
+
+def totals_markdown(summary):
+    """The totals overall and per policy, and where the results came from."""
+    return "\n".join([_provenance(summary), ""] + _totals_lines(summary)) + "\n"
+
+
+def markdown(summary):
+    lines = ["## facet cocotb regression", "", _provenance(summary), "",
+             "| policy | config | blocks checked | simulator | wall s | build s | seed | result |",
+             "|---|---|---:|---|---:|---:|---:|---|"]
+    for r in summary["rows"]:
+        lines.append(f"| {r.get('policy', '?')} | {r['config_id'] or r['config']} | "
+                     f"{r['blocks_checked']} | {r['sim']} | {r['wall_s']:.1f} | "
+                     f"{r['build_s']:.1f} | {r['seed']} | {'PASS' if r['passed'] else 'FAIL'} |")
+    lines += [""] + _totals_lines(summary)
     if summary["missing"]:
         lines += ["", "Valid configs without a result: " + ", ".join(summary["missing"])]
     if summary["rejected"]:
@@ -145,11 +175,15 @@ def main(argv=None):
     ap.add_argument("--out", default=REGRESS / "summary.json", type=Path)
     ap.add_argument("--all", action="store_true", help="newest result per config, any session")
     args = ap.parse_args(argv)
-    summary = summarize(load(args.results), all_sessions=args.all)
-    print(markdown(summary))
+    summary = summarize(load(args.results), all_sessions=args.all,
+                        commit=commit_of(args.results if args.results.is_dir() else ROOT))
+    text = markdown(summary)
+    print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2))
-    print(f"\nwritten {args.out}")
+    args.out.with_suffix(".md").write_text(text + "\n")
+    args.out.with_name("totals.md").write_text(totals_markdown(summary))
+    print(f"\nwritten {args.out}, {args.out.with_suffix('.md').name}, totals.md")
     t = summary["totals"]
     return 1 if t["failed"] or t["missing"] or not t["configs_run"] else 0
 
