@@ -4,7 +4,8 @@
 from the venv, or any yosys) and reads back what yosys reports:
 
 1. per sub-block, hierarchy kept: ``synth``, ``dfflibmap``, ``abc -liberty``, then
-   ``stat -json -liberty`` (areas, sequential areas and cell counts per module);
+   ``stat -json -liberty`` (areas, sequential areas and cell counts per module); skipped with
+   ``hierarchy=False`` (``facet explore``, which keeps only totals);
 2. totals, flattened (optimized across sub-block boundaries): ``synth -flatten -noabc``,
    then one ``abc -liberty`` and ``stat -json -liberty``;
 3. logic depth, flattened, before liberty mapping: ``abc -g`` on generic gates with a light
@@ -62,7 +63,7 @@ def find_yosys(yosys=None):
     return None
 
 
-def _script(read, top, nand2, adders, depth, period_ns=None):
+def _script(read, top, nand2, adders, depth, period_ns=None, hierarchy=True):
     """The yosys script; every file it names is in the work directory (its cwd)."""
     def mapped(tag):
         return [*(["extract_fa -fa", "techmap -map adders.v"] if adders else []),
@@ -73,13 +74,14 @@ def _script(read, top, nand2, adders, depth, period_ns=None):
                 f"tee -q -o stat_{tag}.json stat -json -liberty cells.lib"]
     # sort: one canonical order of modules, cells and wires, on which abc's mapping depends.
     lines = [read, f"hierarchy -check -top {top}", "proc", "opt_clean", "sort", "opt",
-             "design -save elaborated",
-             "# (1) per sub-block, hierarchy kept", f"synth -top {top}", *mapped("hier"),
-             # -noabc: the default abc script of synth (&fraig -x) takes hours on the flattened
-             # significance encoder; the liberty abc below maps the whole netlist once.
-             "# (2) totals, flattened", "design -load elaborated",
-             f"synth -flatten -noabc -top {top}", "delete t:$scopeinfo",
-             "design -save flat_generic", *mapped("flat"), "write_verilog -noattr netlist_flat.v"]
+             "design -save elaborated"]
+    if hierarchy:
+        lines += ["# (1) per sub-block, hierarchy kept", f"synth -top {top}", *mapped("hier")]
+    # -noabc: the default abc script of synth (&fraig -x) takes hours on the flattened
+    # significance encoder; the liberty abc below maps the whole netlist once.
+    lines += ["# (2) totals, flattened", "design -load elaborated",
+              f"synth -flatten -noabc -top {top}", "delete t:$scopeinfo",
+              "design -save flat_generic", *mapped("flat"), "write_verilog -noattr netlist_flat.v"]
     if period_ns:
         lines += ["# (4) timing, flattened", "design -load flat_generic", *tm.yosys_lines(period_ns)]
     if depth:  # the light abc script: the default one has the run-time problem of (2)
@@ -160,7 +162,7 @@ def _ltp(path):
 
 
 def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True, *,
-               adders=None, yosys=None, timeout=None, timing=None):
+               adders=None, yosys=None, timeout=None, timing=None, hierarchy=True):
     """Synthesize ``design`` (RTLIL ``.il``, or Verilog ``.v``/``.sv``) and report its area.
 
     Parameters
@@ -188,6 +190,12 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
         Also map for speed and run STA (:mod:`facet.timing`): ``period_ns`` (abc's target),
         ``bytes_per_clock`` (uncompressed bytes per block, for GB/s), optional ``liberty``
         (default :data:`facet.timing.OSU_LIBERTY`) and ``nand2`` (default ``NAND2X1``).
+    hierarchy : bool
+        Also synthesize with the hierarchy kept, for the figures per sub-block. Without it
+        ``blocks`` holds the top alone, from the flattened netlist, and yosys takes a third
+        to a half less time. abc's mapping depends on net names, which that pass shifts, so
+        the flattened figures may then differ by a few percent (area, depth) and more in
+        Fmax: two samples of the same mapping noise.
 
     Returns
     -------
@@ -221,7 +229,7 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
     if timing:
         tm.prepare(workdir, tlib)
     (workdir / "synth.ys").write_text(_script(read, top, nand2, adders, depth,
-                                              timing and timing["period_ns"]))
+                                              timing and timing["period_ns"], hierarchy))
     try:
         proc = subprocess.run(argv + ["-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=workdir,
                               capture_output=True, text=True, timeout=timeout)
@@ -235,7 +243,8 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
     nand2_area = _stat(workdir / "stat_nand2.json")["nand2_area"][0]
     if not nand2_area:
         raise SynthError(f"cell {nand2!r} has no area in {liberty}: name its NAND2 cell")
-    blocks = _blocks(top, _stat(workdir / "stat_hier.json"), _stat(workdir / "flops_hier.json"),
+    tag = "hier" if hierarchy else "flat"
+    blocks = _blocks(top, _stat(workdir / f"stat_{tag}.json"), _stat(workdir / f"flops_{tag}.json"),
                      nand2_area)
     total = _blocks(top, _stat(workdir / "stat_flat.json"), _stat(workdir / "flops_flat.json"),
                     nand2_area)[0]

@@ -23,13 +23,14 @@ PERIOD_NS = 4.0
 
 
 def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
-                 depth=True, quiet=False, timing=False, period_ns=PERIOD_NS):
+                 depth=True, quiet=False, timing=False, period_ns=PERIOD_NS, hierarchy=True):
     """Synthesize the encoder and decoder of ``cfg``; return ``{"encoder": ..., "decoder": ...}``.
 
     ``adders`` is the techmap of full adders onto the liberty's adder cells; with the default
     liberty it defaults to :data:`facet.synth.DEFAULT_ADDERS`, with another one to none.
     With ``timing``, each part is also mapped for speed (abc target ``period_ns``) onto the
     OSU 0.18 um liberty and timed (:mod:`facet.timing`); the summary then has its Fmax.
+    ``hierarchy=False`` leaves out the figures per sub-block (:func:`facet.synth.synthesize`).
     """
     from .generate import generate, module_names
 
@@ -44,6 +45,7 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
             print(f"synthesizing {cfg.name} {part} ...", flush=True)
         report[part] = synthesize(out / "rtl" / f"{names[part]}.il", names[part], out / part,
                                   liberty, nand2 or "NAND2_X1", depth, adders=adders,
+                                  hierarchy=hierarchy,
                                   timing=timing and {"period_ns": period_ns,
                                                      "bytes_per_clock": cfg.n * cfg.fmt.width / 8})
         if not quiet:

@@ -93,6 +93,19 @@ def test_synthesize_stand_in(stand_in):
     assert "top.add" in format_table(rep)
 
 
+def test_without_hierarchy(stand_in, tmp_path):
+    """``hierarchy=False`` skips the synthesis per sub-block and reports the top alone. abc's
+    mapping depends on net names, which the skipped pass shifts, so the totals may differ a
+    little from a full run's (on the large configs by a few percent)."""
+    full = synthesize(stand_in, "top", tmp_path / "full")
+    flat = synthesize(stand_in, "top", tmp_path / "flat", hierarchy=False)
+    assert flat["total"]["flops"] == full["total"]["flops"] == FLOPS
+    assert flat["total"]["nand2_eq"] == pytest.approx(full["total"]["nand2_eq"], rel=0.05)
+    assert [b["name"] for b in flat["blocks"]] == ["top"]
+    assert flat["blocks"][0]["nand2_eq"] == full["total"]["nand2_eq"]
+    assert "(1) per sub-block" not in (tmp_path / "flat" / "synth.ys").read_text()
+
+
 def test_unknown_nand2_cell(stand_in, tmp_path):
     """A gate-equivalent cell that the liberty does not have is an error, not a zero area."""
     with pytest.raises(SynthError, match="NAND2_X9"):
