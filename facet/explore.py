@@ -285,7 +285,7 @@ def _cost(task):
     if kind == "error":
         return 0
     c = key["config"]
-    return c["block"] * (4 if c.get("policy") == "significance" else 1) + key["stages"]
+    return c["block"] * {"significance": 4, "vlc": 8}.get(c.get("policy"), 1) + key["stages"]
 
 
 def front_bits(cfg, rates):
