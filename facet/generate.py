@@ -17,6 +17,7 @@ For an MX baseline (a :class:`facet.rtl.mx.MxConfig`) the modules are
 The output is a function of the arguments only: generating twice gives the same bytes.
 """
 
+import bisect
 import contextlib
 import json
 import re
@@ -134,9 +135,9 @@ def lint_waivers(text, filename):
                 init.append(no)
     out += [f"lint_off -rule PROCASSINIT {name} -lines {no}" for no in init]
     # Runs of generator-wire lines with no port declaration in between, one waiver each.
-    runs = []
+    runs, ports = [], sorted(port_lines)
     for no in sorted(free):
-        if runs and not any(runs[-1][1] < p < no for p in port_lines):
+        if runs and bisect.bisect_left(ports, no) == bisect.bisect_right(ports, runs[-1][1]):
             runs[-1][1] = no
         else:
             runs.append([no, no])
