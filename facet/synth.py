@@ -243,12 +243,11 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
     nand2_area = _stat(workdir / "stat_nand2.json")["nand2_area"][0]
     if not nand2_area:
         raise SynthError(f"cell {nand2!r} has no area in {liberty}: name its NAND2 cell")
-    tag = "hier" if hierarchy else "flat"
-    blocks = _blocks(top, _stat(workdir / f"stat_{tag}.json"), _stat(workdir / f"flops_{tag}.json"),
-                     nand2_area)
-    total = _blocks(top, _stat(workdir / "stat_flat.json"), _stat(workdir / "flops_flat.json"),
-                    nand2_area)[0]
-    total["cell_counts"] = dict(sorted(_stat(workdir / "stat_flat.json")[top][2].items()))
+    flat_stat = _stat(workdir / "stat_flat.json")
+    flat = _blocks(top, flat_stat, _stat(workdir / "flops_flat.json"), nand2_area)
+    blocks = (_blocks(top, _stat(workdir / "stat_hier.json"), _stat(workdir / "flops_hier.json"),
+                      nand2_area) if hierarchy else flat)
+    total = dict(flat[0], cell_counts=dict(sorted(flat_stat[top][2].items())))
     warnings = [f"cells yosys left unmapped: {t}" for t in total["cell_counts"] if t[0] == "$"]
     ltp = _ltp(workdir / "ltp.txt") if depth else None
     if depth and ltp is None:

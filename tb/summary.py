@@ -5,9 +5,10 @@ Reads the per-config results that ``tb/test_rtl.py::test_sweep`` writes to
 simulator, wall time, pass/fail; grouped by policy, then format, N, T) with totals overall and
 per policy, plus the configs the fit rule rejects and valid configs without a result, and
 writes ``build/regress/summary.json``, the table as ``summary.md`` and the totals alone as
-``totals.md`` (``make report`` copies both to docs/reports/; the README shows the totals). By default only the latest pytest session's results are
-shown; ``--all`` shows the newest result of every config from any session. Exit status 1 if a
-config failed or a valid config has no result.
+``totals.md`` (``make report`` copies both to docs/reports/; the README shows the totals). By
+default only the latest pytest session's results are shown; ``--all`` shows the newest result
+of every config from any session. Exit status 1 if a config failed or a valid config has no
+result.
 """
 
 import argparse

@@ -102,7 +102,7 @@ def test_without_hierarchy(stand_in, tmp_path):
     assert flat["total"]["flops"] == full["total"]["flops"] == FLOPS
     assert flat["total"]["nand2_eq"] == pytest.approx(full["total"]["nand2_eq"], rel=0.05)
     assert [b["name"] for b in flat["blocks"]] == ["top"]
-    assert flat["blocks"][0]["nand2_eq"] == full["total"]["nand2_eq"]
+    assert flat["blocks"][0]["nand2_eq"] == flat["total"]["nand2_eq"]
     assert "(1) per sub-block" not in (tmp_path / "flat" / "synth.ys").read_text()
 
 
