@@ -152,26 +152,40 @@ def plot_pareto(points, t, path):
 
 
 def plot_fmax(points, path):
-    """Fmax of the encoder and decoder against register stages, a line per config (dashed for
-    an MX baseline); returns False (and writes nothing) when no point has an Fmax."""
+    """Fmax of the encoder and decoder against register stages, a line per config: colour
+    the policy or MX codec (dashed), marker N; returns False (and writes nothing) when no
+    point has an Fmax. A legend per config would not be readable at the sweep's size."""
     mine = [p for p in points if _finite(p.get("encoder_fmax_mhz")) or _finite(p.get("decoder_fmax_mhz"))]
     if not mine:
         return False
     plt = _plt()
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
+    kinds = list(dict.fromkeys(p["codec"] if _mx(p) else p["policy"] for p in mine))
+    colours = {k: f"C{i}" for i, k in enumerate(kinds)}
+    mx = {p["codec"] for p in mine if _mx(p)}
+    blocks = sorted({p["block"] for p in mine})
+    markers = dict(zip(blocks, "os^Dv<>p"))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
     for ax, part in zip(axes, ("encoder", "decoder")):
-        for name, p0 in {p["config"]: p for p in mine}.items():
+        for p0 in {p["config"]: p for p in mine}.values():
             pts = sorted((p["stages"], p[f"{part}_fmax_mhz"]) for p in mine
-                         if p["config"] == name and _finite(p.get(f"{part}_fmax_mhz")))
+                         if p["config"] == p0["config"] and _finite(p.get(f"{part}_fmax_mhz")))
             if pts:
-                ax.plot(*zip(*pts), marker="o", label=name, linestyle="--" if _mx(p0) else "-")
+                ax.plot(*zip(*pts), marker=markers[p0["block"]], markersize=4, lw=0.8, alpha=0.7,
+                        color=colours[p0["codec"] if _mx(p0) else p0["policy"]],
+                        linestyle="--" if _mx(p0) else "-")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(part)
         ax.set_xlabel("register stages")
-        ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel("Fmax (MHz)")
-    axes[1].legend(fontsize=6)
+        ax.set_yscale("log")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("Fmax (MHz), OSU 0.18 um")
+    legend = [Line2D([], [], color=c, linestyle="--" if k in mx else "-",
+                     label=k.upper() if k in mx else k) for k, c in colours.items()]
+    legend += [Line2D([], [], color="0.4", linestyle="none", marker=m, label=f"N = {n}")
+               for n, m in markers.items()]
+    axes[1].legend(handles=legend, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
