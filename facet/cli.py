@@ -58,6 +58,8 @@ def _check_dir(path, option):
 def _check_liberty(args):
     if args.liberty and not Path(args.liberty).is_file():
         raise ValueError(f"--liberty {args.liberty}: no such file")
+    if args.jobs < 1:  # every command with a liberty runs yosys, -j of them at once
+        raise ValueError(f"-j {args.jobs}: need at least one job")
 
 
 def _cmd_eval(args):
@@ -193,10 +195,10 @@ def _cmd_synth(args):
     try:
         if len(cfgs) == 1:
             synth_config(cfgs[0], args.stages, liberty=args.liberty, nand2=args.nand2,
-                         outdir=args.output, **timing)
+                         outdir=args.output, jobs=args.jobs, **timing)
         else:
             synth_policies(cfgs, args.stages, liberty=args.liberty, nand2=args.nand2,
-                           outdir=args.output, tensors=tensors, **timing)
+                           outdir=args.output, tensors=tensors, jobs=args.jobs, **timing)
     except SynthError as e:  # no yosys, a missing file, a cell not in the liberty
         raise ValueError(e) from None
 
@@ -207,7 +209,8 @@ def _cmd_synth_sweep(args):
     _check_liberty(args)
     try:
         synth_sweep(args.bits, args.policy, args.stages, liberty=args.liberty, nand2=args.nand2,
-                    formats=args.formats.split(","), blocks=[int(b) for b in args.blocks.split(",")])
+                    formats=args.formats.split(","), blocks=[int(b) for b in args.blocks.split(",")],
+                    jobs=args.jobs)
     except SynthError as e:
         raise ValueError(e) from None
 
@@ -246,8 +249,6 @@ def _cmd_explore(args):
         "ks": _list(args.ks, "--ks", lambda v: None if v == "default" else int(v)),
         "stages": _list(args.stages, "--stages", int, range(max_stages + 1)),
     }
-    if args.jobs < 1:
-        raise ValueError(f"-j {args.jobs}: need at least one job")
     ev.check_output_path(args.out, "--out", directory=True)
     _check_liberty(args)
     try:  # a missing or unreadable dump fails here, in one line
@@ -344,6 +345,8 @@ def main(argv=None):
             p.add_argument("--formats", default="bf16,fp16,fp32")
             p.add_argument("--blocks", default="8,16,32,64")
         p.add_argument("--stages", type=int, default=1)
+        p.add_argument("-j", "--jobs", type=int, default=2, help="yosys processes at once: the "
+                       "encoder and the decoder side by side (default 2; 1 runs them in turn)")
         p.add_argument("--liberty", default=None, help="liberty file (default: scripts/freepdk45_area.lib)")
         p.add_argument("--nand2", default="NAND2_X1", help="the liberty's NAND2 cell, one gate equivalent"
                        " (default NAND2_X1)")

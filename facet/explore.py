@@ -246,9 +246,10 @@ def compute_synth(cfg, stages, options, workdir):
     from . import synth_flow
     from .generate import module_names
     # Only totals are kept, so the synthesis per sub-block (about half of yosys' time) is not run.
+    # One yosys at a time: -j already runs points side by side.
     kw = {"timing": True} if options["timing"] else {}
     rep = synth_flow.synth_config(cfg, stages, liberty=options["liberty"], nand2=options["nand2"],
-                                  outdir=workdir, quiet=True, hierarchy=False, **kw)
+                                  outdir=workdir, quiet=True, hierarchy=False, jobs=1, **kw)
     names = module_names(cfg)
     rec = {f"{p}_latency": rep["latency"][names[p]] for p in ("encoder", "decoder")}
     for p in ("encoder", "decoder"):

@@ -8,6 +8,7 @@ sub-block), ``build/synth/<stem>_policies.{md,json}`` for a policy comparison an
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .config import Config
@@ -18,12 +19,15 @@ from .timing import write_stages_table
 __all__ = ["synth_config", "synth_policies", "synth_sweep"]
 
 OUT = Path("build/synth")
+#: The two designs of a config, each synthesized by its own yosys process.
+PARTS = ("encoder", "decoder")
 #: abc's clock period target of the timing mapping (``facet synth --timing``), in ns.
 PERIOD_NS = 4.0
 
 
 def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
-                 depth=True, quiet=False, timing=False, period_ns=PERIOD_NS, hierarchy=True):
+                 depth=True, quiet=False, timing=False, period_ns=PERIOD_NS, hierarchy=True,
+                 jobs=2):
     """Synthesize the encoder and decoder of ``cfg``; return ``{"encoder": ..., "decoder": ...}``.
 
     ``adders`` is the techmap of full adders onto the liberty's adder cells; with the default
@@ -31,6 +35,7 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
     With ``timing``, each part is also mapped for speed (abc target ``period_ns``) onto the
     OSU 0.18 um liberty and timed (:mod:`facet.timing`); the summary then has its Fmax.
     ``hierarchy=False`` leaves out the figures per sub-block (:func:`facet.synth.synthesize`).
+    ``jobs=2`` runs the encoder's and the decoder's yosys side by side (one process each).
     """
     from .generate import generate, module_names
 
@@ -40,17 +45,20 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
     if adders is None and Path(liberty or DEFAULT_LIBERTY).resolve() == DEFAULT_LIBERTY:
         adders = DEFAULT_ADDERS
     report = {"config": cfg.to_dict(), "stages": stages, "latency": info["latency"]}
-    for part in ("encoder", "decoder"):
-        if not quiet:
-            print(f"synthesizing {cfg.name} {part} ...", flush=True)
-        report[part] = synthesize(out / "rtl" / f"{names[part]}.il", names[part], out / part,
-                                  liberty, nand2 or "NAND2_X1", depth, adders=adders,
-                                  hierarchy=hierarchy,
-                                  timing=timing and {"period_ns": period_ns,
-                                                     "bytes_per_clock": cfg.n * cfg.fmt.width / 8})
-        if not quiet:
+    def run(part):
+        return synthesize(out / "rtl" / f"{names[part]}.il", names[part], out / part,
+                          liberty, nand2 or "NAND2_X1", depth, adders=adders, hierarchy=hierarchy,
+                          timing=timing and {"period_ns": period_ns,
+                                             "bytes_per_clock": cfg.n * cfg.fmt.width / 8})
+
+    if not quiet:
+        print(f"synthesizing {cfg.name} encoder and decoder ...", flush=True)
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(PARTS)))) as pool:
+        report.update(zip(PARTS, pool.map(run, PARTS)))
+    if not quiet:
+        for part in PARTS:
             print(format_table(report[part]) + "\n")
-    report["summary"] = {f"{p}_{k}": v for p in ("encoder", "decoder") for k, v in (
+    report["summary"] = {f"{p}_{k}": v for p in PARTS for k, v in (
         ("nand2_eq", report[p]["total"]["nand2_eq"]),
         ("fmax_mhz", (report[p]["timing"] or {}).get("fmax_mhz")))}
     (out / "report.json").write_text(json.dumps(report, indent=1))
@@ -61,12 +69,12 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
         print(f"{cfg.name}, {stages} stage(s): " + ", ".join(
             f"{p} {sm[p + '_nand2_eq']:,.0f} NAND2-eq"
             + (f" {sm[p + '_fmax_mhz']:.0f} MHz" if sm[p + "_fmax_mhz"] else "")
-            for p in ("encoder", "decoder")) + f" -> {out / 'report.json'}")
+            for p in PARTS) + f" -> {out / 'report.json'}")
     return report
 
 
 def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
-                formats=("bf16", "fp16", "fp32"), blocks=(8, 16, 32, 64)):
+                formats=("bf16", "fp16", "fp32"), blocks=(8, 16, 32, 64), jobs=2):
     """Synthesize every valid (format, N) at T = ``bits``; print and save a markdown table."""
     rows, lines = [], []
     configs = [(f, n) for f in formats for n in blocks]
@@ -80,7 +88,7 @@ def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
             continue
         t0 = time.perf_counter()
         print(f"[{i}/{len(configs)}] {cfg.name} ...", flush=True)
-        rep = synth_config(cfg, stages, liberty, nand2, quiet=True)
+        rep = synth_config(cfg, stages, liberty, nand2, quiet=True, jobs=jobs)
         enc, dec = rep["encoder"], rep["decoder"]
         r = {"format": fmt, "block": n, "k": cfg.k, "config": cfg.name, **rep["summary"],
              "encoder_flops": enc["total"]["flops"], "decoder_flops": dec["total"]["flops"],
@@ -98,7 +106,8 @@ def synth_sweep(bits=8, policy="plane", stages=1, liberty=None, nand2=None,
     return rows
 
 
-def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensors=None, **timing):
+def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensors=None, jobs=2,
+                   **timing):
     """Synthesize the same format and N under several policies and MX baselines; compare them.
 
     The areas compared are the flattened ones; the table also shows them with the hierarchy
@@ -111,15 +120,15 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensor
     each row also gets the relative L2 error of what its RTL computes
     (:func:`facet.compare.codec_errors`), per tensor class and overall. Writes
     ``<stem>_policies.json`` and ``.md`` next to the per-codec reports; returns the rows.
-    ``timing`` (``timing=True``, ``period_ns``) goes to :func:`synth_config`; the table then
-    has an Fmax column.
+    ``timing`` (``timing=True``, ``period_ns``) and ``jobs`` go to :func:`synth_config`; with
+    timing the table has an Fmax column.
     """
     from .compare import codec_errors
     rows, out = [], Path(outdir or OUT)
     for cfg in cfgs:
         t0 = time.perf_counter()
         rep = synth_config(cfg, stages, liberty, nand2, outdir=out / cfg.policy if outdir else None,
-                           **timing)
+                           jobs=jobs, **timing)
         enc, dec = rep["encoder"], rep["decoder"]
         rows.append({"policy": cfg.policy, "config": cfg.name, "bits_per_value": cfg.bits,
                      **rep["summary"], **{f"{p}_nand2_eq_hierarchy": hierarchy(rep[p])

@@ -199,6 +199,8 @@ def no_build(monkeypatch):
     (["synth", "--policy", "plane,significance", "-o", "{file}/x"], ["-o", "not a directory"]),
     (["synth", "--policy", "plane", "--liberty", "{dir}/no.lib"], ["--liberty", "no such file"]),
     (["synth-sweep", "--liberty", "{dir}/no.lib"], ["--liberty", "no such file"]),
+    (["synth", "--policy", "plane", "-j", "0"], ["-j 0", "at least one job"]),
+    (["synth-sweep", "-j", "-1"], ["-j -1", "at least one job"]),
     (["train", "--out", "{file}"], ["--out", "not a directory"]),
 ])
 def test_output_paths_fail_before_the_work(argv, words, tmp_path, capsys, no_build):

@@ -29,8 +29,8 @@ class FakeSynth:
         self.calls, self.kwargs, self.fmax, self.fail = [], [], fmax, set(fail)
 
     def __call__(self, cfg, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
-                 depth=True, quiet=False, hierarchy=True):
-        return self.report(cfg, stages, hierarchy=hierarchy)
+                 depth=True, quiet=False, hierarchy=True, jobs=2):
+        return self.report(cfg, stages, hierarchy=hierarchy, jobs=jobs)
 
     def report(self, cfg, stages, **kw):
         self.calls.append((cfg.name, stages))
@@ -54,8 +54,8 @@ class TimedSynth(FakeSynth):
     """A ``synth_config`` that takes ``timing=`` and then reports Fmax, as the timing flow does."""
 
     def __call__(self, cfg, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
-                 depth=True, quiet=False, timing=False, hierarchy=True):
-        return self.report(cfg, stages, timing=timing, hierarchy=hierarchy)
+                 depth=True, quiet=False, timing=False, hierarchy=True, jobs=2):
+        return self.report(cfg, stages, timing=timing, hierarchy=hierarchy, jobs=jobs)
 
 
 @pytest.fixture
@@ -187,7 +187,8 @@ def test_fmax_used_when_synth_config_has_timing(tmp_path, dump, monkeypatch):
     opts = explore.synth_options()
     assert opts["timing"] is True
     res = explore.run(CFGS[:1], [1, 2], dump, tmp_path, opts, progress=False)
-    assert all(kw == {"timing": True, "hierarchy": False} for kw in f.kwargs)
+    # Totals only, and one yosys per point: -j runs points side by side.
+    assert all(kw == {"timing": True, "hierarchy": False, "jobs": 1} for kw in f.kwargs)
     assert [(p["encoder_fmax_mhz"], p["decoder_fmax_mhz"], p["fmax_mhz"]) for p in res["points"]] == \
         [(100.0, 200.0, 100.0), (200.0, 400.0, 200.0)]
     files, notes = explore_out.write_all(_result(res), tmp_path)
@@ -212,7 +213,7 @@ def test_timing_option(tmp_path, dump, monkeypatch):
     assert off["timing"] is False and off["timing_off"] == "--no-timing"
     assert explore.synth_options(timing=True)["timing"] is explore.synth_options()["timing"] is True
     res = sweep(dump, tmp_path, stages=(1,), cfgs=CFGS[:1], timing=False)
-    assert f.kwargs == [{"timing": False, "hierarchy": False}] and res["points"][0]["fmax_mhz"] is None
+    assert f.kwargs == [{"timing": False, "hierarchy": False, "jobs": 1}] and res["points"][0]["fmax_mhz"] is None
     summary = explore_out.format_summary(_result(res, timing=False, timing_off=off["timing_off"]))
     assert "Fmax: not measured (--no-timing)" in summary
     timed = sweep(dump, tmp_path, stages=(1,), cfgs=CFGS[:1])

@@ -79,7 +79,7 @@ def test_comparison_table(tensors, tmp_path, monkeypatch):
     area = {"plane": (800, 600), "significance": (1600, 1500), "mxint8": (400, 300),
             "mxfp8-e4m3": (500, 200)}
 
-    def fake(cfg, stages, liberty, nand2, outdir=None):
+    def fake(cfg, stages, liberty, nand2, outdir=None, jobs=2):
         e, d = area[cfg.policy]
         part = lambda a: {"total": {"nand2_eq": a}, "depth": {"levels": a // 100},
                           "blocks": [{"name": "top", "level": 0, "nand2_eq": a - 10}]}

@@ -110,3 +110,31 @@ def test_unknown_nand2_cell(stand_in, tmp_path):
     """A gate-equivalent cell that the liberty does not have is an error, not a zero area."""
     with pytest.raises(SynthError, match="NAND2_X9"):
         synthesize(stand_in, "top", tmp_path, nand2="NAND2_X9", depth=False)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_encoder_and_decoder_side_by_side(jobs, tmp_path, monkeypatch):
+    """``synth_config(jobs=2)`` runs the two yosys processes at once, ``jobs=1`` in turn; the
+    report is the same. A stand-in ``synthesize`` waits at a two-party barrier: it passes
+    only when both parts run together, and times out when they run in turn."""
+    import threading
+    from facet import synth_flow
+    from facet.config import Config
+
+    barrier, met = threading.Barrier(2, timeout=2 if jobs == 2 else 0.2), []
+
+    def fake(design, top, workdir, *args, **kw):
+        try:
+            barrier.wait()
+            met.append(top)
+        except threading.BrokenBarrierError:
+            pass
+        return {"top": top, "total": {"nand2_eq": 100.0 if "enc" in top else 50.0}, "timing": None}
+
+    monkeypatch.setattr(synth_flow, "synthesize", fake)
+    rep = synth_flow.synth_config(Config("bf16", 8, 8, None, "plane"), 1, outdir=tmp_path,
+                                  quiet=True, jobs=jobs)
+    assert len(met) == (2 if jobs == 2 else 0)
+    assert [rep[p]["top"] for p in ("encoder", "decoder")] == ["facet_encoder", "facet_decoder"]
+    assert rep["summary"] == {"encoder_nand2_eq": 100.0, "encoder_fmax_mhz": None,
+                              "decoder_nand2_eq": 50.0, "decoder_fmax_mhz": None}
