@@ -160,7 +160,7 @@ def plot_fmax(points, path):
         return False
     plt = _plt()
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, StrMethodFormatter
     kinds = list(dict.fromkeys(p["codec"] if _mx(p) else p["policy"] for p in mine))
     colours = {k: f"C{i}" for i, k in enumerate(kinds)}
     mx = {p["codec"] for p in mine if _mx(p)}
@@ -179,6 +179,9 @@ def plot_fmax(points, path):
         ax.set_title(part)
         ax.set_xlabel("register stages")
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 3, 5)))  # 30, 50, 100, 200, 300 MHz
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("Fmax (MHz), OSU 0.18 um")
     legend = [Line2D([], [], color=c, linestyle="--" if k in mx else "-",
