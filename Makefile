@@ -75,10 +75,11 @@ synth: setup
 	$(FACET) synth --codec $(CODEC) --format $(FORMAT) --block $(BLOCK) $(if $(filter facet,$(subst $(comma), ,$(CODEC))),--bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance$(comma)vlc),) --stages $(STAGES) $(if $(TIMING),--timing,)
 
 # The timing flow end to end (its test, then `make synth TIMING=1`); the plane policy unless
-# POLICY= says otherwise. Not part of `make test`: it needs the Debian tools below.
+# POLICY= says otherwise, alone: a comparison with the MX baselines would take the place of
+# `make synth`'s table. Not part of `make test`: it needs the Debian tools below.
 timing: setup
 	$(PY) -m pytest -q -m timing tests/test_timing.py -p no:cacheprovider
-	$(MAKE) synth TIMING=1 POLICY=$(or $(POLICY),plane)
+	$(MAKE) synth TIMING=1 POLICY=$(or $(POLICY),plane) CODEC=facet
 
 # qflow's static timing analyser vesta and the OSU 0.18 um liberty, from Debian's packages
 # (qflow also pulls in yosys, abc, graywolf, qrouter, magic and netgen; vesta needs none of them).
