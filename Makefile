@@ -31,8 +31,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The MiniLM dump is an input of the RTL and cocotb tests: without it they would skip.
+# --durations: the slowest tests, where the 10-minute budget of `make test` goes.
 test: setup data
-	$(PY) -m pytest -q -m "not slow" -n $(JOBS)
+	$(PY) -m pytest -q -m "not slow" -n $(JOBS) --durations=20
 
 # The summary is printed whether or not the sweep passed; the target still fails if it did not.
 regress: setup
