@@ -68,7 +68,7 @@ def test_decoder_random_precision_field(spec):
 
 
 VLC_SPECS = [s for s in FAST_CONFIGS if s[3] == "vlc"] + [
-    ("fp16", 16, 8, "vlc"), ("fp32", 64, 12, "vlc"),
+    ("bf16", 8, 8, "vlc"), ("fp16", 16, 8, "vlc"), ("fp32", 64, 12, "vlc"),
 ]
 
 

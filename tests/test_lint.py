@@ -112,7 +112,10 @@ def test_generate_is_reproducible(tmp_path):
         f"man[{b}]" for b in range(6, -1, -1)]
 
 
-@pytest.mark.parametrize("cfg", [Config("bf16", 8, 8), Config("bf16", 8, 8, policy="vlc")],
+# The conversion does not depend on the policy; the `vlc` case (six elaborations of its
+# netlists, about 40 s) is in the slow suite (`pytest -m slow`).
+@pytest.mark.parametrize("cfg", [Config("bf16", 8, 8),
+                                 pytest.param(Config("bf16", 8, 8, policy="vlc"), marks=pytest.mark.slow)],
                          ids=lambda c: c.name)
 def test_generate_matches_amaranth_conversions(cfg, tmp_path):
     """``generate`` builds each netlist once and emits it twice; the files must be the bytes
