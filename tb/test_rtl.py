@@ -1,7 +1,7 @@
 """cocotb regression of the generated Verilog, run from pytest.
 
-Fast subset (default selection): the reference config bf16/N=32/T=8 under every policy,
-fp16/N=16/T=8 (``plane``) and bf16/N=8/T=8 (``vlc``), one pytest test per cocotb test
+Fast subset (default selection, ``FAST_CONFIGS``): the reference config bf16/N=32/T=8 under
+every policy and fp16/N=16/T=8 (``plane``), one pytest test per cocotb test
 (encoder, decoder, decoder_random, loopback, reset), 2000+ blocks each. Slow sweep
 (``-m slow``, ``make regress``): every policy x format x N {8,16,32,64} x T {6,8,10,12}; valid
 configs run all five cocotb tests (``python -m tb.summary`` lists the configs that
