@@ -42,7 +42,9 @@ FORMATS = {
 }
 
 BLOCK_SIZES = (8, 16, 32, 64)
-POLICIES = ("plane", "significance", "vlc")
+POLICIES = ("plane", "significance", "vlc", "window")
+#: Policies without exponent-delta planes: K is None.
+NO_K_POLICIES = ("vlc", "window")
 #: Policies that have RTL (facet.rtl).
 HARDWARE_POLICIES = ("plane", "significance", "vlc")
 
@@ -54,6 +56,8 @@ VLC_DEPTH_BITS = 4
 VLC_MODE_BITS = 2
 #: Window offsets o of the `vlc` code modes 0, 1, 2; mode 3 is offset 0 with special values.
 VLC_OFFSETS = (0, 2, 5)
+#: `window` header field (docs/format.md, section 11): the window offset o, 0..3.
+WINDOW_OFFSET_BITS = 2
 
 
 def _policy_bits(fmt, k, policy):
@@ -62,13 +66,15 @@ def _policy_bits(fmt, k, policy):
         return 0
     if policy == "vlc":
         return VLC_DEPTH_BITS + VLC_MODE_BITS
+    if policy == "window":
+        return WINDOW_OFFSET_BITS
     # significance: the precision P, 0 <= P <= M + 2**K - 1
     return ((fmt.man_bits + (1 << k)) - 1).bit_length()
 
 
 def _mask_bits(fmt, k, policy):
     """Planes with a presence bit: all P for `plane`, zero/delta/sign for `significance`."""
-    if policy == "vlc":
+    if policy in NO_K_POLICIES:
         return 0
     return k + 2 + (fmt.man_bits if policy == "plane" else 0)
 
@@ -101,10 +107,10 @@ class Config:
         number of bytes: T = 4.5 is valid at N = 32 (B = 144), not at N = 8.
     k : int or None
         Number of exponent-delta bit-planes, K (``1 <= K <= E``), for `plane` and
-        `significance`. ``None`` picks ``min(DEFAULT_K, largest K that fits)`` (3). `vlc` has no
-        delta planes and takes only ``None``.
+        `significance`. ``None`` picks ``min(DEFAULT_K, largest K that fits)`` (3). `vlc` and
+        `window` have no delta planes and take only ``None``.
     policy : str
-        ``"plane"``, ``"significance"`` or ``"vlc"`` (docs/format.md).
+        ``"plane"``, ``"significance"``, ``"vlc"`` or ``"window"`` (docs/format.md).
 
     Raises
     ------
@@ -130,9 +136,10 @@ class Config:
         object.__setattr__(self, "bits", _rate(self.bits, self.block, fmt.width))
         if not isinstance(self.policy, str) or self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {POLICIES}, not {self.policy!r}")
-        if self.policy == "vlc":
+        if self.policy in NO_K_POLICIES:
             if self.k is not None:
-                raise ValueError(f"policy vlc has no delta planes; K must be None, not {self.k!r}")
+                raise ValueError(f"policy {self.policy} has no delta planes; K must be None, "
+                                 f"not {self.k!r}")
             if not self._fits(None):
                 raise ValueError(self._fit_message(None))
             return
@@ -156,8 +163,9 @@ class Config:
         return fmt.exp_bits + _mask_bits(fmt, k, self.policy) + _policy_bits(fmt, k, self.policy)
 
     def _fixed_bits(self, k):
-        if self.policy == "vlc":
-            # header + the worst block at depth 0: 3 bits a value (docs/format.md, section 10)
+        if self.policy in NO_K_POLICIES:
+            # vlc: header + the worst block at depth 0, 3 bits a value (docs/format.md,
+            # section 10); window: header + two code planes and the sign plane (section 11)
             return self._header_bits(k) + 3 * self.block
         # header + zero plane + K delta planes + sign plane + first mantissa plane
         return self._header_bits(k) + self.block * (k + 3)
@@ -166,9 +174,9 @@ class Config:
         return self._fixed_bits(k) <= self.block * self.bits
 
     def _fit_message(self, k):
-        if self.policy == "vlc":
-            return (f"config {self.format} N={self.block} T={self.bits:g} vlc does not fit: header "
-                    f"({self._header_bits(k)} bits) + 3 bits a value ({3 * self.block} bits) = "
+        if self.policy in NO_K_POLICIES:
+            return (f"config {self.format} N={self.block} T={self.bits:g} {self.policy} does not "
+                    f"fit: header ({self._header_bits(k)} bits) + 3 bits a value ({3 * self.block} bits) = "
                     f"{self._fixed_bits(k)} bits exceeds the budget B = N*T = {self.budget} bits")
         return (f"config {self.format} N={self.block} T={self.bits:g} K={k} does not fit: header "
                 f"({self._header_bits(k)} bits) + zero, {k} delta, sign and first mantissa planes "
@@ -257,7 +265,7 @@ class Config:
 
     @property
     def name(self):
-        if self.policy == "vlc":
+        if self.policy in NO_K_POLICIES:
             return f"{self.format}_n{self.block}_t{self.bits:g}_{self.policy}"
         return f"{self.format}_n{self.block}_t{self.bits:g}_k{self.k}_{self.policy}"
 
@@ -268,6 +276,11 @@ class Config:
                     "block": self.block, "bits": self.bits, "k": None, "policy": self.policy,
                     "budget_bits": self.budget, "header_bits": self.header_bits,
                     "max_depth": self.max_depth, "offsets": list(VLC_OFFSETS)}
+        if self.policy == "window":
+            fmt = self.fmt
+            return {"format": self.format, "exp_bits": fmt.exp_bits, "man_bits": fmt.man_bits,
+                    "block": self.block, "bits": self.bits, "k": None, "policy": self.policy,
+                    "budget_bits": self.budget, "header_bits": self.header_bits}
         return {
             "format": self.format, "exp_bits": self.fmt.exp_bits, "man_bits": self.fmt.man_bits,
             "block": self.block, "bits": self.bits, "k": self.k, "policy": self.policy,

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from facet import Config, canonical, decode, encode, lossless_bits, to_bits, to_float
-from facet.config import BLOCK_SIZES, FORMATS, POLICIES
+from facet.config import BLOCK_SIZES, FORMATS, NO_K_POLICIES, POLICIES
 from facet import model
 
 
@@ -203,7 +203,8 @@ def test_specials_survive_truncation(policy):
     raw[::5] = fmt.exp_max << fmt.man_bits
     raw[2::5] = (fmt.exp_max << fmt.man_bits) | 0x11
     raw = raw.astype(np.uint16)
-    assert lossless_bits(raw, cfg)[0] > cfg.budget
+    # window stores no planes in a block with Inf or NaN, so such a block is never cut.
+    assert (lossless_bits(raw, cfg)[0] > cfg.budget) != (policy == "window")
     out = to_float(decode(encode(raw, cfg), cfg), "bf16")
     assert np.all(np.isinf(out[::5])) and np.all(np.isnan(out[2::5]))
 
@@ -277,7 +278,7 @@ def test_worked_example_stages():
 @given(config_and_raw())
 def test_from_planes_inverts_planes(case):
     cfg, raw = case
-    assume(cfg.policy != "vlc")
+    assume(cfg.policy not in NO_K_POLICIES)
     s = model.encoder_stages(raw, cfg, upto="planes")
     want = (s.sign, s.delta, s.zero, s.man)
     for got, ref in zip(model.from_planes(s.words, cfg), want):

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..config import Config
+from ..config import NO_K_POLICIES, Config
 from .convert import _check, to_bits, to_float
 from .decoder import header, reconstruct, unpack
 from .encoder import base, deltas, fields, from_planes, mask, pack, planes
@@ -65,11 +65,11 @@ def encoder_stages(values, cfg: Config, upto="widths"):
 
     ``values`` is anything :func:`to_bits` takes. ``precision`` and ``widths`` see the presence
     of the first ``mask_bits`` planes only, as the ``significance`` header holds; under the
-    ``plane`` policy they stay ``None``. The ``vlc`` policy has stages of its own
-    (:mod:`facet.vlc`) and is rejected.
+    ``plane`` policy they stay ``None``. The ``vlc`` and ``window`` policies have stages of
+    their own (:mod:`facet.vlc`, :mod:`facet.window`) and are rejected.
     """
-    if _check(cfg).policy == "vlc":
-        raise ValueError("the vlc policy has its own stages: see facet.vlc")
+    if _check(cfg).policy in NO_K_POLICIES:
+        raise ValueError(f"the {cfg.policy} policy has its own stages: see facet.{cfg.policy}")
     if upto not in ENCODER_STAGES:
         raise ValueError(f"upto must be one of {', '.join(ENCODER_STAGES)}, not {upto!r}")
     last = ENCODER_STAGES.index(upto)
@@ -92,16 +92,21 @@ def encoder_stages(values, cfg: Config, upto="widths"):
     return s
 
 
+def _own_model(cfg):
+    """The module of a policy with stages of its own."""
+    from .. import vlc, window
+    return {"vlc": vlc, "window": window}[cfg.policy]
+
+
 def lossless_bits(values, cfg: Config):
     """Each block's untruncated size in bits.
 
     ``plane``: header plus N bits per present plane. ``significance``: header, N bits per
-    present zero/delta/sign plane, and M bits per value that is not zero-marked. ``vlc``:
-    see :func:`facet.vlc.lossless_bits`.
+    present zero/delta/sign plane, and M bits per value that is not zero-marked. ``vlc``,
+    ``window``: see :func:`facet.vlc.lossless_bits`, :func:`facet.window.lossless_bits`.
     """
-    if _check(cfg).policy == "vlc":
-        from .. import vlc
-        return vlc.lossless_bits(values, cfg)
+    if _check(cfg).policy in NO_K_POLICIES:
+        return _own_model(cfg).lossless_bits(values, cfg)
     s = encoder_stages(values, cfg, upto="mask")
     if cfg.policy == "plane":
         return cfg.header_bits + cfg.n * s.present.sum(axis=1)
@@ -111,9 +116,8 @@ def lossless_bits(values, cfg: Config):
 
 def encode(values, cfg: Config):
     """Compress ``values`` into ``(blocks, B/8)`` uint8 packed blocks."""
-    if _check(cfg).policy == "vlc":
-        from .. import vlc
-        return vlc.encode(values, cfg)
+    if _check(cfg).policy in NO_K_POLICIES:
+        return _own_model(cfg).encode(values, cfg)
     s = encoder_stages(values, cfg)
     if cfg.policy == "plane":
         return pack(s.base, s.present, s.words, cfg)
@@ -135,9 +139,8 @@ def decode(blocks, cfg: Config):
     if blocks.size % cfg.budget_bytes:
         raise ValueError(f"{blocks.size} bytes are not a whole number of {cfg.budget_bytes}-byte blocks")
     blocks = blocks.reshape(-1, cfg.budget_bytes)
-    if cfg.policy == "vlc":
-        from .. import vlc
-        return vlc.decode(blocks, cfg)
+    if cfg.policy in NO_K_POLICIES:
+        return _own_model(cfg).decode(blocks, cfg)
     b, present = header(blocks, cfg)
     words, fill = unpack(blocks, present, cfg)
     if cfg.policy == "significance":
@@ -151,9 +154,8 @@ def decode(blocks, cfg: Config):
 
 def canonical(values, cfg: Config):
     """What a lossless round trip returns: the input after the flush and NaN rules."""
-    if _check(cfg).policy == "vlc":
-        from .. import vlc
-        return vlc.canonical(values, cfg)
+    if _check(cfg).policy in NO_K_POLICIES:
+        return _own_model(cfg).canonical(values, cfg)
     s = encoder_stages(values, cfg, upto="deltas")
     fmt = cfg.fmt
     mag = np.where(s.zero, 0, (s.exp.astype(np.uint32) << fmt.man_bits) | s.man)
