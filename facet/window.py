@@ -18,17 +18,23 @@ import numpy as np
 from .config import Config
 from .model import fields, to_bits
 
-__all__ = ["OFFSETS", "FAR", "INF", "NAN", "base", "classes", "histogram", "offset", "codes",
+__all__ = ["OFFSETS", "far", "base", "classes", "histogram", "offset", "codes",
            "pack", "encoder_stages", "encode", "header", "unpack_codes", "precision",
            "unpack_planes", "reconstruct", "decode", "lossless_bits", "canonical"]
 
 #: Window offsets o (the header's 2-bit field).
 OFFSETS = 4
-#: Class of a value more than o + 2 binades below the base for every o, a zero or a subnormal;
-#: classes 0 .. FAR - 1 are distances below the base.
-FAR = 6
-INF, NAN = 7, 8
-NCLASS = 9
+
+
+def far(cfg: Config):
+    """The class of the values that store no bit: zeros, subnormals and values at least
+    this far below the base (no block stores a plane past R div N + 6, as P <= (R + 5N) div N).
+    Classes 0 .. far - 1 are distances, far + 1 is Inf and far + 2 NaN."""
+    return (cfg.budget - cfg.header_bits - 3 * cfg.n) // cfg.n + 7
+
+
+def _special(cls, cfg):
+    return cls > far(cfg)
 
 
 # -- the code ------------------------------------------------------------------------------
@@ -79,24 +85,25 @@ def base(exp, cfg: Config):
 
 
 def classes(exp, man, base_, cfg: Config):
-    """Each value's class: its distance t below the base while t < FAR, else FAR; FAR for
-    zeros and subnormals; INF, NAN for the specials."""
+    """Each value's class: its distance t below the base while t < :func:`far`, else far;
+    far for zeros and subnormals; far + 1 for Inf and far + 2 for NaN."""
     fmt = cfg.fmt
     dist = base_[:, None].astype(np.int16) - exp.astype(np.int16)
-    cls = np.where((exp > 0) & (dist < FAR), dist, FAR).astype(np.uint8)
+    f = far(cfg)
+    cls = np.where((exp > 0) & (dist < f), dist, f).astype(np.uint8)
     special = exp == fmt.exp_max
-    cls[special] = np.where(man[special] != 0, NAN, INF)
+    cls[special] = np.where(man[special] != 0, f + 2, f + 1)
     return cls
 
 
-def histogram(cls):
-    """The number of values of each class in each block, shape (blocks, 9)."""
-    nb = cls.shape[0]
-    idx = (np.arange(0, nb * NCLASS, NCLASS, dtype=np.intp)[:, None] + cls).ravel()
-    return np.bincount(idx, minlength=nb * NCLASS).reshape(nb, NCLASS)
+def histogram(cls, cfg: Config):
+    """The number of values of classes 0 .. OFFSETS (the distances the offsets look at) in
+    each block, and whether it holds Inf or NaN: ``(counts (blocks, OFFSETS + 1), special)``."""
+    counts = np.stack([(cls == c).sum(axis=1) for c in range(OFFSETS + 1)], axis=1)
+    return counts, _special(cls, cfg).any(axis=1)
 
 
-def offset(hist, cfg: Config):
+def offset(hist, special, cfg: Config):
     """The window offset o, the precision P and the bits over of each block.
 
     Each o gives the largest P that fits and the bits left over; o > 0 is allowed where
@@ -107,7 +114,7 @@ def offset(hist, cfg: Config):
     """
     n = cfg.n
     room = cfg.budget - cfg.header_bits - 3 * n
-    cum = np.cumsum(hist[:, :FAR], axis=1)
+    cum = np.cumsum(hist, axis=1)
     o = np.arange(OFFSETS)
     n0 = cum[:, o]                                   # t <= o
     n1 = hist[:, o + 1]                              # t == o + 1
@@ -115,17 +122,17 @@ def offset(hist, cfg: Config):
     key = np.where(low & (o > 0), -1, p * (2 * n) + left)
     best = key.argmax(axis=1)
     rows = np.arange(len(best))
-    special = (hist[:, INF] + hist[:, NAN]) > 0
     return (np.where(special, 0, best), np.where(special, -1, p[rows, best]),
             np.where(special, 0, left[rows, best]))
 
 
-def codes(cls, o):
+def codes(cls, o, cfg: Config):
     """Each value's two-bit code: by distance under offset ``o``; in a block with Inf or
     NaN, 0 for Inf, 1 for NaN and 3 for every finite value."""
+    f = far(cfg)
     code = _code_of(cls, o[:, None])
-    special = ((cls == INF) | (cls == NAN)).any(axis=1)
-    code = np.where(special[:, None], np.where(cls == INF, 0, np.where(cls == NAN, 1, 3)), code)
+    special = _special(cls, cfg).any(axis=1)
+    code = np.where(special[:, None], np.where(cls == f + 1, 0, np.where(cls == f + 2, 1, 3)), code)
     return code.astype(np.uint8)
 
 
@@ -198,16 +205,17 @@ def pack(base_, o, p, left, code, sign, exp, man, cfg: Config):
 
 def encoder_stages(values, cfg: Config):
     """Run the encoder chain on ``values``; a dict of every stage's results: ``sign``, ``exp``,
-    ``man``, ``base``, ``cls``, ``hist``, ``o``, ``p``, ``left``, ``code`` and ``packed``."""
+    ``man``, ``base``, ``cls``, ``hist``, ``special``, ``o``, ``p``, ``left``, ``code`` and
+    ``packed``."""
     sign, exp, man = fields(to_bits(values, cfg), cfg)
     b = base(exp, cfg)
     cls = classes(exp, man, b, cfg)
-    hist = histogram(cls)
-    o, p, left = offset(hist, cfg)
-    code = codes(cls, o)
+    hist, special = histogram(cls, cfg)
+    o, p, left = offset(hist, special, cfg)
+    code = codes(cls, o, cfg)
     packed = pack(b, o, p, left, code, sign, exp, man, cfg)
-    return dict(sign=sign, exp=exp, man=man, base=b, cls=cls, hist=hist, o=o, p=p, left=left,
-                code=code, packed=packed)
+    return dict(sign=sign, exp=exp, man=man, base=b, cls=cls, hist=hist, special=special, o=o,
+                p=p, left=left, code=code, packed=packed)
 
 
 def encode(values, cfg: Config):
@@ -231,7 +239,7 @@ def lossless_bits(values, cfg: Config):
     size = np.maximum(0, want[:, None, None] - c).sum(axis=1)          # (nb, 4)
     size = np.where((o > 0) & (want[:, None] < o + 2), np.iinfo(np.int64).max, size)
     # A block with Inf or NaN, or without a finite normal value, stores no planes.
-    empty = ((cls == INF) | (cls == NAN)).any(axis=1) | ~normal.any(axis=1)
+    empty = _special(cls, cfg).any(axis=1) | ~normal.any(axis=1)
     fixed = cfg.header_bits + 3 * cfg.n
     return fixed + np.where(empty, 0, size.min(axis=1))
 
@@ -244,8 +252,8 @@ def canonical(values, cfg: Config):
     fmt = cfg.fmt
     sign, exp, man = fields(raw, cfg)
     cls = classes(exp, man, base(exp, cfg), cfg)
-    special = ((cls == INF) | (cls == NAN)).any(axis=1)
-    man = np.where(cls == NAN, 1 << (fmt.man_bits - 1), man)
+    special = _special(cls, cfg).any(axis=1)
+    man = np.where(cls == far(cfg) + 2, 1 << (fmt.man_bits - 1), man)
     mag = (exp.astype(np.uint32) << fmt.man_bits) | man
     zero = (exp == 0) | (special[:, None] & (exp < fmt.exp_max))
     out = (sign.astype(np.uint32) << (fmt.width - 1)) | np.where(zero, 0, mag)

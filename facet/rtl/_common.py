@@ -13,8 +13,9 @@ __all__ = ["Stage", "drive", "check_config", "check_stages", "any_bits", "equals
 def check_config(cfg, policy=None):
     """Return ``cfg`` if it is a :class:`facet.config.Config` the RTL can build.
 
-    ``policy`` names the one policy a stage belongs to: its stages can be built (and tested)
-    before the policy's codecs are, so before it joins ``HARDWARE_POLICIES``.
+    ``policy`` names the policy (or a tuple of the policies) a stage belongs to: its stages
+    can be built (and tested) before the policy's codecs are, so before it joins
+    ``HARDWARE_POLICIES``.
 
     A :class:`~facet.config.Config` validates itself when it is built, so an invalid
     configuration is rejected there, with the same :exc:`ValueError` message the golden model
@@ -27,7 +28,8 @@ def check_config(cfg, policy=None):
     """
     if not isinstance(cfg, Config):
         raise TypeError(f"cfg must be a facet.config.Config, not {cfg!r}")
-    if cfg.policy not in HARDWARE_POLICIES and cfg.policy != policy:
+    own = policy if isinstance(policy, tuple) else (policy,)
+    if cfg.policy not in HARDWARE_POLICIES and cfg.policy not in own:
         raise ValueError(f"policy {cfg.policy} has no hardware yet; the RTL implements "
                          f"{', '.join(HARDWARE_POLICIES)}")
     return cfg
@@ -36,8 +38,8 @@ def check_config(cfg, policy=None):
 class Stage(wiring.Component):
     """A component built for one compressor configuration: every stage and both codecs.
 
-    Subclasses give their members in :meth:`ports`; a stage of one policy only names it in
-    :attr:`POLICY`.
+    Subclasses give their members in :meth:`ports`; a stage of some policies only names them
+    in :attr:`POLICY` (one name, or a tuple).
 
     Parameters
     ----------
@@ -52,7 +54,7 @@ class Stage(wiring.Component):
         If the stage belongs to another policy than ``cfg.policy``.
     """
 
-    #: The policy the stage belongs to; None for a stage of every policy.
+    #: The policy (or tuple of policies) the stage belongs to; None for every policy.
     POLICY = None
 
     def __init__(self, cfg):
@@ -74,8 +76,10 @@ class Stage(wiring.Component):
         """Raise :exc:`ValueError` (or :exc:`TypeError`) if the component cannot be built;
         an override checks ``super().check(cfg)`` first."""
         check_config(cfg, self.POLICY)
-        if self.POLICY not in (None, cfg.policy):
-            raise ValueError(f"this stage belongs to the {self.POLICY} policy, not {cfg.policy!r}")
+        own = self.POLICY if isinstance(self.POLICY, tuple) else (self.POLICY,)
+        if self.POLICY is not None and cfg.policy not in own:
+            raise ValueError(f"this stage belongs to the {' and '.join(own)} "
+                             f"polic{'ies' if len(own) > 1 else 'y'}, not {cfg.policy!r}")
 
     def ports(self, cfg):
         """The signature members (``{name: In(...) | Out(...)}``) for ``cfg``."""

@@ -1,4 +1,4 @@
-"""Stage ``base`` (`vlc` policy): the largest exponent field of a finite value."""
+"""Stage ``base`` (`vlc` and `window` policies): the largest exponent field of a finite value."""
 
 from amaranth.hdl import Module
 from amaranth.lib import data
@@ -11,7 +11,7 @@ __all__ = ["Base"]
 
 
 class Base(Stage):
-    """The block base b (golden model: :func:`facet.vlc.base`).
+    """The block base b (golden models: :func:`facet.vlc.base`, :func:`facet.window.base`).
 
     Inf and NaN (exponent field all ones) take no part: their field is cleared (one AND per
     bit, the all-ones test shared) before the bit-serial maximum of :class:`facet.rtl.Base`.
@@ -24,7 +24,7 @@ class Base(Stage):
         The largest field below ``2**E - 1``, 0 if there is none.
     """
 
-    POLICY = "vlc"
+    POLICY = ("vlc", "window")
 
     def ports(self, cfg):
         return {"exp": In(data.ArrayLayout(cfg.fmt.exp_bits, cfg.n)),
