@@ -73,7 +73,7 @@ verilog: setup
 # the error of each on the MiniLM dump, goes to build/synth/*_policies.md. TIMING=1 adds Fmax
 # on OSU 0.18 um (needs `make timing-tools`).
 synth: setup
-	$(FACET) synth --codec $(CODEC) --format $(FORMAT) --block $(BLOCK) $(if $(filter facet,$(subst $(comma), ,$(CODEC))),--bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance$(comma)vlc),) --stages $(STAGES) $(if $(TIMING),--timing,)
+	$(FACET) synth --codec $(CODEC) --format $(FORMAT) --block $(BLOCK) $(if $(filter facet,$(subst $(comma), ,$(CODEC))),--bits $(BITS) $(KARG) --policy $(or $(POLICY),plane$(comma)significance$(comma)vlc$(comma)window),) --stages $(STAGES) $(if $(TIMING),--timing,)
 
 # The timing flow end to end (its test, then `make synth TIMING=1`); the plane policy unless
 # POLICY= says otherwise, alone: a comparison with the MX baselines would take the place of

@@ -46,7 +46,7 @@ POLICIES = ("plane", "significance", "vlc", "window")
 #: Policies without exponent-delta planes: K is None.
 NO_K_POLICIES = ("vlc", "window")
 #: Policies that have RTL (facet.rtl).
-HARDWARE_POLICIES = ("plane", "significance", "vlc")
+HARDWARE_POLICIES = ("plane", "significance", "vlc", "window")
 
 #: Preferred number of delta planes, measured on MiniLM activations (docs/format.md, section 9).
 DEFAULT_K = 3

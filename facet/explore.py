@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import BLOCK_SIZES, FORMATS, HARDWARE_POLICIES, Config
+from .config import BLOCK_SIZES, FORMATS, Config
 
 __all__ = ["CODECS", "DEFAULTS", "RECORD_VERSION", "ERROR_SOURCES", "MX_ERROR_SOURCES",
            "SYNTH_SOURCES", "codec_of", "max_stages", "sweep_configs", "synth_options",
@@ -47,16 +47,17 @@ RECORD_VERSION = 1
 #: out so that the command line, which reads :data:`DEFAULTS`, does not load Amaranth).
 CODECS = ("facet", "mxint8", "mxfp8-e4m3")
 #: The sweep of the issue: T 4, 6 and 8, bf16 and fp16, every N, the `plane` and
-#: `significance` policies, and the MX baselines at the same formats and N. `vlc` (also in
-#: HARDWARE_POLICIES) is left out by default: its syntheses at large N take far longer than
-#: the others'; ``--policies vlc`` adds it.
+#: `significance` policies, and the MX baselines at the same formats and N. `vlc` and
+#: `window` (also in HARDWARE_POLICIES) are left out by default: vlc's syntheses at large N
+#: take far longer than the others', and the committed sweep predates window's hardware;
+#: ``--policies plane,significance,vlc,window`` adds them.
 DEFAULTS = {"codecs": CODECS, "formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES,
-            "bits": (4, 6, 8), "policies": tuple(p for p in HARDWARE_POLICIES if p != "vlc"),
+            "bits": (4, 6, 8), "policies": ("plane", "significance"),
             "ks": (None,), "stages": (1, 2)}
 #: Sources (globs under the repository root) that the error and the synthesis are computed from.
 ERROR_SOURCES = ("facet/config.py", "facet/model/*.py", "facet/bitfield.py", "facet/vlc.py",
-                 "facet/vlc_code.py", "facet/eval/*.py", "facet/baselines/*.py")
-SYNTH_SOURCES = ("facet/config.py", "facet/vlc_code.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
+                 "facet/vlc_code.py", "facet/window.py", "facet/eval/*.py", "facet/baselines/*.py")
+SYNTH_SOURCES = ("facet/config.py", "facet/vlc_code.py", "facet/window.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
                  "facet/synth*.py", "facet/timing.py", "facet/baselines/*.py")
 #: The error of an MX codec (:mod:`facet.compare`) imports its config through ``facet.rtl``;
 #: a separate list, so that an RTL edit recomputes only the (few, quick) MX errors.

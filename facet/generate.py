@@ -176,6 +176,8 @@ def packing_order(cfg):
         return _mx_packing(cfg)
     if cfg.policy == "vlc":
         return _vlc_packing(cfg)
+    if cfg.policy == "window":
+        return _window_packing(cfg)
     e, p, n = cfg.fmt.exp_bits, cfg.num_planes, cfg.n
     return {
         "description": (
@@ -209,6 +211,24 @@ def _vlc_packing(cfg):
             f"the block's code say. The value "
             f"fields from bit {cfg.budget - 1} down, value 0 at the top: a signed value's sign "
             f"above its kept mantissa bits. Unused bits are zero."),
+        "header_bits": h,
+        "values": _values_layout(cfg),
+    }
+
+
+def _window_packing(cfg):
+    """The `window` layout (docs/format.md, section 11.3)."""
+    e, n, h = cfg.fmt.exp_bits, cfg.n, cfg.header_bits
+    f = h + 3 * n
+    return {
+        "description": (
+            f"B = {cfg.budget} bits, stream bit j on payload bit j (little-endian bytes). "
+            f"Header: base in bits [0, {e}), window offset o in bits [{e}, {h}). Bit {h} + i "
+            f"holds bit 0 of value i's two-bit code, bit {h + n} + i bit 1, bit {h + 2 * n} + i "
+            f"its sign. From bit {f} up the full planes o + 3, o + 4, ... ({n} bits each, "
+            f"element i at bit i) and the first L bits of plane P + 1; from bit "
+            f"{cfg.budget - 1} down the planes above o + 2 of each code-0 value, value by "
+            f"value, then plane o + 2 of each value of code 0 or 1. Unused bits are zero."),
         "header_bits": h,
         "values": _values_layout(cfg),
     }

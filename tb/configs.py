@@ -1,5 +1,5 @@
 """The configs the regression runs: the fast subset and the full sweep, for every policy with
-hardware (``plane``, ``significance`` and ``vlc``)."""
+hardware (``plane``, ``significance``, ``vlc`` and ``window``)."""
 
 from facet.config import HARDWARE_POLICIES as POLICIES, Config, config_grid
 

@@ -16,7 +16,7 @@ import numpy as np
 from facet import model
 from facet.config import Config
 
-from . import stimulus_vlc
+from . import stimulus_vlc, stimulus_window
 
 __all__ = ["ROOT", "MINILM", "CATEGORIES", "truncated_bits", "encoder_values", "decoder_blocks",
            "random_blocks", "minilm_values", "save", "build_stimulus"]
@@ -319,7 +319,8 @@ def random_blocks(cfg, nb, rng):
     header's precision field gets a random P (0, the config's smallest and largest P and the
     field's all-ones value, which decoders clamp, included) and the mantissa region, the
     bits the header and the present planes leave at the top of the block, random bits of
-    any density. Under ``vlc`` the second half is :func:`tb.stimulus_vlc.random_blocks`.
+    any density. Under ``vlc`` and ``window`` the second half is
+    :func:`tb.stimulus_vlc.random_blocks` and :func:`tb.stimulus_window.random_blocks`.
     """
     fmt, n, p = cfg.fmt, cfg.n, cfg.mask_bits
     n_uniform = nb // 2
@@ -338,6 +339,8 @@ def random_blocks(cfg, nb, rng):
     words = np.where(present, words, 0).astype(wdt)
     if cfg.policy == "vlc":
         packed = stimulus_vlc.random_blocks(cfg, n_pack, rng)
+    elif cfg.policy == "window":
+        packed = stimulus_window.random_blocks(cfg, n_pack, rng)
     elif cfg.policy == "significance":
         field_max = (1 << cfg.policy_bits) - 1
         prec = np.where(rng.random(n_pack) < 0.4,

@@ -6,9 +6,7 @@ for bit. The seed of every case is printed; rerun one with FACET_SEED=<seed>.
 """
 
 import gc
-import os
 import warnings
-import zlib
 
 import numpy as np
 import pytest
@@ -21,6 +19,7 @@ from facet.rtl.pack import slot_widths
 from tb import stimulus
 from tb.combinational import check_stage, mask_int
 from tb.ports import array_to_int, int_to_array
+from tb.blocks import seed_for
 
 CONFIGS = [
     Config("bf16", 32, 8, 4), Config("bf16", 32, 8), Config("bf16", 16, 8), Config("fp16", 32, 8),
@@ -30,14 +29,8 @@ CONFIGS = [
 IDS = [c.name for c in CONFIGS]
 
 
-def _seed(name):
-    seed = int(os.environ.get("FACET_SEED", zlib.crc32(name.encode())))
-    print(f"seed {seed} (FACET_SEED={seed} to rerun)")
-    return seed
-
-
 def _stimulus(cfg, name, nb=4):
-    rng = np.random.default_rng(_seed(name + cfg.name))
+    rng = np.random.default_rng(seed_for(name + cfg.name))
     raw = stimulus.encoder_values(cfg, 8 * nb, rng, minilm=False)[0]
     return raw, rng
 

@@ -41,10 +41,17 @@ BASE_CONFIGS = [Config("bf16", 32, 8), Config("bf16", 16, 8), Config("fp16", 32,
                 Config("fp32", 16, 8), Config("bf16", 32, 8, policy="significance"),
                 Config("fp32", 16, 8, policy="significance")]
 SLOW = pytest.mark.slow
-CONFIGS = BASE_CONFIGS + [VLC_SMALL, pytest.param(VLC_REF, marks=SLOW)]
+#: `window`: bf16/16/4 (which reaches the low regime) in the default suite, the reference
+#: config in the slow one; its stage tests (tests/test_rtl_window_*.py) cover more configs.
+WINDOW_SMALL = Config("bf16", 16, 4, policy="window")
+WINDOW_REF = Config("bf16", 32, 8, policy="window")
+CONFIGS = BASE_CONFIGS + [VLC_SMALL, pytest.param(VLC_REF, marks=SLOW), WINDOW_SMALL,
+                          pytest.param(WINDOW_REF, marks=SLOW)]
 #: Configs of the longer checks (MiniLM blocks, encoder into decoder).
-LONG_CONFIGS = BASE_CONFIGS + [pytest.param(c, marks=SLOW) for c in (VLC_SMALL, VLC_REF)]
-IDS = [c.name for c in BASE_CONFIGS] + [VLC_SMALL.name, VLC_REF.name]
+LONG_CONFIGS = BASE_CONFIGS + [pytest.param(c, marks=SLOW) for c in (VLC_SMALL, VLC_REF)] + \
+    [WINDOW_SMALL, pytest.param(WINDOW_REF, marks=SLOW)]
+IDS = [c.name for c in BASE_CONFIGS] + [VLC_SMALL.name, VLC_REF.name, WINDOW_SMALL.name,
+                                         WINDOW_REF.name]
 MINILM = Path(__file__).resolve().parent.parent / "data" / "minilm_acts.npz"
 
 

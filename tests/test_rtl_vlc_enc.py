@@ -11,15 +11,12 @@ backpressure) gives the model's packed bytes on the same blocks. The seed of eve
 """
 
 import functools
-import os
-import zlib
 
 import numpy as np
 import pytest
 
 from facet import vlc
 from facet.config import VLC_OFFSETS, Config
-from facet.model import to_bits
 from facet.vlc_code import INF, NAN, _cost_table
 from facet.rtl.vlc.base import Base
 from facet.rtl.vlc.classes import CLASS_BITS, Classes
@@ -33,23 +30,12 @@ from facet.rtl import FacetEncoder
 from tb.amaranth_bench import StreamRun
 from tb.combinational import check_stage
 from tb.ports import array_to_int
+from tb.blocks import activation_bits, make_block, seed_for
 
 CONFIGS = [Config("bf16", 32, 8, policy="vlc"), Config("bf16", 16, 6, policy="vlc"),
            Config("fp16", 32, 4.5, policy="vlc"), Config("fp32", 8, 8, policy="vlc")]
 IDS = [c.name for c in CONFIGS]
 POOL = 3000        # random blocks searched for lossless and exactly full ones
-
-
-def _seed(name):
-    seed = int(os.environ.get("FACET_SEED", zlib.crc32(name.encode())))
-    print(f"seed {seed} (FACET_SEED={seed} to rerun)")
-    return seed
-
-
-def _mk(cfg, sign, exp, man):
-    fmt = cfg.fmt
-    s, e, mm = (np.broadcast_to(np.asarray(v, np.uint64), (cfg.n,)) for v in (sign, exp, man))
-    return ((s << np.uint64(fmt.width - 1)) | (e << np.uint64(fmt.man_bits)) | mm).astype(fmt.dtype)
 
 
 def _corners(cfg, rng):
@@ -60,32 +46,24 @@ def _corners(cfg, rng):
     top = min(100, emax - 2)
     man = rng.integers(0, full + 1, n)
     blocks = [
-        _mk(cfg, 0, 0, 0),                                           # all +0
-        _mk(cfg, idx % 2, 0, man),                                   # -0 and subnormals
-        _mk(cfg, idx % 2, emax, np.where(idx % 3 == 0, 0, man | 1)), # all Inf / NaN
-        _mk(cfg, 0, top, man),                                       # flat: lossless
-        _mk(cfg, 1, top, full),                                      # flat, all ones
-        _mk(cfg, 0, top - idx % 16, full),                           # every distance 0..15
-        _mk(cfg, 0, top - 15 - (idx % 3), man),                      # 15, 16, 17 down from ...
-        _mk(cfg, 0, np.where(idx == 0, top + 15, top), man),         # ... one value 15 up
-        _mk(cfg, 0, np.where(idx < 2, top + 1, top - 1 - idx % 2), man),  # modes 1 and 2:
-        _mk(cfg, 0, np.where(idx < 2, top + 4, top - idx % 3), man),      # a few outliers
-        _mk(cfg, 0, np.where(idx == 3, top + 8, top - idx % 4), man),
-        _mk(cfg, idx % 2, np.where(idx == 5, emax, top - idx % 5), man),  # one Inf in a spread
-        _mk(cfg, 0, np.where(idx == 0, emax, 0), 0),                 # Inf among zeros
-        _mk(cfg, 0, np.where(idx % 2, 1, 0), man),                   # smallest normals
-        _mk(cfg, 0, emax - 1 - idx % 4, full),                       # largest exponents
-    ] + [_mk(cfg, idx % 2, np.where(idx == 0, top, np.where(idx == 1, top - dd, 0)), man)
+        make_block(cfg, 0, 0, 0),                                           # all +0
+        make_block(cfg, idx % 2, 0, man),                                   # -0 and subnormals
+        make_block(cfg, idx % 2, emax, np.where(idx % 3 == 0, 0, man | 1)), # all Inf / NaN
+        make_block(cfg, 0, top, man),                                       # flat: lossless
+        make_block(cfg, 1, top, full),                                      # flat, all ones
+        make_block(cfg, 0, top - idx % 16, full),                           # every distance 0..15
+        make_block(cfg, 0, top - 15 - (idx % 3), man),                      # 15, 16, 17 down from ...
+        make_block(cfg, 0, np.where(idx == 0, top + 15, top), man),         # ... one value 15 up
+        make_block(cfg, 0, np.where(idx < 2, top + 1, top - 1 - idx % 2), man),  # modes 1 and 2:
+        make_block(cfg, 0, np.where(idx < 2, top + 4, top - idx % 3), man),      # a few outliers
+        make_block(cfg, 0, np.where(idx == 3, top + 8, top - idx % 4), man),
+        make_block(cfg, idx % 2, np.where(idx == 5, emax, top - idx % 5), man),  # one Inf in a spread
+        make_block(cfg, 0, np.where(idx == 0, emax, 0), 0),                 # Inf among zeros
+        make_block(cfg, 0, np.where(idx % 2, 1, 0), man),                   # smallest normals
+        make_block(cfg, 0, emax - 1 - idx % 4, full),                       # largest exponents
+    ] + [make_block(cfg, idx % 2, np.where(idx == 0, top, np.where(idx == 1, top - dd, 0)), man)
          for dd in (12, 13, 15)]                                     # deep D among zeros
     return np.stack(blocks)
-
-
-def _activations(cfg, nb, rng):
-    x = rng.standard_normal((nb, cfg.n)) * np.exp(rng.standard_normal((nb, 1)))
-    x[rng.random((nb, cfg.n)) < 0.03] *= rng.choice([8.0, 50.0, 1000.0])
-    x[rng.random((nb, cfg.n)) < 0.05] = 0.0
-    x[rng.random((nb, cfg.n)) < 0.03] *= 1e-6
-    return to_bits(x.astype(np.float32).reshape(-1), cfg).reshape(nb, cfg.n)
 
 
 def _adversarial(cfg, nb, rng):
@@ -117,7 +95,7 @@ def _mode_ties(st, cfg):
 
 def _full_and_lossless(cfg, rng):
     """Blocks from a random pool that are lossless, fill B exactly, or tie two modes."""
-    pool = np.concatenate([_activations(cfg, POOL // 2, rng), _adversarial(cfg, POOL // 2, rng)])
+    pool = np.concatenate([activation_bits(cfg, POOL // 2, rng), _adversarial(cfg, POOL // 2, rng)])
     st = vlc.encoder_stages(pool, cfg)
     full = np.flatnonzero(st["left"] == 0)[:4]
     lossless = np.flatnonzero(st["p"] == st["d"] + cfg.fmt.man_bits)[:3]
@@ -129,9 +107,9 @@ def _full_and_lossless(cfg, rng):
 @functools.lru_cache(maxsize=None)
 def _case(cfg):
     """``(cfg, model stages)`` of the test blocks of one config."""
-    rng = np.random.default_rng(_seed("vlc-enc" + cfg.name))
+    rng = np.random.default_rng(seed_for("vlc-enc" + cfg.name))
     raw = np.concatenate([_corners(cfg, rng), _full_and_lossless(cfg, rng),
-                          _activations(cfg, 24, rng), _adversarial(cfg, 24, rng)])
+                          activation_bits(cfg, 24, rng), _adversarial(cfg, 24, rng)])
     st = vlc.encoder_stages(raw, cfg)
     modes = set(st["mode"].tolist())
     assert modes == {0, 1, 2, 3}, f"modes covered: {modes}"
@@ -231,4 +209,4 @@ def test_encoder(cfg):
         | (s["exp"].astype(np.uint64) << np.uint64(cfg.fmt.man_bits)) | s["man"].astype(np.uint64)
     payloads = [array_to_int(row, cfg.fmt.width) for row in raw]
     want = [array_to_int(row, 8) for row in s["packed"]]
-    StreamRun(FacetEncoder(cfg, 1), payloads, want, seed=_seed("vlc-enc-top" + cfg.name)).check()
+    StreamRun(FacetEncoder(cfg, 1), payloads, want, seed=seed_for("vlc-enc-top" + cfg.name)).check()

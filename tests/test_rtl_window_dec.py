@@ -1,5 +1,5 @@
 """Each combinational stage of the `window` decoder (facet.rtl.window) against the golden-model
-function of the same name (facet.window), bit for bit, and the chain of the five against
+function of the same name (facet.window), bit for bit, and the whole decoder against
 :func:`facet.window.decode`.
 
 The blocks are the model encoder's output for activation-like values (with outlier blocks
@@ -14,19 +14,16 @@ import zlib
 
 import numpy as np
 import pytest
-from amaranth.hdl import Module
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
-
 from facet import window as w
 from facet.config import Config
-from facet.rtl._common import drive
+from facet.rtl import FacetDecoder
 from facet.rtl.window.header import Header
 from facet.rtl.window.layout import far, plane_region, top_shape
 from facet.rtl.window.precision import Precision
 from facet.rtl.window.reconstruct import Reconstruct
 from facet.rtl.window.unpack_codes import UnpackCodes
 from facet.rtl.window.unpack_planes import UnpackPlanes
+from tb.amaranth_bench import StreamRun
 from tb.combinational import check_stage
 from tb.ports import array_to_int
 
@@ -181,7 +178,7 @@ def test_unpack_planes(cfg):
     assert (s["p"] >= 0).any() and (s["p"] < 0).any()
 
 
-@pytest.mark.parametrize("cfg", _params(CONFIGS[:5] + [DEEP], [CONFIGS[5]]))
+@pytest.mark.parametrize("cfg", _params(FEW + [DEEP], [c for c in REST if c is not DEEP]))
 def test_reconstruct(cfg):
     packed = blocks(cfg, "reconstruct")
     s = _stages(packed, cfg)
@@ -194,39 +191,14 @@ def test_reconstruct(cfg):
                 lambda i: {"o": array_to_int(s["values"][i], wd)}, len(packed))
 
 
-class _Chain(wiring.Component):
-    """The five decoder stages wired as the codec wires them: a block's B stream bits in,
-    its N raw values out."""
-
-    def __init__(self, cfg):
-        self.cfg = cfg
-        super().__init__({"i": In(cfg.budget), "o": Out(cfg.n * cfg.fmt.width)})
-
-    def elaborate(self, platform):
-        cfg = self.cfg
-        m = Module()
-        h, n = cfg.header_bits, cfg.n
-        first = plane_region(cfg)[0]
-        m.submodules.header = header = Header(cfg)
-        m.submodules.unpack_codes = codes = UnpackCodes(cfg)
-        m.submodules.precision = precision = Precision(cfg)
-        m.submodules.unpack_planes = planes = UnpackPlanes(cfg)
-        m.submodules.reconstruct = rec = Reconstruct(cfg)
-        drive(m, header, i=self.i[:h])
-        drive(m, codes, i=self.i[h:h + 3 * n])
-        drive(m, precision, code=codes.code, base=header.base, o=header.o)
-        drive(m, planes, i=self.i[first:], code=codes.code, o=precision.o_eff, p=precision.p,
-              left=precision.left)
-        drive(m, rec, base=header.base, code=codes.code, sign=codes.sign, planes=planes.planes,
-              top=planes.top)
-        m.d.comb += self.o.eq(rec.o)
-        return m
-
-
-@pytest.mark.parametrize("cfg", _params([CONFIGS[0], CONFIGS[1]], CONFIGS[2:]))
-def test_decoder_chain(cfg):
-    """The five stages chained, on the stream bits, against :func:`facet.window.decode`."""
+@pytest.mark.parametrize("cfg,stages", [(CONFIGS[1], 3), pytest.param(CONFIGS[0], 1, marks=pytest.mark.slow)]
+                         + [pytest.param(c, 2, marks=pytest.mark.slow) for c in CONFIGS[2:]],
+                         ids=lambda v: getattr(v, "name", f"s{v}"))
+def test_decoder(cfg, stages):
+    """The whole decoder, registers at ``stages`` cuts, with gaps and backpressure, on the
+    stream bits, against :func:`facet.window.decode`."""
     packed = blocks(cfg, "decoder chain")
     want = w.decode(packed, cfg).reshape(-1, cfg.n)
-    check_stage(_Chain(cfg), lambda i: {"i": array_to_int(packed[i], 8)},
-                lambda i: {"o": array_to_int(want[i], cfg.fmt.width)}, len(packed))
+    StreamRun(FacetDecoder(cfg, stages), [array_to_int(row, 8) for row in packed],
+              [array_to_int(row, cfg.fmt.width) for row in want],
+              seed=zlib.crc32(f"window-dec-top{cfg.name}".encode())).check()

@@ -9,21 +9,12 @@ import facet
 from facet import vlc
 from facet.config import BLOCK_SIZES, FORMATS, Config, valid_configs
 from facet.model import fields, to_bits, to_float
+from tb.blocks import activations
 
 EXAMPLE = np.array([0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8], np.uint16)
 
 
 CONFIGS = valid_configs(["vlc"], (4, 4.5, 5, 6, 8, 10, 12, 16))
-
-
-def _activations(cfg, nblocks, seed):
-    """Heavy-tailed activation-like values with outlier blocks, zeros and tiny values."""
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((nblocks, cfg.n)) * np.exp(rng.standard_normal((nblocks, 1)))
-    x[rng.random((nblocks, cfg.n)) < 0.02] *= 50.0
-    x[rng.random((nblocks, cfg.n)) < 0.05] = 0.0
-    x[rng.random((nblocks, cfg.n)) < 0.02] *= 1e-6
-    return x.astype(np.float32).reshape(-1)
 
 
 def _adversarial(cfg, nblocks, seed):
@@ -233,7 +224,7 @@ def test_rates_of_the_reference_block_size():
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name)
 def test_stable_and_fixed_size(cfg):
     """encode(decode(encode(x))) == encode(x), on activations and on adversarial bit patterns."""
-    for data in (_activations(cfg, 64, 1), _adversarial(cfg, 64, 2)):
+    for data in (activations(cfg, 64, 1), _adversarial(cfg, 64, 2)):
         blocks = facet.encode(data, cfg)
         assert blocks.shape == (len(data) // cfg.n, cfg.budget_bytes) and blocks.dtype == np.uint8
         again = facet.encode(facet.decode(blocks, cfg), cfg)
@@ -264,7 +255,7 @@ def test_lossless_blocks_round_trip(cfg):
 def test_error_bound(cfg, seed):
     """Every kept value keeps its exponent and errs by at most half its last kept bit;
     values coded as ZERO decode to +0."""
-    raw = to_bits(_activations(cfg, 16, seed), cfg)
+    raw = to_bits(activations(cfg, 16, seed), cfg)
     s = vlc.encoder_stages(raw, cfg)
     exp, cls, d, k = s["exp"], s["cls"], s["d"], s["k"]
     out = facet.decode(facet.encode(raw, cfg), cfg).reshape(raw.shape)

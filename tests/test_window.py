@@ -8,22 +8,13 @@ import facet
 from facet import window as w
 from facet.config import Config, valid_configs
 from facet.model import fields, to_bits, to_float
+from tb.blocks import activations
 
 EXAMPLE = np.array([0x3F80, 0xBF40, 0x3ED0, 0x4040, 0x0000, 0x3A83, 0x4020, 0xBFA8], np.uint16)
 CONFIGS = valid_configs(["window"], (4, 4.5, 5, 6, 8, 10, 12, 16))
 SOME = [Config("bf16", 32, 8, policy="window"), Config("bf16", 16, 4, policy="window"),
         Config("fp16", 32, 4.5, policy="window"), Config("fp32", 64, 6, policy="window"),
         Config("bf16", 8, 5, policy="window"), Config("fp16", 8, 16, policy="window")]
-
-
-def _activations(cfg, nblocks, seed):
-    """Heavy-tailed activation-like values with outlier blocks, zeros and tiny values."""
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((nblocks, cfg.n)) * np.exp(rng.standard_normal((nblocks, 1)))
-    x[rng.random((nblocks, cfg.n)) < 0.02] *= 50.0
-    x[rng.random((nblocks, cfg.n)) < 0.05] = 0.0
-    x[rng.random((nblocks, cfg.n)) < 0.02] *= 1e-6
-    return x.astype(np.float32).reshape(-1)
 
 
 def _bits_of(values, cfg):
@@ -63,7 +54,7 @@ def test_worked_example():
 def test_offset_matches_a_search_over_every_offset_and_precision():
     """The division of 11.2 against the definition: the largest (P, L) over allowed offsets."""
     for cfg in SOME:
-        for x in (_activations(cfg, 40, 1), np.repeat([1.0, 1.5], cfg.n * 20).astype(np.float32)):
+        for x in (activations(cfg, 16, 1), np.repeat([1.0, 1.5], cfg.n * 4).astype(np.float32)):
             s = w.encoder_stages(x, cfg)
             for i in range(len(s["o"])):
                 assert (s["o"][i], s["p"][i], s["left"][i]) == _offset_by_search(s["cls"][i], cfg), cfg
@@ -93,7 +84,7 @@ def test_low_precision_stores_a_prefix_of_the_top_list():
 @pytest.mark.parametrize("cfg", SOME, ids=lambda c: c.name)
 def test_layout_regions_meet_exactly(cfg):
     """Every stored bit has its own position, inside [H + 3N, B), and they fill it."""
-    s = w.encoder_stages(_activations(cfg, 60, 2), cfg)
+    s = w.encoder_stages(activations(cfg, 60, 2), cfg)
     c, top = w._stored(s["code"], s["o"], s["p"], s["left"])
     plane, pos, ok = w._positions(s["code"], s["o"], s["p"], c, top, cfg)
     for i in range(len(pos)):
@@ -106,7 +97,7 @@ def test_layout_regions_meet_exactly(cfg):
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name)
 def test_lossless_blocks_round_trip_and_recompress(cfg):
-    x = _activations(cfg, 30, 3)
+    x = activations(cfg, 30, 3)
     x[: cfg.n] = 0.0                                         # blocks that fit losslessly
     x[cfg.n:2 * cfg.n] = 1.0                                 # (this one at high rates)
     blocks = facet.encode(x, cfg)
@@ -120,7 +111,7 @@ def test_lossless_blocks_round_trip_and_recompress(cfg):
 
 @pytest.mark.parametrize("cfg", SOME, ids=lambda c: c.name)
 def test_error_bound(cfg):
-    x = _activations(cfg, 200, 4)
+    x = activations(cfg, 200, 4)
     s = w.encoder_stages(x, cfg)
     y = to_float(facet.decode(s["packed"], cfg), cfg.format).astype(np.float64).reshape(-1, cfg.n)
     raw = _bits_of(x, cfg)
@@ -177,7 +168,7 @@ def test_every_byte_string_decodes(cfg):
 
 def test_vectorized_over_blocks():
     cfg = Config("bf16", 32, 8, policy="window")
-    x = _activations(cfg, 16, 6)
+    x = activations(cfg, 16, 6)
     together = facet.encode(x, cfg)
     alone = np.concatenate([facet.encode(x[i * 32:(i + 1) * 32], cfg) for i in range(16)])
     np.testing.assert_array_equal(together, alone)

@@ -1,13 +1,13 @@
 """What the stage components share: the :class:`Stage` base, parameter checks and
 bit-twiddling."""
 
-from amaranth.hdl import Cat, Const, Value
+from amaranth.hdl import Cat, Const, Signal, Value
 from amaranth.lib import wiring
 
 from facet.config import HARDWARE_POLICIES, Config
 
 __all__ = ["Stage", "drive", "check_config", "check_stages", "any_bits", "equals_const",
-           "decrement"]
+           "decrement", "thermometer"]
 
 
 def check_config(cfg, policy=None):
@@ -134,3 +134,19 @@ def decrement(value):
     value = Value.cast(value)
     return Cat(value[b] ^ ~any_bits(value[:b]) for b in range(len(value)))
 
+
+
+def thermometer(m, value, count, *, name="therm"):
+    """``[value > k for k in range(count)]``, e.g. "element k is among the first ``value``",
+    as signals of ``m``; a constant 0 where ``value`` is too narrow to exceed ``k`` (Verilator
+    flags such a compare as constant)."""
+    value = Value.cast(value)
+    out = []
+    for k in range(count):
+        if k >= (1 << len(value)) - 1:
+            out.append(Const(0, 1))
+            continue
+        s = Signal(name=f"{name}{k}")
+        m.d.comb += s.eq(value > k)
+        out.append(s)
+    return out

@@ -12,6 +12,7 @@ from .unpack import Unpack, UnpackControl
 from .widths import Widths
 from .unpack_mantissa import UnpackMantissa
 from .vlc.codec import DECODER_CUTS as VLC_CUTS, build_decoder as build_vlc
+from .window.codec import DECODER_CUTS as WINDOW_CUTS, build_decoder as build_window
 
 __all__ = ["FacetDecoder"]
 
@@ -34,7 +35,10 @@ class FacetDecoder(Codec):
     The ``vlc`` policy has stages of its own (:mod:`facet.rtl.vlc.codec`,
     ``header -> unpack_classes -> histogram -> cost -> precision -> widths -> unpack_fields ->
     reconstruct``) and its own register positions, in this order: the output, after
-    ``precision`` and after ``histogram`` (:data:`~facet.rtl.vlc.codec.DECODER_CUTS`).
+    ``precision`` and after ``histogram`` (:data:`~facet.rtl.vlc.codec.DECODER_CUTS`). So has
+    ``window`` (:mod:`facet.rtl.window.codec`, ``header -> unpack_codes -> precision ->
+    unpack_planes -> reconstruct``; the output, after ``precision`` and after
+    ``unpack_planes``, :data:`~facet.rtl.window.codec.DECODER_CUTS`).
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see
@@ -57,7 +61,7 @@ class FacetDecoder(Codec):
 
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("output", "control", "unpack")
-    POLICY_CUTS = {"vlc": VLC_CUTS}
+    POLICY_CUTS = {"vlc": VLC_CUTS, "window": WINDOW_CUTS}
 
     def ports(self, cfg):
         return {
@@ -69,6 +73,8 @@ class FacetDecoder(Codec):
         cfg = self._cfg
         if cfg.policy == "vlc":
             return build_vlc(m, pipe, cuts, cfg, self.i.payload)
+        if cfg.policy == "window":
+            return build_window(m, pipe, cuts, cfg, self.i.payload)
 
         m.submodules.header = header = Header(cfg)
         m.submodules.control = control = UnpackControl(cfg)

@@ -16,6 +16,7 @@ from .precision import Precision
 from .widths import Widths
 from .pack_mantissa import PackMantissa
 from .vlc.codec import ENCODER_CUTS as VLC_CUTS, build_encoder as build_vlc
+from .window.codec import ENCODER_CUTS as WINDOW_CUTS, build_encoder as build_window
 
 __all__ = ["FacetEncoder"]
 
@@ -41,7 +42,10 @@ class FacetEncoder(Codec):
     The ``vlc`` policy has stages of its own (:mod:`facet.rtl.vlc.codec`,
     ``fields -> base -> classes -> histogram -> depth -> precision -> widths -> codewords ->
     pack``) and its own register positions, in this order: after ``depth``, after
-    ``histogram`` and after ``precision`` (:data:`~facet.rtl.vlc.codec.ENCODER_CUTS`).
+    ``histogram`` and after ``precision`` (:data:`~facet.rtl.vlc.codec.ENCODER_CUTS`). So
+    has ``window`` (:mod:`facet.rtl.window.codec`, ``fields -> base -> classes -> histogram
+    -> offset -> codes -> pack``; registers after ``histogram``, after ``offset`` and after
+    ``classes``, :data:`~facet.rtl.window.codec.ENCODER_CUTS`).
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see
@@ -60,7 +64,7 @@ class FacetEncoder(Codec):
 
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("mask", "base", "output")
-    POLICY_CUTS = {"vlc": VLC_CUTS}
+    POLICY_CUTS = {"vlc": VLC_CUTS, "window": WINDOW_CUTS}
 
     def ports(self, cfg):
         return {
@@ -72,6 +76,8 @@ class FacetEncoder(Codec):
         cfg = self._cfg
         if cfg.policy == "vlc":
             return build_vlc(m, pipe, cuts, cfg, self.i.payload)
+        if cfg.policy == "window":
+            return build_window(m, pipe, cuts, cfg, self.i.payload)
 
         m.submodules.fields = fields = Fields(cfg)
         m.submodules.base = base = Base(cfg)

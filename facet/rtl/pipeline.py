@@ -79,6 +79,13 @@ class Pipeline:
         self._stages += 1
         return regs
 
+    def cut(self, cuts, name, live):
+        """Register the values of the dict ``live`` (updated in place) if ``name`` is one of
+        the register positions ``cuts`` in use: how the policy datapaths carry the values
+        later stages read across a cut."""
+        if name in cuts:
+            live.update(zip(list(live), self.register(*live.values())))
+
     def connect(self, o):
         """Drive the output stream's ``valid`` and the last stage's ``ready`` from ``o``.
 

@@ -48,12 +48,6 @@ ENCODER_CUTS = ("depth", "histogram", "precision")
 DECODER_CUTS = ("output", "precision", "histogram")
 
 
-def _cut(pipe, cuts, name, live):
-    """Register the values of ``live`` (a dict, updated in place) if ``name`` is in ``cuts``."""
-    if name in cuts:
-        live.update(zip(list(live), pipe.register(*live.values())))
-
-
 def build_encoder(m, pipe, cuts, cfg, raw):
     """``fields -> base -> classes -> histogram -> depth -> precision -> widths -> codewords
     -> pack`` (golden model: :func:`facet.vlc.encode`); returns the packed block."""
@@ -73,13 +67,13 @@ def build_encoder(m, pipe, cuts, cfg, raw):
     drive(m, histogram, cls=classes.cls)
     # `v` holds the values that later stages read, as they are at the current point.
     v = dict(b=base.base, cls=classes.cls, sign=fields.sign, man=fields.man, hist=histogram.hist)
-    _cut(pipe, cuts, "histogram", v)
+    pipe.cut(cuts, "histogram", v)
     drive(m, depth, hist=v["hist"])
     v.update(d=depth.d, mode=depth.mode, cost=depth.cost)
-    _cut(pipe, cuts, "depth", v)
+    pipe.cut(cuts, "depth", v)
     drive(m, precision, hist=v.pop("hist"), d=v["d"], cost=v.pop("cost"))
     v.update(p=precision.p, left=precision.left)
-    _cut(pipe, cuts, "precision", v)
+    pipe.cut(cuts, "precision", v)
     drive(m, widths, cls=v["cls"], d=v["d"], p=v["p"], left=v["left"])
     drive(m, codewords, cls=v["cls"], d=v["d"], mode=v["mode"])
     drive(m, pack, base=v["b"], d=v["d"], mode=v["mode"], code=codewords.code,
@@ -107,11 +101,11 @@ def build_decoder(m, pipe, cuts, cfg, blk):
     # `v` holds the values that later stages read, as they are at the current point.
     v = dict(b=header.base, d=header.d, mode=header.mode, cls=unpack_classes.cls,
              region=blk[budget - cap:], hist=histogram.hist)
-    _cut(pipe, cuts, "histogram", v)
+    pipe.cut(cuts, "histogram", v)
     drive(m, cost, hist=v["hist"], d=v["d"], mode=v.pop("mode"))
     drive(m, precision, hist=v.pop("hist"), d=v["d"], cost=cost.cost)
     v.update(p=precision.p, left=precision.left)
-    _cut(pipe, cuts, "precision", v)
+    pipe.cut(cuts, "precision", v)
     drive(m, widths, cls=v["cls"], d=v["d"], p=v["p"], left=v["left"])
     drive(m, unpack_fields, i=v["region"], signed=decoded_signed(m, v["cls"]), k=widths.k)
     drive(m, reconstruct, base=v["b"], cls=v["cls"], k=widths.k, sign=unpack_fields.sign,

@@ -24,7 +24,9 @@ def _first_one(m, bits, *, name):
             (alo, ilo), (ahi, ihi) = nodes[j], nodes[j + 1]
             a = Signal(name=f"{name}_a{level}_{j // 2}")
             idx = Signal(level + 1, name=f"{name}_i{level}_{j // 2}")
-            m.d.comb += [a.eq(alo | ahi), idx.eq(Cat(Mux(alo, ilo, ihi), ~alo))]
+            # (At the leaves the indices are empty: no zero-width multiplexer.)
+            m.d.comb += [a.eq(alo | ahi),
+                         idx.eq(Cat(Mux(alo, ilo, ihi), ~alo) if level else ~alo)]
             nxt.append((a, idx))
         nodes, level = nxt, level + 1
     return nodes[0]

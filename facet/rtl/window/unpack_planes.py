@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from .._common import Stage, any_bits, equals_const
+from .._common import Stage, any_bits, equals_const, thermometer
 from ..network import compaction_control, expand
 from ..prefix import add_fast, csa_sum
 from .layout import (OFFSET_BITS, code_layout, count_bits, far, full_slots, left_bits, p_shape,
@@ -114,8 +114,7 @@ class UnpackPlanes(Stage):
             ~neg & any_bits(p[:pw - 1]),
             ~neg & any_bits(p[1:pw - 1]),                           # P >= 2
             equals_const(p, 0), equals_const(p, 1)])
-        first = [Signal(name=f"first{k}") for k in range(n)]       # k < L
-        m.d.comb += [first[k].eq(self.left > k) for k in range(n)]
+        first = thermometer(m, self.left, n, name="first")       # k < L
 
         # Code-0 list: words of n_b bits from the top, word bit q = plane q (bit 0 at o = 0:
         # the stored flag).
@@ -164,7 +163,7 @@ class UnpackPlanes(Stage):
         for s in range(slots):
             whole = Signal(name=f"whole{s}")
             part = Signal(name=f"part{s}")
-            m.d.comb += [whole.eq(y > s), part.eq(y == s)]
+            m.d.comb += [whole.eq(y > s), part.eq(equals_const(y, s))]
             full.append([self.i[s * n + i] & (whole | (part & first[i])) if s * n + i < room
                          else None for i in range(n)])
 

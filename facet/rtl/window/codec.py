@@ -1,0 +1,102 @@
+"""The `window` datapaths of :class:`~facet.rtl.FacetEncoder` and :class:`~facet.rtl.FacetDecoder`:
+the stage components of :mod:`facet.rtl.window` in the order of the golden model, with the
+register stages of the shared :class:`~facet.rtl.pipeline.Pipeline` at the cuts in use."""
+
+from .._common import drive
+from ..fields import Fields
+from ..vlc.base import Base
+from .classes import Classes
+from .codes import Codes
+from .header import Header
+from .histogram import Histogram
+from .layout import plane_region
+from .offset import Offset
+from .pack import Pack
+from .precision import Precision
+from .reconstruct import Reconstruct
+from .unpack_codes import UnpackCodes
+from .unpack_planes import UnpackPlanes
+
+__all__ = ["ENCODER_CUTS", "DECODER_CUTS", "build_encoder", "build_decoder"]
+
+#: Register positions of the encoder, in the order ``stages`` takes them. Its longest path
+#: runs ``base -> classes -> histogram -> offset -> codes -> pack``:
+#:
+#: 1. after ``histogram`` (b, classes, signs, mantissas, the five counts, the special flag):
+#:    the maximum, the distances and the popcounts before it; the choice of the offset, the
+#:    codes and the placement of the top lists (rank networks and a shift) after it, the
+#:    longer half;
+#: 2. after ``offset`` (o, P, L in place of the counts), which splits that half;
+#: 3. after ``classes`` (b, classes, signs, mantissas), which splits the first half.
+#:
+#: The output is not registered: a register there would not shorten any segment.
+ENCODER_CUTS = ("histogram", "offset", "classes")
+#: Register positions of the decoder, in the order ``stages`` takes them:
+#:
+#: 1. at the N*W-bit output, so ``o.payload`` and ``o.valid`` come from flops and
+#:    ``o.ready`` only reaches the register enables;
+#: 2. after ``precision`` (b, o, P, L, codes, signs, the plane region): the two popcounts and
+#:    the choice of P before it; the rank networks of the top lists and the normalization of
+#:    every value after it;
+#: 3. after ``unpack_planes`` (b, codes, signs, the planes and last planes of every value),
+#:    which splits the second half.
+DECODER_CUTS = ("output", "precision", "unpack_planes")
+
+
+def build_encoder(m, pipe, cuts, cfg, raw):
+    """``fields -> base -> classes -> histogram -> offset -> codes -> pack`` (golden model:
+    :func:`facet.window.encode`); returns the packed block."""
+    m.submodules.fields = fields = Fields(cfg)
+    m.submodules.base = base = Base(cfg)
+    m.submodules.classes = classes = Classes(cfg)
+    m.submodules.histogram = histogram = Histogram(cfg)
+    m.submodules.offset = offset = Offset(cfg)
+    m.submodules.codes = codes = Codes(cfg)
+    m.submodules.pack = pack = Pack(cfg)
+
+    drive(m, fields, i=raw)
+    drive(m, base, exp=fields.exp)
+    drive(m, classes, exp=fields.exp, man=fields.man, base=base.base)
+    # `v` holds the values that later stages read, as they are at the current point.
+    v = dict(b=base.base, cls=classes.cls, sign=fields.sign, man=fields.man)
+    pipe.cut(cuts, "classes", v)
+    drive(m, histogram, cls=v["cls"])
+    v.update(hist=histogram.hist, special=histogram.special)
+    pipe.cut(cuts, "histogram", v)
+    drive(m, offset, hist=v.pop("hist"), special=v["special"])
+    v.update(o=offset.o, p=offset.p, left=offset.left)
+    pipe.cut(cuts, "offset", v)
+    drive(m, codes, cls=v["cls"], o=v["o"], special=v["special"])
+    drive(m, pack, base=v["b"], o=v["o"], p=v["p"], left=v["left"], code=codes.code,
+          sign=v["sign"], cls=v["cls"], man=v["man"])
+    return pack.out
+
+
+def build_decoder(m, pipe, cuts, cfg, blk):
+    """``header -> unpack_codes -> precision -> unpack_planes -> reconstruct`` (golden model:
+    :func:`facet.window.decode`); returns the raw values."""
+    m.submodules.header = header = Header(cfg)
+    m.submodules.unpack_codes = unpack_codes = UnpackCodes(cfg)
+    m.submodules.precision = precision = Precision(cfg)
+    m.submodules.unpack_planes = unpack_planes = UnpackPlanes(cfg)
+    m.submodules.reconstruct = reconstruct = Reconstruct(cfg)
+
+    h, n = cfg.header_bits, cfg.n
+    first, _ = plane_region(cfg)
+    drive(m, header, i=blk[:h])
+    drive(m, unpack_codes, i=blk[h:first])
+    drive(m, precision, code=unpack_codes.code, base=header.base, o=header.o)
+    # `v` holds the values that later stages read, as they are at the current point.
+    v = dict(b=header.base, o=precision.o_eff, p=precision.p, left=precision.left,
+             code=unpack_codes.code, sign=unpack_codes.sign, region=blk[first:])
+    pipe.cut(cuts, "precision", v)
+    drive(m, unpack_planes, i=v.pop("region"), code=v["code"], o=v.pop("o"), p=v.pop("p"),
+          left=v.pop("left"))
+    v.update(planes=unpack_planes.planes, top=unpack_planes.top)
+    pipe.cut(cuts, "unpack_planes", v)
+    drive(m, reconstruct, base=v["b"], code=v["code"], sign=v["sign"], planes=v["planes"],
+          top=v["top"])
+    out = reconstruct.o
+    if "output" in cuts:
+        out, = pipe.register(out)
+    return out
