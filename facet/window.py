@@ -18,7 +18,7 @@ import numpy as np
 from .config import Config
 from .model import fields, to_bits
 
-__all__ = ["OFFSETS", "far", "base", "classes", "histogram", "offset", "codes",
+__all__ = ["OFFSETS", "room", "far", "base", "classes", "histogram", "offset", "codes",
            "pack", "encoder_stages", "encode", "header", "unpack_codes", "precision",
            "unpack_planes", "reconstruct", "decode", "lossless_bits", "canonical"]
 
@@ -26,11 +26,16 @@ __all__ = ["OFFSETS", "far", "base", "classes", "histogram", "offset", "codes",
 OFFSETS = 4
 
 
+def room(cfg: Config):
+    """R = B - H - 3N: the bits the planes share after the header, codes and signs."""
+    return cfg.budget - cfg.header_bits - 3 * cfg.n
+
+
 def far(cfg: Config):
     """The class of the values that store no bit: zeros, subnormals and values at least
     this far below the base (no block stores a plane past R div N + 6, as P <= (R + 5N) div N).
     Classes 0 .. far - 1 are distances, far + 1 is Inf and far + 2 NaN."""
-    return (cfg.budget - cfg.header_bits - 3 * cfg.n) // cfg.n + 7
+    return room(cfg) // cfg.n + 7
 
 
 def _special(cls, cfg):
@@ -113,12 +118,12 @@ def offset(hist, special, cfg: Config):
     Returns ``(o, p, left)``.
     """
     n = cfg.n
-    room = cfg.budget - cfg.header_bits - 3 * n
+    r = room(cfg)
     cum = np.cumsum(hist, axis=1)
     o = np.arange(OFFSETS)
     n0 = cum[:, o]                                   # t <= o
     n1 = hist[:, o + 1]                              # t == o + 1
-    p, left, low = _size(np.stack([n0, n1], axis=-1), o, room, n)
+    p, left, low = _size(np.stack([n0, n1], axis=-1), o, r, n)
     key = np.where(low & (o > 0), -1, p * (2 * n) + left)
     best = key.argmax(axis=1)
     rows = np.arange(len(best))
@@ -285,11 +290,11 @@ def precision(code, base_, o, cfg: Config):
     that is not allowed for these codes (only foreign blocks have one) reads as 0, and a
     block whose base is 2^E - 1 (it holds Inf or NaN) has P = -1."""
     n = cfg.n
-    room = cfg.budget - cfg.header_bits - 3 * n
+    r = room(cfg)
     counts = np.stack([(code == 0).sum(axis=1), (code == 1).sum(axis=1)], axis=-1)
-    _, _, low = _size(counts, o, room, n)
+    _, _, low = _size(counts, o, r, n)
     o = np.where(low & (o > 0), 0, o)
-    p, left, _ = _size(counts, o, room, n)
+    p, left, _ = _size(counts, o, r, n)
     special = base_ == cfg.fmt.exp_max
     return o, np.where(special, -1, p), np.where(special, 0, left)
 

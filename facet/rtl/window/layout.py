@@ -3,7 +3,7 @@
 from amaranth.hdl import signed
 from amaranth.lib import data
 
-from ...window import OFFSETS, far
+from ...window import OFFSETS, far, room
 
 __all__ = ["OFFSET_BITS", "class_bits", "class_layout", "code_layout", "count_bits", "p_shape",
            "left_bits", "plane_region", "full_slots", "top_shape"]
@@ -48,8 +48,7 @@ def left_bits(cfg):
 
 def plane_region(cfg):
     """``(first, width)``: stream bits [H + 3N, B), where the planes are."""
-    first = cfg.header_bits + 3 * cfg.n
-    return first, cfg.budget - first
+    return cfg.header_bits + 3 * cfg.n, room(cfg)
 
 
 def full_slots(cfg):

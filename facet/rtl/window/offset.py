@@ -4,20 +4,15 @@ from amaranth.hdl import Const, Module, Mux, Signal
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ...window import OFFSETS
+from ...window import OFFSETS, room
 from .._common import Stage
 from ..prefix import add_fast, csa_sum, less_equal_tree
 from .layout import OFFSET_BITS, count_bits, left_bits, p_shape
 
-__all__ = ["Offset", "room", "excess", "precision_of"]
+__all__ = ["Offset"]
 
 #: Per offset o, what a code-0 value saves over a code-3 one: o + 2 - c_0 (2 at o = 0).
 CODE0_WEIGHT = (2, 4, 5, 6)
-
-
-def room(cfg):
-    """R = B - H - 3N, the bits of the planes."""
-    return cfg.budget - cfg.header_bits - 3 * cfg.n
 
 
 def excess(m, cum, n1, o, cfg, *, name="d"):
