@@ -13,6 +13,7 @@ FAST_CONFIGS = (
     ("fp16", 16, 8, "plane"),
     ("bf16", 32, 8, "significance"),
     ("bf16", 32, 8, "vlc"),
+    ("bf16", 32, 8, "window"),
 )
 #: T values of the sweep (every policy x every format x every N).
 SWEEP_BITS = (6, 8, 10, 12)

@@ -6,21 +6,23 @@ spreads; under ``significance`` the precision P the model picks ranges from near
 lowest P to lossless blocks, some values keep no mantissa bits, and the decoder's random
 blocks carry every precision P and every presence-mask popcount. Under ``vlc`` (its own
 stages, :mod:`facet.vlc`): every depth D and every mode, precisions from P = D - 1 up, blocks
-with and without bits over, and foreign blocks naming every depth and mode. All quantities
-come from the golden models.
+with and without bits over, and foreign blocks naming every depth and mode. Under ``window``
+(:mod:`facet.window`): every offset o among truncated blocks, several precisions at each, blocks
+with and without bits over, and foreign blocks naming every offset, allowed or not. All
+quantities come from the golden models.
 """
 
 import numpy as np
 import pytest
 
-from facet import model, vlc
+from facet import model, vlc, window
 from facet.config import Config
 
 from . import stimulus
 from .configs import FAST_CONFIGS, spec_id
 
 NB = 1000  # blocks per test in the slow sweep; the fast subset uses more
-SPECS = [s for s in FAST_CONFIGS if s[3] != "vlc"] + [
+SPECS = [s for s in FAST_CONFIGS if s[3] not in ("vlc", "window")] + [
     ("bf16", 8, 8, "significance"), ("fp16", 64, 12, "significance"),
     ("fp32", 16, 10, "significance"), ("fp32", 64, 12, "plane"),
 ]
@@ -95,3 +97,46 @@ def test_vlc_decoder_random_header(spec):
     _, d, mode = vlc.header(blocks, cfg)
     assert set(d.tolist()) == set(range(16)), f"depths: {sorted(set(d.tolist()))}"
     assert set(mode.tolist()) == set(range(4)), f"modes: {sorted(set(mode.tolist()))}"
+
+
+WINDOW_SPECS = [s for s in FAST_CONFIGS if s[3] == "window"] + [
+    ("bf16", 8, 6, "window"), ("fp16", 16, 8, "window"), ("fp32", 64, 12, "window"),
+]
+
+
+@pytest.mark.parametrize("spec", WINDOW_SPECS, ids=lambda s: spec_id(*s))
+def test_window_encoder_mix(spec):
+    cfg = Config(*spec[:3], policy=spec[3])
+    raw, _ = stimulus.encoder_values(cfg, NB, np.random.default_rng([1, 1]))
+    s = window.encoder_stages(raw, cfg)
+    truncated = window.lossless_bits(raw, cfg) > cfg.budget
+    assert 0.1 < truncated.mean() < 0.9, f"truncated share {truncated.mean():.2f}"
+    assert s["special"].mean() > 0.02, f"blocks with Inf/NaN: {s['special'].mean():.3f}"
+    normal = truncated & ~s["special"]
+    offsets = set(np.unique(s["o"][normal]).tolist())
+    assert offsets == set(range(window.OFFSETS)), f"offsets of truncated blocks: {offsets}"
+    for o in range(window.OFFSETS):
+        ps = np.unique(s["p"][normal & (s["o"] == o)])
+        assert ps.size >= 2, f"precisions at o = {o}: {ps.tolist()}"
+    assert (s["left"][normal] > 0).any() and (s["left"][normal] == 0).any(), \
+        "bits over: always or never"
+    codes = set(np.unique(s["code"][normal]).tolist())
+    assert codes == {0, 1, 2, 3}, f"codes of truncated blocks: {codes}"
+
+
+@pytest.mark.parametrize("spec", WINDOW_SPECS, ids=lambda s: spec_id(*s))
+def test_window_decoder_random_header(spec):
+    cfg = Config(*spec[:3], policy=spec[3])
+    blocks, _ = stimulus.random_blocks(cfg, NB, np.random.default_rng([1, 3]))
+    bits = np.unpackbits(blocks, axis=1, bitorder="little")
+    b, o = window.header(bits, cfg)
+    code, _ = window.unpack_codes(bits, cfg)
+    o_eff, p, _ = window.precision(code, b, o, cfg)
+    assert set(o.tolist()) == set(range(window.OFFSETS)), f"offset fields: {set(o.tolist())}"
+    # The offset a block can least afford: o = 3 with every value of code 0.
+    worst = window.precision(np.zeros((1, cfg.n), np.uint8), np.zeros(1, int),
+                             np.full(1, window.OFFSETS - 1), cfg)[0]
+    if worst[0] != window.OFFSETS - 1:
+        assert (o_eff != o).any(), "no foreign block names an offset its codes do not allow"
+    assert {0, cfg.fmt.exp_max} <= set(b.tolist()), "base never at its edges"
+    assert (p == -1).any() and (p >= 0).any()
