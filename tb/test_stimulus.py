@@ -69,6 +69,17 @@ def test_decoder_random_precision_field(spec):
     assert set(present.sum(axis=1).tolist()) == set(range(cfg.mask_bits + 1))
 
 
+def _own_stages_mix(spec, policy_model):
+    """``(cfg, stages, truncated)`` of the encoder mix under a policy with stages of its own
+    (``policy_model``: :mod:`facet.vlc` or :mod:`facet.window`); the mix holds truncated and
+    lossless blocks."""
+    cfg = Config(*spec[:3], policy=spec[3])
+    raw, _ = stimulus.encoder_values(cfg, NB, np.random.default_rng([1, 1]))
+    truncated = policy_model.lossless_bits(raw, cfg) > cfg.budget
+    assert 0.1 < truncated.mean() < 0.9, f"truncated share {truncated.mean():.2f}"
+    return cfg, policy_model.encoder_stages(raw, cfg), truncated
+
+
 VLC_SPECS = [s for s in FAST_CONFIGS if s[3] == "vlc"] + [
     ("bf16", 8, 8, "vlc"), ("fp16", 16, 8, "vlc"), ("fp32", 64, 12, "vlc"),
 ]
@@ -76,11 +87,7 @@ VLC_SPECS = [s for s in FAST_CONFIGS if s[3] == "vlc"] + [
 
 @pytest.mark.parametrize("spec", VLC_SPECS, ids=lambda s: spec_id(*s))
 def test_vlc_encoder_mix(spec):
-    cfg = Config(*spec[:3], policy=spec[3])
-    raw, _ = stimulus.encoder_values(cfg, NB, np.random.default_rng([1, 1]))
-    s = vlc.encoder_stages(raw, cfg)
-    truncated = vlc.lossless_bits(raw, cfg) > cfg.budget
-    assert 0.1 < truncated.mean() < 0.9, f"truncated share {truncated.mean():.2f}"
+    cfg, s, truncated = _own_stages_mix(spec, vlc)
     assert (s["hist"][:, vlc.INF] + s["hist"][:, vlc.NAN] > 0).mean() > 0.02, "too few specials"
     assert (np.bincount(s["mode"], minlength=4) > 0).all(), "a mode the encoder never picks"
     depths = set(np.unique(s["d"][truncated]).tolist())
@@ -106,11 +113,7 @@ WINDOW_SPECS = [s for s in FAST_CONFIGS if s[3] == "window"] + [
 
 @pytest.mark.parametrize("spec", WINDOW_SPECS, ids=lambda s: spec_id(*s))
 def test_window_encoder_mix(spec):
-    cfg = Config(*spec[:3], policy=spec[3])
-    raw, _ = stimulus.encoder_values(cfg, NB, np.random.default_rng([1, 1]))
-    s = window.encoder_stages(raw, cfg)
-    truncated = window.lossless_bits(raw, cfg) > cfg.budget
-    assert 0.1 < truncated.mean() < 0.9, f"truncated share {truncated.mean():.2f}"
+    _, s, truncated = _own_stages_mix(spec, window)
     assert s["special"].mean() > 0.02, f"blocks with Inf/NaN: {s['special'].mean():.3f}"
     normal = truncated & ~s["special"]
     offsets = set(np.unique(s["o"][normal]).tolist())
