@@ -157,4 +157,4 @@ class Significance:
         man, fill = self.unpack_mantissa(blocks, widths, present, cfg)
         return st.reconstruct(b, (code << m) | man, fill, cfg)
 
-from . import vlc  # noqa: E402,F401  (registers the `vlc` policy)
+from . import vlc, window  # noqa: E402,F401  (register the `vlc` and `window` policies)

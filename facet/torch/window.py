@@ -1,0 +1,249 @@
+"""The `window` policy (docs/format.md, section 11) as torch ops, bit-identical to
+:mod:`facet.window`.
+
+One function per stage of the model, each vectorized over blocks:
+
+encoder   ``fields -> base -> classes -> histogram -> offset -> codes -> pack``
+decoder   ``header -> unpack_codes -> precision -> unpack_planes -> reconstruct``
+
+Per-value quantities are ``(blocks, N)`` int64 tensors. The stored planes of a value are
+handled as a ``(blocks, N, R)`` grid of (plane, stream position) pairs, as the model does,
+so packing is one scatter and unpacking one gather.
+"""
+
+import torch
+
+from facet import window as model
+
+from . import stages as st
+from .bits import arange, bits_to_bytes, bytes_to_bits
+from .policies import register
+
+__all__ = ["base", "classes", "histogram", "offset", "codes", "pack", "header", "unpack_codes",
+           "precision", "unpack_planes", "reconstruct", "Window"]
+
+OFFSETS = model.OFFSETS
+_W = model._W
+
+
+def _c(o):
+    """c_j(o) for codes j = 0..3, shape ``o.shape + (4,)``: a value of code j stores the
+    planes c_j < p <= P."""
+    return torch.stack([torch.where(o > 0, -1, 0), o + 1, o + 2, o + 2], dim=-1)
+
+
+def _size(n0, n1, o, room, n):
+    """``(p, left, low)`` at offset ``o`` from the counts of codes 0 and 1 (broadcast), as
+    :func:`facet.window._size`."""
+    c = _c(o)
+    s = c[..., 0] * n0 + c[..., 1] * n1 + c[..., 2] * (n - n0 - n1)
+    v = room + s
+    p, left = torch.div(v, n, rounding_mode="floor"), torch.remainder(v, n)
+    low = v < (o + 2) * n
+    p1 = n0 <= room
+    p = torch.where(low, p1.to(p.dtype), p)
+    left = torch.where(low, room - torch.where(p1, n0, 0), left)
+    return p, left, low
+
+
+# -- encoder stages -----------------------------------------------------------------------
+
+def base(exp, cfg):
+    """The block base b: the largest exponent field of a finite value (0 if none)."""
+    return torch.where(exp < cfg.fmt.exp_max, exp, 0).amax(dim=1)
+
+
+def classes(exp, man, base_, cfg):
+    """Each value's class: its distance below the base while under ``far``, else far (zeros
+    and subnormals too); far + 1 for Inf and far + 2 for NaN."""
+    f = model.far(cfg)
+    dist = base_[:, None] - exp
+    cls = torch.where((exp > 0) & (dist < f), dist, f)
+    return torch.where(exp == cfg.fmt.exp_max, torch.where(man != 0, f + 2, f + 1), cls)
+
+
+def histogram(cls, cfg):
+    """``(counts, special)``: the values of classes 0 .. OFFSETS in each block, and whether it
+    holds Inf or NaN."""
+    counts = torch.stack([(cls == c).sum(dim=1) for c in range(OFFSETS + 1)], dim=1)
+    return counts, (cls > model.far(cfg)).any(dim=1)
+
+
+def offset(hist, special, cfg):
+    """``(o, p, left)``: the allowed offset with the largest (P, bits over), the lowest on a
+    tie; o = 0 and P = -1 for a block with Inf or NaN."""
+    n = cfg.n
+    o = arange(OFFSETS, hist)
+    cum = torch.cumsum(hist, dim=1)
+    p, left, low = _size(cum[:, :OFFSETS], hist[:, 1:], o, model.room(cfg), n)
+    key = torch.where(low & (o > 0), -1, p * (2 * n) + left)
+    best = key.argmax(dim=1)                           # the first of equal keys
+    p = torch.gather(p, 1, best[:, None])[:, 0]
+    left = torch.gather(left, 1, best[:, None])[:, 0]
+    return (torch.where(special, 0, best), torch.where(special, -1, p),
+            torch.where(special, 0, left))
+
+
+def codes(cls, o, cfg):
+    """Each value's code: by distance under offset ``o``; in a block with Inf or NaN, 0 for
+    Inf, 1 for NaN and 3 for every finite value."""
+    f = model.far(cfg)
+    oo = o[:, None]
+    code = torch.where(cls <= oo, 0, torch.where(cls == oo + 1, 1, torch.where(cls == oo + 2, 2, 3)))
+    special = (cls > f).any(dim=1, keepdim=True)
+    return torch.where(special, torch.where(cls == f + 1, 0, torch.where(cls == f + 2, 1, 3)), code)
+
+
+def _stored(code, o, p, left):
+    """``(c, top)``: c_i, and the last plane each value stores (P + 1 for the first ``left``
+    values with c_i <= P)."""
+    c = torch.gather(_c(o), 1, code)
+    elig = c <= p[:, None]
+    e = elig.to(torch.int64)
+    extra = elig & (torch.cumsum(e, dim=1) - e < left[:, None])
+    return c, p[:, None] + extra.to(torch.int64)
+
+
+def _positions(code, o, c, top, cfg):
+    """``(plane, pos, ok)``, each (blocks, N, R): plane ``c + 1 + r`` of each value, its
+    stream position (full planes from H + 3N up; the code-0 list from B - 1 down; plane
+    o + 2 of codes 0 and 1 below it), and whether the value stores it.
+
+    R is the most planes a value of the chunk stores (at most far; one host sync), and each
+    region's position is a per-value constant plus a multiple of the plane, so the grids
+    take a few operations only."""
+    n, h, bud = cfg.n, cfg.header_bits, cfg.budget
+    nb = (o + 1 - _c(o)[:, 0])[:, None]
+    is0, is01 = (code == 0).to(torch.int64), (code <= 1).to(torch.int64)
+    r0 = torch.cumsum(is0, dim=1) - is0
+    r01 = torch.cumsum(is01, dim=1) - is01
+    full0 = (h + 3 * n - (o[:, None] + 3) * n) + arange(n, code)         # + plane * N
+    list0 = bud + c - r0 * nb                                            # - plane
+    list1 = bud - 1 - nb * is0.sum(dim=1, keepdim=True) - r01
+    span = int((top - c).max()) if top.numel() else 0
+    plane = c[:, :, None] + 1 + arange(max(span, 0), code)
+    oo = o[:, None, None]
+    pos = torch.where(plane >= oo + 3, full0[:, :, None] + plane * n,
+                      torch.where(plane == oo + 2, list1[:, :, None], list0[:, :, None] - plane))
+    return plane, pos, plane <= top[:, :, None]
+
+
+def _plane_bits(exp, man, base_, plane, cfg):
+    """Bit of each value at absolute plane ``plane``: bit M - j of its significand (the
+    leading one and the mantissa) at j = plane - t, 0 <= j <= M."""
+    m = cfg.fmt.man_bits
+    normal = (exp > 0) & (exp < cfg.fmt.exp_max)
+    # The significand one bit up, so that a shift clamped at 0 (j > M) reads its zero bit 0.
+    sig = torch.where(normal, (man | (1 << m)) << 1, 0)
+    shift = ((m + 1 + base_[:, None] - exp)[:, :, None] - plane).clamp(0, 63)   # M - j + 1
+    return (sig[:, :, None] >> shift) & 1
+
+
+def pack(base_, o, p, left, code, sign, exp, man, cfg):
+    """Header (b, o), the two code planes, the sign plane and the stored planes, as
+    ``(blocks, B/8)`` bytes."""
+    nblk, n = code.shape
+    e, h = cfg.fmt.exp_bits, cfg.header_bits
+    width = 8 * cfg.budget_bytes
+    hdr = torch.where(p < 0, cfg.fmt.exp_max, base_) | (o << e)
+    c, top = _stored(code, o, p, left)
+    plane, pos, ok = _positions(code, o, c, top, cfg)
+    val = _plane_bits(exp, man, base_, plane, cfg)
+    # Bits a value does not store go to a spare column past the block.
+    bits = code.new_zeros((nblk, width + 1))
+    bits.scatter_(1, torch.where(ok, pos, width).reshape(nblk, -1), val.reshape(nblk, -1))
+    bits[:, :h] = (hdr[:, None] >> arange(h, hdr)) & 1
+    bits[:, h:h + n] = code & 1
+    bits[:, h + n:h + 2 * n] = code >> 1
+    bits[:, h + 2 * n:h + 3 * n] = sign
+    return bits_to_bytes(bits[:, :width])
+
+
+# -- decoder stages -----------------------------------------------------------------------
+
+def header(bits, cfg):
+    """``(base, o)`` from the first H stream bits."""
+    e, h = cfg.fmt.exp_bits, cfg.header_bits
+    w = (bits[:, :h] << arange(h, bits)).sum(dim=1)
+    return w & ((1 << e) - 1), w >> e
+
+
+def unpack_codes(bits, cfg):
+    """``(code, sign)`` of each value, from the code planes and the sign plane."""
+    n, h = cfg.n, cfg.header_bits
+    return bits[:, h:h + n] | (bits[:, h + n:h + 2 * n] << 1), bits[:, h + 2 * n:h + 3 * n]
+
+
+def precision(code, base_, o, cfg):
+    """``(o, p, left)`` from the codes: an offset the codes do not allow reads as 0; a block
+    whose base is 2^E - 1 has P = -1."""
+    n, r = cfg.n, model.room(cfg)
+    n0, n1 = (code == 0).sum(dim=1), (code == 1).sum(dim=1)
+    _, _, low = _size(n0, n1, o, r, n)
+    o = torch.where(low & (o > 0), 0, o)
+    p, left, _ = _size(n0, n1, o, r, n)
+    special = base_ == cfg.fmt.exp_max
+    return o, torch.where(special, -1, p), torch.where(special, 0, left)
+
+
+def unpack_planes(bits, code, o, p, left, cfg):
+    """``(mag, top)``: each value's stored planes as an integer (plane q at bit ``_W - q``),
+    implied leading ones included, and the last plane each value stores."""
+    c, top = _stored(code, o, p, left)
+    plane, pos, ok = _positions(code, o, c, top, cfg)
+    nblk = code.shape[0]
+    bit = torch.gather(bits, 1, torch.where(ok, pos, 0).reshape(nblk, -1)).reshape(pos.shape)
+    bit = torch.where(ok, bit, 0)
+    mag = (bit << (_W - plane).clamp(0, 63)).sum(dim=2)
+    lead = torch.gather(torch.stack([torch.where(o > 0, -1, 0), o + 1, o + 2, torch.full_like(o, -1)],
+                                    dim=-1), 1, code)
+    return mag | torch.where(lead >= 0, 1 << (_W - lead).clamp(0, 63), 0), top
+
+
+def reconstruct(base_, code, sign, mag, top, cfg):
+    """Raw values: exponent from the leading one of ``mag``, the next M bits the mantissa,
+    the first cut bit set when fewer than M are kept; zero where there is no leading one or
+    the exponent leaves the normal range; Inf, NaN and zeros in a block with base 2^E - 1."""
+    fmt = cfg.fmt
+    m = fmt.man_bits
+    # frexp of an integer below 2^53 is exact: mag = f * 2^x with 0.5 <= f < 1.
+    hi = torch.where(mag > 0, torch.frexp(mag.to(torch.float64)).exponent.to(torch.int64) - 1, 0)
+    t = _W - hi
+    man = torch.where(hi >= m, mag >> (hi - m).clamp(min=0), mag << (m - hi).clamp(min=0)) & ((1 << m) - 1)
+    kept = (top - t).clamp(0, m)
+    man = man | torch.where(kept < m, 1 << (m - 1 - kept).clamp(min=0), 0)
+    e = base_[:, None] - t
+    val = torch.where((mag > 0) & (e >= 1) & (e < fmt.exp_max), (e << m) | man, 0)
+    inf, nan = fmt.exp_max << m, (fmt.exp_max << m) | (1 << (m - 1))
+    special = (base_ == fmt.exp_max)[:, None]
+    val = torch.where(special, torch.where(code == 0, inf, torch.where(code == 1, nan, 0)), val)
+    return (sign << (fmt.width - 1)) | val
+
+
+# -- the codec ----------------------------------------------------------------------------
+
+@register
+class Window:
+    """A two-bit code per value for where its leading one lies in a window below the block
+    maximum, every value kept to the same step (docs/format.md section 11)."""
+
+    name = "window"
+    #: The (blocks, N, R) position grids are the largest temporaries.
+    chunk_scale = 4
+
+    def encode(self, raw, cfg):
+        sign, exp, man = (v.to(torch.int64) for v in st.fields(raw, cfg))
+        b = base(exp, cfg)
+        cls = classes(exp, man, b, cfg)
+        hist, special = histogram(cls, cfg)
+        o, p, left = offset(hist, special, cfg)
+        code = codes(cls, o, cfg)
+        return pack(b, o, p, left, code, sign, exp, man, cfg)
+
+    def decode(self, blocks, cfg):
+        bits = bytes_to_bits(blocks)
+        b, o = header(bits, cfg)
+        code, sign = unpack_codes(bits, cfg)
+        o, p, left = precision(code, b, o, cfg)
+        mag, top = unpack_planes(bits, code, o, p, left, cfg)
+        return reconstruct(b, code, sign, mag, top, cfg)
