@@ -6,9 +6,9 @@ One function per stage of the model, each vectorized over blocks:
 encoder   ``fields -> base -> classes -> histogram -> offset -> codes -> pack``
 decoder   ``header -> unpack_codes -> precision -> unpack_planes -> reconstruct``
 
-Per-value quantities are ``(blocks, N)`` int64 tensors. The stored planes of a value are
-handled as a ``(blocks, N, R)`` grid of (plane, stream position) pairs, as the model does,
-so packing is one scatter and unpacking one gather.
+Per-value quantities are ``(blocks, N)`` int64 tensors. The full planes are N-bit slots at
+fixed stream positions, so they are written and read as one reshaped region; only the two
+short lists at the top of the block take a scatter (encoder) or a gather (decoder).
 """
 
 import torch
@@ -104,58 +104,75 @@ def _stored(code, o, p, left):
     return c, p[:, None] + extra.to(torch.int64)
 
 
-def _positions(code, o, c, top, cfg):
-    """``(plane, pos, ok)``, each (blocks, N, R): plane ``c + 1 + r`` of each value, its
-    stream position (full planes from H + 3N up; the code-0 list from B - 1 down; plane
-    o + 2 of codes 0 and 1 below it), and whether the value stores it.
+def _full(o, top, cfg):
+    """The full planes: ``(plane, stored, k)``, plane ``o + 3 + k`` of slot k (blocks, 1, K),
+    whether each value stores it (blocks, N, K), and K, the N-bit slots from H + 3N to the
+    end of the last byte (value i of slot k at stream bit H + 3N + kN + i)."""
+    k = -(-(8 * cfg.budget_bytes - cfg.header_bits - 3 * cfg.n) // cfg.n)
+    plane = o[:, None, None] + 3 + arange(k, o)
+    return plane, plane <= top[:, :, None], k
 
-    R is the most planes a value of the chunk stores (at most far; one host sync), and each
-    region's position is a per-value constant plus a multiple of the plane, so the grids
-    take a few operations only."""
-    n, h, bud = cfg.n, cfg.header_bits, cfg.budget
+
+def _lists(code, o, c, top, cfg):
+    """The two lists at the top of the block: ``(plane0, pos0, ok0, pos1, ok1)``.
+
+    ``plane0``, ``pos0``, ``ok0`` (blocks, N, 5): planes c_0 + 1 + j of each value, where the
+    code-0 list puts them (from bit B - 1 down, n_b bits a value) and whether the value
+    stores them there; ``pos1``, ``ok1`` (blocks, N): where plane o + 2 of a value of code 0
+    or 1 lies (below the code-0 list) and whether the value stores it there."""
+    bud = cfg.budget
     nb = (o + 1 - _c(o)[:, 0])[:, None]
-    is0, is01 = (code == 0).to(torch.int64), (code <= 1).to(torch.int64)
-    r0 = torch.cumsum(is0, dim=1) - is0
-    r01 = torch.cumsum(is01, dim=1) - is01
-    full0 = (h + 3 * n - (o[:, None] + 3) * n) + arange(n, code)         # + plane * N
-    list0 = bud + c - r0 * nb                                            # - plane
-    list1 = bud - 1 - nb * is0.sum(dim=1, keepdim=True) - r01
-    span = int((top - c).max()) if top.numel() else 0
-    plane = c[:, :, None] + 1 + arange(max(span, 0), code)
-    oo = o[:, None, None]
-    pos = torch.where(plane >= oo + 3, full0[:, :, None] + plane * n,
-                      torch.where(plane == oo + 2, list1[:, :, None], list0[:, :, None] - plane))
-    return plane, pos, plane <= top[:, :, None]
+    is0, is01 = code == 0, code <= 1
+    i0, i01 = is0.to(torch.int64), is01.to(torch.int64)
+    r0 = torch.cumsum(i0, dim=1) - i0
+    r01 = torch.cumsum(i01, dim=1) - i01
+    j = arange(OFFSETS + 1, code)                                     # n_b <= o + 2 <= 5
+    plane0 = c[:, :, None] + 1 + j
+    pos0 = (bud - 1 - r0 * nb)[:, :, None] - j
+    ok0 = is0[:, :, None] & (j < nb[:, :, None]) & (plane0 <= top[:, :, None])
+    pos1 = bud - 1 - nb * i0.sum(dim=1, keepdim=True) - r01
+    return plane0, pos0, ok0, pos1, is01 & ((o + 2)[:, None] <= top)
 
 
-def _plane_bits(exp, man, base_, plane, cfg):
-    """Bit of each value at absolute plane ``plane``: bit M - j of its significand (the
-    leading one and the mantissa) at j = plane - t, 0 <= j <= M."""
-    m = cfg.fmt.man_bits
-    normal = (exp > 0) & (exp < cfg.fmt.exp_max)
-    # The significand one bit up, so that a shift clamped at 0 (j > M) reads its zero bit 0.
-    sig = torch.where(normal, (man | (1 << m)) << 1, 0)
-    shift = ((m + 1 + base_[:, None] - exp)[:, :, None] - plane).clamp(0, 63)   # M - j + 1
+def _plane_bits(sig, dist, plane, cfg):
+    """Bit of each value at absolute plane ``plane`` (broadcast to (blocks, N, ...)), from
+    :func:`_significands`: bit M - j of the significand at j = plane - t, 0 <= j <= M."""
+    shift = ((cfg.fmt.man_bits + 1 + dist)[:, :, None] - plane).clamp(0, 63)   # M - j + 1
     return (sig[:, :, None] >> shift) & 1
 
 
+def _significands(exp, man, base_, cfg):
+    """``(sig, t)``: each normal value's significand (leading one and mantissa) one bit up,
+    so that a shift clamped at 0 (a plane past the mantissa) reads its zero bit 0; 0 for
+    other values; and its distance t below the base."""
+    m = cfg.fmt.man_bits
+    normal = (exp > 0) & (exp < cfg.fmt.exp_max)
+    return torch.where(normal, (man | (1 << m)) << 1, 0), base_[:, None] - exp
+
+
 def pack(base_, o, p, left, code, sign, exp, man, cfg):
-    """Header (b, o), the two code planes, the sign plane and the stored planes, as
+    """Header (b, o), the two code planes, the sign plane, the full planes slot by slot from
+    H + 3N, and the two lists from B - 1 down (over the full planes' unstored tail), as
     ``(blocks, B/8)`` bytes."""
     nblk, n = code.shape
     e, h = cfg.fmt.exp_bits, cfg.header_bits
-    width = 8 * cfg.budget_bytes
+    width, first = 8 * cfg.budget_bytes, h + 3 * n
     hdr = torch.where(p < 0, cfg.fmt.exp_max, base_) | (o << e)
     c, top = _stored(code, o, p, left)
-    plane, pos, ok = _positions(code, o, c, top, cfg)
-    val = _plane_bits(exp, man, base_, plane, cfg)
-    # Bits a value does not store go to a spare column past the block.
-    bits = code.new_zeros((nblk, width + 1))
-    bits.scatter_(1, torch.where(ok, pos, width).reshape(nblk, -1), val.reshape(nblk, -1))
+    sig, t = _significands(exp, man, base_, cfg)
+    plane, stored, k = _full(o, top, cfg)
+    full = _plane_bits(sig, t, plane, cfg) & stored                     # (blocks, N, K)
+    bits = code.new_zeros((nblk, first + k * n + 1))
+    bits[:, first:first + k * n] = full.transpose(1, 2).reshape(nblk, k * n)
+    plane0, pos0, ok0, pos1, ok1 = _lists(code, o, c, top, cfg)
+    spare = bits.shape[1] - 1                       # where the bits a value does not store go
+    bits.scatter_(1, torch.where(ok0, pos0, spare).reshape(nblk, -1),
+                  _plane_bits(sig, t, plane0, cfg).reshape(nblk, -1))
+    bits.scatter_(1, torch.where(ok1, pos1, spare), _plane_bits(sig, t, (o + 2)[:, None, None], cfg)[:, :, 0])
     bits[:, :h] = (hdr[:, None] >> arange(h, hdr)) & 1
     bits[:, h:h + n] = code & 1
     bits[:, h + n:h + 2 * n] = code >> 1
-    bits[:, h + 2 * n:h + 3 * n] = sign
+    bits[:, h + 2 * n:first] = sign
     return bits_to_bytes(bits[:, :width])
 
 
@@ -189,12 +206,20 @@ def precision(code, base_, o, cfg):
 def unpack_planes(bits, code, o, p, left, cfg):
     """``(mag, top)``: each value's stored planes as an integer (plane q at bit ``_W - q``),
     implied leading ones included, and the last plane each value stores."""
+    nblk, n = code.shape
+    first = cfg.header_bits + 3 * n
     c, top = _stored(code, o, p, left)
-    plane, pos, ok = _positions(code, o, c, top, cfg)
-    nblk = code.shape[0]
-    bit = torch.gather(bits, 1, torch.where(ok, pos, 0).reshape(nblk, -1)).reshape(pos.shape)
-    bit = torch.where(ok, bit, 0)
-    mag = (bit << (_W - plane).clamp(0, 63)).sum(dim=2)
+    plane, stored, k = _full(o, top, cfg)
+    region = bits.new_zeros((nblk, k * n))
+    region[:, :bits.shape[1] - first] = bits[:, first:]
+    full = region.reshape(nblk, k, n).transpose(1, 2) & stored
+    mag = (full << (_W - plane)).sum(dim=2)
+    plane0, pos0, ok0, pos1, ok1 = _lists(code, o, c, top, cfg)
+    last = bits.shape[1] - 1
+    b0 = torch.gather(bits, 1, torch.where(ok0, pos0, 0).clamp(0, last).reshape(nblk, -1))
+    mag = mag + ((b0.reshape(pos0.shape) & ok0) << (_W - plane0).clamp(0, 63)).sum(dim=2)
+    b1 = torch.gather(bits, 1, torch.where(ok1, pos1, 0).clamp(0, last)) & ok1
+    mag = mag | (b1 << (_W - 2 - o)[:, None])
     lead = torch.gather(torch.stack([torch.where(o > 0, -1, 0), o + 1, o + 2, torch.full_like(o, -1)],
                                     dim=-1), 1, code)
     return mag | torch.where(lead >= 0, 1 << (_W - lead).clamp(0, 63), 0), top
@@ -228,7 +253,7 @@ class Window:
     maximum, every value kept to the same step (docs/format.md section 11)."""
 
     name = "window"
-    #: The (blocks, N, R) position grids are the largest temporaries.
+    #: The (blocks, N, K) full-plane grids are the largest temporaries.
     chunk_scale = 4
 
     def encode(self, raw, cfg):
