@@ -114,31 +114,34 @@ def _full(o, top, cfg):
 
 
 def _lists(code, o, c, top, cfg):
-    """The two lists at the top of the block: ``(plane0, pos0, ok0, pos1, ok1)``.
+    """The two lists at the top of the block: ``(list0, pos1, ok1)``.
 
-    ``plane0``, ``pos0``, ``ok0`` (blocks, N, 5): planes c_0 + 1 + j of each value, where the
-    code-0 list puts them (from bit B - 1 down, n_b bits a value) and whether the value
-    stores them there; ``pos1``, ``ok1`` (blocks, N): where plane o + 2 of a value of code 0
-    or 1 lies (below the code-0 list) and whether the value stores it there."""
+    ``list0`` is ``(rows, cols, plane0, pos0, ok0)`` for the code-0 values only (a few of the
+    block's values: their (M, 5) grids are far smaller than (blocks, N, 5) ones): block and
+    value index, planes c_0 + 1 + j, where the code-0 list puts them (from bit B - 1 down,
+    n_b bits a value) and whether the value stores them there. ``pos1``, ``ok1`` (blocks, N):
+    where plane o + 2 of a value of code 0 or 1 lies (below the code-0 list) and whether the
+    value stores it there."""
     bud = cfg.budget
-    nb = (o + 1 - _c(o)[:, 0])[:, None]
+    nb = o + 1 - _c(o)[:, 0]
     is0, is01 = code == 0, code <= 1
     i0, i01 = is0.to(torch.int64), is01.to(torch.int64)
     r0 = torch.cumsum(i0, dim=1) - i0
     r01 = torch.cumsum(i01, dim=1) - i01
+    rows, cols = is0.nonzero(as_tuple=True)
     j = arange(OFFSETS + 1, code)                                     # n_b <= o + 2 <= 5
-    plane0 = c[:, :, None] + 1 + j
-    pos0 = (bud - 1 - r0 * nb)[:, :, None] - j
-    ok0 = is0[:, :, None] & (j < nb[:, :, None]) & (plane0 <= top[:, :, None])
-    pos1 = bud - 1 - nb * i0.sum(dim=1, keepdim=True) - r01
-    return plane0, pos0, ok0, pos1, is01 & ((o + 2)[:, None] <= top)
+    plane0 = c[rows, cols][:, None] + 1 + j
+    pos0 = (bud - 1 - r0[rows, cols] * nb[rows])[:, None] - j
+    ok0 = (j < nb[rows][:, None]) & (plane0 <= top[rows, cols][:, None])
+    pos1 = bud - 1 - (nb * i0.sum(dim=1))[:, None] - r01
+    return (rows, cols, plane0, pos0, ok0), pos1, is01 & ((o + 2)[:, None] <= top)
 
 
 def _plane_bits(sig, dist, plane, cfg):
-    """Bit of each value at absolute plane ``plane`` (broadcast to (blocks, N, ...)), from
-    :func:`_significands`: bit M - j of the significand at j = plane - t, 0 <= j <= M."""
-    shift = ((cfg.fmt.man_bits + 1 + dist)[:, :, None] - plane).clamp(0, 63)   # M - j + 1
-    return (sig[:, :, None] >> shift) & 1
+    """Bit of each value at absolute plane ``plane`` (broadcast against ``sig[..., None]``),
+    from :func:`_significands`: bit M - j of the significand at j = plane - t, 0 <= j <= M."""
+    shift = ((cfg.fmt.man_bits + 1 + dist)[..., None] - plane).clamp(0, 63)    # M - j + 1
+    return (sig[..., None] >> shift) & 1
 
 
 def _significands(exp, man, base_, cfg):
@@ -164,10 +167,11 @@ def pack(base_, o, p, left, code, sign, exp, man, cfg):
     full = _plane_bits(sig, t, plane, cfg) & stored                     # (blocks, N, K)
     bits = code.new_zeros((nblk, first + k * n + 1))
     bits[:, first:first + k * n] = full.transpose(1, 2).reshape(nblk, k * n)
-    plane0, pos0, ok0, pos1, ok1 = _lists(code, o, c, top, cfg)
+    (rows, cols, plane0, pos0, ok0), pos1, ok1 = _lists(code, o, c, top, cfg)
     spare = bits.shape[1] - 1                       # where the bits a value does not store go
-    bits.scatter_(1, torch.where(ok0, pos0, spare).reshape(nblk, -1),
-                  _plane_bits(sig, t, plane0, cfg).reshape(nblk, -1))
+    flat = rows[:, None] * bits.shape[1] + torch.where(ok0, pos0, spare)
+    bits.view(-1).index_put_((flat.reshape(-1),),
+                             _plane_bits(sig[rows, cols], t[rows, cols], plane0, cfg).reshape(-1))
     bits.scatter_(1, torch.where(ok1, pos1, spare), _plane_bits(sig, t, (o + 2)[:, None, None], cfg)[:, :, 0])
     bits[:, :h] = (hdr[:, None] >> arange(h, hdr)) & 1
     bits[:, h:h + n] = code & 1
@@ -214,10 +218,10 @@ def unpack_planes(bits, code, o, p, left, cfg):
     region[:, :bits.shape[1] - first] = bits[:, first:]
     full = region.reshape(nblk, k, n).transpose(1, 2) & stored
     mag = (full << (_W - plane)).sum(dim=2)
-    plane0, pos0, ok0, pos1, ok1 = _lists(code, o, c, top, cfg)
+    (rows, cols, plane0, pos0, ok0), pos1, ok1 = _lists(code, o, c, top, cfg)
     last = bits.shape[1] - 1
-    b0 = torch.gather(bits, 1, torch.where(ok0, pos0, 0).clamp(0, last).reshape(nblk, -1))
-    mag = mag + ((b0.reshape(pos0.shape) & ok0) << (_W - plane0).clamp(0, 63)).sum(dim=2)
+    b0 = torch.take(bits, rows[:, None] * bits.shape[1] + torch.where(ok0, pos0, 0).clamp(0, last)) & ok0
+    mag.index_put_((rows, cols), (b0 << (_W - plane0).clamp(0, 63)).sum(dim=1), accumulate=True)
     b1 = torch.gather(bits, 1, torch.where(ok1, pos1, 0).clamp(0, last)) & ok1
     mag = mag | (b1 << (_W - 2 - o)[:, None])
     lead = torch.gather(torch.stack([torch.where(o > 0, -1, 0), o + 1, o + 2, torch.full_like(o, -1)],
