@@ -8,7 +8,8 @@ decoder   ``header -> unpack_codes -> precision -> unpack_planes -> reconstruct`
 
 Per-value quantities are ``(blocks, N)`` int64 tensors. The full planes are N-bit slots at
 fixed stream positions, so they are written and read as one reshaped region; only the two
-short lists at the top of the block take a scatter (encoder) or a gather (decoder).
+short lists at the top of the block are scattered (encoder) or gathered (decoder), the
+code-0 list on the code-0 values alone.
 """
 
 import torch
