@@ -151,61 +151,78 @@ def _stored(code, o, p, left):
     return c, p[:, None] + extra
 
 
-def _positions(code, o, p, c, top, cfg):
-    """Stream position of each value's bit of plane ``c + 1 + r`` for r = 0..R - 1: shape
-    (blocks, N, R), where ``top`` (blocks, N) is the last plane each value stores.
+def _full(o, top, cfg):
+    """The full planes: ``(plane, stored, k)``, plane ``o + 3 + k`` of slot k (blocks, 1, K),
+    whether each value stores it (blocks, N, K), and K, the N-bit slots from H + 3N to the
+    end of the block (value i of slot k at stream bit H + 3N + kN + i)."""
+    k = -(-(cfg.budget - cfg.header_bits - 3 * cfg.n) // cfg.n)
+    plane = (o[:, None, None] + 3 + np.arange(k)).astype(np.int32)
+    return plane, plane <= top[:, :, None], k
 
-    Planes o + 3 .. (full planes, every value) from H + 3N up, plane by plane; the planes
-    c_0 + 1 .. o + 1 of code-0 values (nb each) from bit B - 1 down, value by value; below
-    them plane o + 2 of the values of codes 0 and 1, one bit each.
+
+def _lists(code, o, c, top, cfg):
+    """The two lists at the top of the block: ``(list0, pos1, ok1)``.
+
+    ``list0`` is ``(rows, cols, plane0, pos0, ok0)`` for the code-0 values only: block and
+    value index, planes c_0 + 1 + j, where the code-0 list puts them (from bit B - 1 down,
+    n_b bits a value) and whether the value stores them there. ``pos1``, ``ok1`` (blocks, N):
+    where plane o + 2 of a value of code 0 or 1 lies (below the code-0 list) and whether the
+    value stores it there.
     """
-    n, h, bud = cfg.n, cfg.header_bits, cfg.budget
-    nb = _nb(o)[:, None]
-    is0 = code == 0
-    is01 = code <= 1
+    nb = _nb(o)
+    is0, is01 = code == 0, code <= 1
     r0 = np.cumsum(is0, axis=1) - is0
     r01 = np.cumsum(is01, axis=1) - is01
-    n0 = is0.sum(axis=1)[:, None]
-    span = int((top - c).max()) if top.size else 0
-    plane = c[:, :, None] + 1 + np.arange(max(span, 0))                  # (nb, N, R)
-    oo = o[:, None, None]
-    full = h + 3 * n + (plane - oo - 3) * n + np.arange(n)[None, :, None]
-    ext_b = bud - 1 - (r0[:, :, None] * nb[:, :, None] + (plane - c[:, :, None] - 1))
-    ext_a = bud - 1 - nb[:, :, None] * n0[:, :, None] - r01[:, :, None]
-    pos = np.where(plane >= oo + 3, full, np.where(plane == oo + 2, ext_a, ext_b))
-    return plane, pos, plane <= top[:, :, None]
+    rows, cols = np.nonzero(is0)
+    j = np.arange(OFFSETS + 1)                                         # n_b <= o + 2 <= 5
+    plane0 = c[rows, cols][:, None] + 1 + j
+    pos0 = (cfg.budget - 1 - r0[rows, cols] * nb[rows])[:, None] - j
+    ok0 = (j < nb[rows][:, None]) & (plane0 <= top[rows, cols][:, None])
+    pos1 = cfg.budget - 1 - (nb * is0.sum(axis=1))[:, None] - r01
+    return (rows, cols, plane0, pos0, ok0), pos1, is01 & ((o + 2)[:, None] <= top)
 
 
-def _plane_bits(exp, man, base_, plane, cfg):
-    """Bit of each value at absolute plane ``plane`` (weight 2^(b - bias - plane))."""
+def _significands(exp, man, base_, cfg):
+    """``(sig, t)``: each normal value's significand (leading one and mantissa) one bit up,
+    so that a shift clamped at 0 (a plane past the mantissa) reads its zero bit 0; 0 for
+    other values; and its distance t below the base."""
     m = cfg.fmt.man_bits
+    exp, man = exp.astype(np.int32), man.astype(np.int32)   # a significand has < 31 bits
     normal = (exp > 0) & (exp < cfg.fmt.exp_max)
-    t = (base_[:, None].astype(np.int64) - exp.astype(np.int64))[:, :, None]
-    j = plane - t
-    bit = (man.astype(np.int64)[:, :, None] >> np.clip(m - j, 0, 63)) & 1
-    bit = np.where(j == 0, 1, np.where((j > 0) & (j <= m), bit, 0))
-    return np.where(normal[:, :, None], bit, 0)
+    return np.where(normal, (man | (1 << m)) << 1, 0), base_[:, None].astype(np.int32) - exp
+
+
+def _plane_bits(sig, dist, plane, cfg):
+    """Bit of each value at absolute plane ``plane`` (broadcast against ``sig[..., None]``),
+    from :func:`_significands`: bit M - j of the significand at j = plane - t, 0 <= j <= M."""
+    shift = np.clip((cfg.fmt.man_bits + 1 + dist)[..., None] - plane, 0, 31)   # M - j + 1
+    return ((sig[..., None] >> shift) & 1).astype(np.uint8)
 
 
 def pack(base_, o, p, left, code, sign, exp, man, cfg: Config):
     """Header (b, o); planes h0 and h1 of the codes from bit H; the sign plane from H + 2N;
-    the planes each value stores (:func:`_positions`); zeros between."""
-    nb, n = code.shape
-    e = cfg.fmt.exp_bits
-    special = p < 0
-    hdr = np.where(special, cfg.fmt.exp_max, base_).astype(np.int64) | (o.astype(np.int64) << e)
-    bits = np.zeros((nb, cfg.budget), np.uint8)
-    h = cfg.header_bits
+    the full planes slot by slot from H + 3N; the two lists from B - 1 down (over the full
+    planes' unstored tail); zeros between."""
+    nblk, n = code.shape
+    e, h = cfg.fmt.exp_bits, cfg.header_bits
+    first = h + 3 * n
+    hdr = np.where(p < 0, cfg.fmt.exp_max, base_).astype(np.int64) | (o.astype(np.int64) << e)
+    c, top = _stored(code, o, p, left)
+    sig, t = _significands(exp, man, base_, cfg)
+    plane, stored, k = _full(o, top, cfg)
+    bits = np.zeros((nblk, first + k * n + 1), np.uint8)
+    spare = bits.shape[1] - 1                       # where the bits a value does not store go
+    bits[:, first:spare] = (_plane_bits(sig, t, plane, cfg) & stored).transpose(0, 2, 1).reshape(nblk, -1)
+    (rows, cols, plane0, pos0, ok0), pos1, ok1 = _lists(code, o, c, top, cfg)
+    bits.reshape(-1)[(rows[:, None] * bits.shape[1] + np.where(ok0, pos0, spare)).reshape(-1)] = \
+        _plane_bits(sig[rows, cols], t[rows, cols], plane0, cfg).reshape(-1)
+    np.put_along_axis(bits, np.where(ok1, pos1, spare),
+                      _plane_bits(sig, t, (o + 2)[:, None, None], cfg)[:, :, 0], axis=1)
     bits[:, :h] = (hdr[:, None] >> np.arange(h)) & 1
     bits[:, h:h + n] = code & 1
     bits[:, h + n:h + 2 * n] = code >> 1
-    bits[:, h + 2 * n:h + 3 * n] = sign
-    c, top = _stored(code, o, p, left)
-    plane, pos, ok = _positions(code, o, p, c, top, cfg)
-    val = _plane_bits(exp, man, base_, plane, cfg)
-    rows = np.broadcast_to(np.arange(nb)[:, None, None], pos.shape)
-    bits[rows[ok], pos[ok]] = val[ok]
-    return np.packbits(bits, axis=1, bitorder="little")
+    bits[:, h + 2 * n:first] = sign
+    return np.packbits(bits[:, :cfg.budget], axis=1, bitorder="little")
 
 
 def encoder_stages(values, cfg: Config):
@@ -308,13 +325,20 @@ def unpack_planes(bits, code, o, p, left, cfg: Config):
     """Each value's stored planes as an integer (plane q at bit ``_W - q``), with the
     implied leading one of codes 1 and 2, and of code 0 at o = 0; and the last plane P'
     each value stores."""
-    nb, n = code.shape
+    nblk, n = code.shape
+    first = cfg.header_bits + 3 * n
     c, top = _stored(code, o, p, left)
-    plane, pos, ok = _positions(code, o, p, c, top, cfg)
-    rows = np.broadcast_to(np.arange(nb)[:, None, None], pos.shape)
-    bit = np.zeros(pos.shape, np.int64)
-    bit[ok] = bits[rows[ok], pos[ok]]
-    mag = (bit << (_W - plane).clip(0, 63)).sum(axis=2)
+    plane, stored, k = _full(o, top, cfg)
+    region = np.zeros((nblk, k * n), np.int64)
+    region[:, :bits.shape[1] - first] = bits[:, first:]
+    mag = ((region.reshape(nblk, k, n).transpose(0, 2, 1) & stored) << (_W - plane)).sum(axis=2)
+    (rows, cols, plane0, pos0, ok0), pos1, ok1 = _lists(code, o, c, top, cfg)
+    last = bits.shape[1] - 1
+    flat = rows[:, None] * bits.shape[1] + np.clip(np.where(ok0, pos0, 0), 0, last)
+    b0 = bits.reshape(-1)[flat].astype(np.int64) & ok0
+    mag[rows, cols] += (b0 << np.clip(_W - plane0, 0, 63)).sum(axis=1)  # one entry a value
+    b1 = np.take_along_axis(bits, np.clip(np.where(ok1, pos1, 0), 0, last), axis=1).astype(np.int64) & ok1
+    mag |= b1 << (_W - 2 - o)[:, None]
     lead = np.take_along_axis(np.stack([np.where(o > 0, -1, 0), o + 1, o + 2, np.full_like(o, -1)],
                                        axis=-1), code.astype(np.intp), axis=1)
     mag |= np.where(lead >= 0, np.int64(1) << (_W - lead).clip(0, 63), 0)

@@ -83,12 +83,17 @@ def test_low_precision_stores_a_prefix_of_the_top_list():
 
 @pytest.mark.parametrize("cfg", SOME, ids=lambda c: c.name)
 def test_layout_regions_meet_exactly(cfg):
-    """Every stored bit has its own position, inside [H + 3N, B), and they fill it."""
+    """Every stored bit has its own position, inside [H + 3N, B), and they fill it: the
+    stored full-plane slots from H + 3N up, the two lists from B - 1 down."""
     s = w.encoder_stages(activations(cfg, 60, 2), cfg)
-    c, top = w._stored(s["code"], s["o"], s["p"], s["left"])
-    plane, pos, ok = w._positions(s["code"], s["o"], s["p"], c, top, cfg)
-    for i in range(len(pos)):
-        used = np.sort(pos[i][ok[i]])
+    code, o = s["code"], s["o"]
+    c, top = w._stored(code, o, s["p"], s["left"])
+    _, stored, k = w._full(o, top, cfg)
+    (rows, _, _, pos0, ok0), pos1, ok1 = w._lists(code, o, c, top, cfg)
+    full = cfg.header_bits + 3 * cfg.n + cfg.n * np.arange(k)[None, :] + np.arange(cfg.n)[:, None]
+    for i in range(len(code)):
+        used = np.sort(np.concatenate([full[stored[i]], pos0[rows == i][ok0[rows == i]],
+                                       pos1[i][ok1[i]]]))
         if s["p"][i] < 0:
             assert used.size == 0
             continue
