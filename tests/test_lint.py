@@ -30,14 +30,14 @@ def verilator():
     (Config("bf16", 32, 8), 3),
     (Config("fp32", 16, 8), 2),
     (Config("bf16", 32, 8, policy="significance"), 1),
-    (Config("bf16", 32, 8, policy="significance"), 3),
+    (Config("bf16", 16, 8, policy="significance"), 3),
     (Config("fp16", 8, 10, policy="significance"), 0),
     (Config("fp32", 16, 8, policy="significance"), 2),
     (Config("bf16", 8, 8, policy="vlc"), 3),
     pytest.param(Config("bf16", 32, 8, policy="window"), 1, marks=pytest.mark.slow),
     (Config("bf16", 16, 4, policy="window"), 3),
     (Config("fp16", 8, 10, policy="window"), 0),
-    (Config("fp32", 16, 8, policy="window"), 2),
+    (Config("fp32", 8, 8, policy="window"), 2),
 ], ids=lambda v: v.name if isinstance(v, Config) else f"s{v}")
 def test_verilator_lint(verilator, cfg, stages, tmp_path):
     args = ["gen", "--format", cfg.format, "--block", str(cfg.block), "--bits", str(cfg.bits),

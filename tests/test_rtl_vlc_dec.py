@@ -191,7 +191,12 @@ def test_cost(cfg):
                 lambda i: {"cost": int(want[i])}, len(cls))
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+#: The precision stage simulates slowest at fp32 (about 19 s): that config in the slow suite.
+PRECISION_CONFIGS = [pytest.param(c, marks=pytest.mark.slow) if c.format == "fp32" else c
+                     for c in CONFIGS]
+
+
+@pytest.mark.parametrize("cfg", PRECISION_CONFIGS, ids=IDS)
 def test_precision(cfg):
     """Precision on decoded classes: the costs of the decoded blocks, and random ones up to
     the budget or the largest cost a block can have, H + N * (2 + TAIL_MAX + 1), where the
