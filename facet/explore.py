@@ -355,10 +355,34 @@ def run(configs, stages, dump, out, options, jobs=1, progress=True):
     points = [_point(cfg, s, results[("error", cfg.name)][1], results[("synth", cfg.name, s)][1],
                      front_bits(cfg, rates)) for cfg, s in pairs]
     total = {k: sum(1 for r in results if r[0] == k) for k in computed}
-    return {"points": points, "skipped": skipped, "computed": computed,
-            "cached": {k: total[k] - computed[k] for k in computed},
-            "seconds": round(time.perf_counter() - t0, 2),
-            "cpu_seconds": round(cpu_seconds() - c0, 2)}
+    res = {"points": points, "skipped": skipped, "computed": computed,
+           "cached": {k: total[k] - computed[k] for k in computed},
+           "seconds": round(time.perf_counter() - t0, 2),
+           "cpu_seconds": round(cpu_seconds() - c0, 2)}
+    return res | {"cold_run": _cold_run(store, [k for k, _ in results.values()], res, jobs)}
+
+
+def _cold_run(store, keys, res, jobs):
+    """The cost of the last run that computed every result of exactly this sweep, or None.
+
+    A run from an empty cache records its wall and CPU time beside the cache, under a hash of
+    the sweep's result keys; a later run of the same sweep (same configs, sources, tools) reads
+    it back, so a summary written from the cache still says what the sweep costs cold.
+    """
+    path = store.root / "cold_run.json"
+    sweep = _hash_key({"results": sorted(_hash_key(k) for k in keys)})
+    failed = any(p["failed"] for p in res["points"])
+    if not any(res["cached"].values()) and not failed:
+        rec = {"sweep": sweep, "seconds": res["seconds"], "cpu_seconds": res["cpu_seconds"],
+               "jobs": jobs, "date": time.strftime("%Y-%m-%d", time.gmtime())}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(rec, indent=1))
+        return rec
+    try:
+        rec = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return rec if isinstance(rec, dict) and rec.get("sweep") == sweep else None
 
 
 def _point(cfg, stages, err, syn, front):

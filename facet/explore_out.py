@@ -222,6 +222,11 @@ def format_run(result):
                  f"under the load of the run that computed it) add up to {_dur(syn)} of "
                  f"synthesis and {_dur(err)} of error, about what a cold sweep of these points "
                  f"takes at -j 1.")
+    cold = result.get("cold_run")
+    if cold and any(result["cached"].values()):
+        lines.append(f"The last run of this sweep from an empty cache ({cold['date']}) took "
+                     f"{_dur(cold['seconds'])} wall and {_dur(cold['cpu_seconds'])} CPU at "
+                     f"-j {cold['jobs']}.")
     return " ".join(lines)
 
 

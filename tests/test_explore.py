@@ -171,7 +171,7 @@ def test_outputs(tmp_path, dump, fake):
     assert rows[0]["fmax_mhz"] == "" and float(rows[3]["area_nand2_eq"]) == 3240
     data = json.loads((tmp_path / "results.json").read_text())
     assert set(data) == {"settings", "points", "rejected", "computed", "cached", "skipped",
-                         "seconds", "cpu_seconds"}
+                         "seconds", "cpu_seconds", "cold_run"}
     assert len(data["points"]) == 4
     summary = (tmp_path / "summary.md").read_text()
     front = {(p["config"], p["stages"]) for p in explore_out.fronts(res["points"])[8]}
@@ -282,7 +282,7 @@ def test_mx_on_the_front_and_against_facet(tmp_path, dump, fake):
                             f"| {peer['rel_l2']:.4f} |")
 
 
-def test_summary_run_line(tmp_path, dump, fake):
+def test_summary_run_line(tmp_path, dump, fake, monkeypatch):
     first = _result(sweep(dump, tmp_path))
     line = explore_out.format_summary(first).strip().splitlines()[-1]
     assert line.startswith("This run: ") and " CPU (all processes, yosys included) at -j 1;" in line
@@ -294,6 +294,25 @@ def test_summary_run_line(tmp_path, dump, fake):
     syn = sum(p["synth_seconds"] for p in again["points"])
     err = sum({p["config"]: p["error_seconds"] for p in again["points"]}.values())
     assert f"add up to {explore_out._dur(syn)} of synthesis and {explore_out._dur(err)} of error" in line
+    # The first run computed everything: a warm rerun of the same sweep still reports its cost.
+    assert "from an empty cache" not in explore_out.format_summary(first)
+    cold = (f"The last run of this sweep from an empty cache ({first['cold_run']['date']}) took "
+            f"{explore_out._dur(first['seconds'])} wall and {explore_out._dur(first['cpu_seconds'])} "
+            "CPU at -j 1.")
+    assert line.endswith(cold)
+    # Another sweep over the same cache (one more stage count) was never run cold: no such line,
+    # and running it does not replace the first sweep's record.
+    more = _result(sweep(dump, tmp_path, stages=(1, 2, 0)))
+    assert more["cold_run"] is None and "from an empty cache" not in explore_out.format_summary(more)
+    assert _result(sweep(dump, tmp_path))["cold_run"] == first["cold_run"]
+    # A damaged record is no record.
+    (tmp_path / "cache" / "cold_run.json").write_text("not json")
+    assert _result(sweep(dump, tmp_path))["cold_run"] is None
+    # A change of the record makes every result new: that run is the sweep's cold run.
+    monkeypatch.setattr(explore, "RECORD_VERSION", explore.RECORD_VERSION + 1)
+    fresh = _result(sweep(dump, tmp_path))
+    assert fresh["cold_run"]["seconds"] == fresh["seconds"]
+    assert _result(sweep(dump, tmp_path))["cold_run"] == fresh["cold_run"]
     assert [explore_out._dur(s) for s in (4.24, 59.96, 61, 3600 + 5 * 60 + 29)] == \
         ["4.2 s", "60.0 s", "1 min 01 s", "1 h 05 min"]
 
