@@ -135,6 +135,7 @@ def synth_policies(cfgs, stages=1, liberty=None, nand2=None, outdir=None, tensor
                                           for p in ("encoder", "decoder")},
                      "encoder_depth": (enc["depth"] or {}).get("levels"),
                      "decoder_depth": (dec["depth"] or {}).get("levels"),
+                     "encoder_flops": enc["total"]["flops"], "decoder_flops": dec["total"]["flops"],
                      "encoder_top": top_blocks(enc, 4), "decoder_top": top_blocks(dec, 4),
                      "synth_seconds": round(time.perf_counter() - t0, 1)})
         if tensors is not None:

@@ -79,12 +79,13 @@ def policies_table(rows, timing=False):
         lines.append(f"| {r['policy']} | {r['bits_per_value']:g} | {r['encoder_nand2_eq']:,.0f} "
                      f"| {r['decoder_nand2_eq']:,.0f} | {ratios[0]:.2f} | {ratios[1]:.2f} "
                      f"| {r['encoder_nand2_eq_hierarchy']:,.0f} / {r['decoder_nand2_eq_hierarchy']:,.0f} "
-                     f"| {r['encoder_depth']} / {r['decoder_depth']} | {err} |"
+                     f"| {r['encoder_depth']} / {r['decoder_depth']} "
+                     f"| {r['encoder_flops']} / {r['decoder_flops']} | {err} |"
                      + (f" {_mhz(r['encoder_fmax_mhz'])} / {_mhz(r['decoder_fmax_mhz'])} |"
                         if timing else "") + f" {r['encoder_top']} |")
     head = ["policy / codec", "bits/value", "encoder NAND2-eq", "decoder NAND2-eq",
             f"encoder / {ref['policy']}", f"decoder / {ref['policy']}",
-            "enc / dec NAND2-eq, hierarchy kept", "enc / dec depth",
+            "enc / dec NAND2-eq, hierarchy kept", "enc / dec depth", "enc / dec flops",
             "rel. L2 (all)"] + (["Fmax MHz enc / dec"] if timing else []) + [
             "largest encoder blocks"]
     if "rel_l2" in rows[0]:

@@ -81,7 +81,7 @@ def test_comparison_table(tensors, tmp_path, monkeypatch):
 
     def fake(cfg, stages, liberty, nand2, outdir=None, jobs=2):
         e, d = area[cfg.policy]
-        part = lambda a: {"total": {"nand2_eq": a}, "depth": {"levels": a // 100},
+        part = lambda a: {"total": {"nand2_eq": a, "flops": a // 10}, "depth": {"levels": a // 100},
                           "blocks": [{"name": "top", "level": 0, "nand2_eq": a - 10}]}
         return {"encoder": part(e), "decoder": part(d),
                 "summary": {"encoder_nand2_eq": e, "decoder_nand2_eq": d}}
@@ -95,6 +95,6 @@ def test_comparison_table(tensors, tmp_path, monkeypatch):
     assert by["mxint8"]["bits_per_value"] == 8.25
     assert by["significance"]["rel_l2"] == compare.codec_errors(tensors, cfgs[1])
     md = (tmp_path / "bf16_n32_t8_k3_s1_policies.md").read_text()
-    assert "| mxfp8-e4m3 | 8.25 | 500 | 200 | 1.25 | 0.67 | 490 / 190 | 5 / 2 |" in md
+    assert "| mxfp8-e4m3 | 8.25 | 500 | 200 | 1.25 | 0.67 | 490 / 190 | 5 / 2 | 50 / 20 |" in md
     assert "| rel. L2 by tensor class | gelu_in | ln_in | all |" in md
     assert json.loads((tmp_path / "bf16_n32_t8_k3_s1_policies.json").read_text()) == rows
