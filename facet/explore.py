@@ -48,14 +48,12 @@ RECORD_VERSION = 1
 #: Codecs with hardware: facet and the MX baselines (:data:`facet.rtl.mx.MX_CODECS`, spelled
 #: out so that the command line, which reads :data:`DEFAULTS`, does not load Amaranth).
 CODECS = ("facet", "mxint8", "mxfp8-e4m3")
-#: The sweep of the issue: T 4, 6 and 8, bf16 and fp16, every N, the `plane` and
-#: `significance` policies, and the MX baselines at the same formats and N. `vlc` and
-#: `window` (also in HARDWARE_POLICIES) are left out by default: their syntheses at large N
-#: take far longer than the others' (vlc's the longest), and the default sweep is kept to
-#: what runs from an empty cache in about an hour; ``--policies plane,significance,vlc,window``
-#: adds them.
+#: The sweep of the issue: T 4, 6 and 8, bf16 and fp16, every N, the `plane`, `significance`
+#: and `window` policies, and the MX baselines at the same formats and N. `vlc` (also in
+#: HARDWARE_POLICIES) is left out by default: its syntheses at large N take several times
+#: longer than any other policy's; ``--policies plane,significance,window,vlc`` adds it.
 DEFAULTS = {"codecs": CODECS, "formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES,
-            "bits": (4, 6, 8), "policies": ("plane", "significance"),
+            "bits": (4, 6, 8), "policies": ("plane", "significance", "window"),
             "ks": (None,), "stages": (1, 2)}
 #: Sources (globs under the repository root) that the error and the synthesis are computed from.
 ERROR_SOURCES = ("facet/config.py", "facet/model/*.py", "facet/bitfield.py", "facet/vlc.py",
@@ -320,7 +318,8 @@ def _cost(task):
     if kind == "error":
         return 0
     c = key["config"]
-    return c["block"] * {"significance": 4, "vlc": 8}.get(c.get("policy"), 1) + key["stages"]
+    return (c["block"] * {"significance": 4, "window": 4, "vlc": 8}.get(c.get("policy"), 1)
+            + key["stages"])
 
 
 def front_bits(cfg, rates):

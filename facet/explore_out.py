@@ -83,8 +83,9 @@ def _mx(p):
 
 def label(p):
     """A short name of a point for plots and tables: ``bf16 N16 K3 plane s2``,
-    ``bf16 N16 MXINT8 s1``."""
-    what = p["codec"].upper() if _mx(p) else f"K{p['k']} {p['policy']}"
+    ``bf16 N16 window s1`` (a policy without delta planes), ``bf16 N16 MXINT8 s1``."""
+    what = (p["codec"].upper() if _mx(p)
+            else p["policy"] if p["k"] is None else f"K{p['k']} {p['policy']}")
     return f"{p['format']} N{p['block']} {what} s{p['stages']}"
 
 

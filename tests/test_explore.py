@@ -321,6 +321,14 @@ def test_front_bits():
     assert explore.front_bits(m, []) == 8.25 and explore.front_bits(CFGS[0], [4, 6]) == 8
 
 
+def test_label():
+    base = {"format": "bf16", "block": 16, "stages": 2, "codec": "facet"}
+    assert explore_out.label({**base, "k": 3, "policy": "plane"}) == "bf16 N16 K3 plane s2"
+    assert explore_out.label({**base, "k": None, "policy": "window"}) == "bf16 N16 window s2"
+    assert explore_out.label({**base, "codec": "mxint8", "k": None, "policy": None}) == \
+        "bf16 N16 MXINT8 s2"
+
+
 def test_mx_on_the_front_and_against_facet(tmp_path, dump, fake):
     res = _result(sweep(dump, tmp_path, stages=(1,), cfgs=CFGS + MX), codecs=("facet", *MX_CODECS))
     # MX points (9 and 8.5 bits per value) are candidates of the T = 8 front.
@@ -401,9 +409,10 @@ def test_cli_end_to_end(tmp_path, dump, fake, capsys):
 
 
 def test_default_policies(tmp_path, dump, fake):
-    """The sweep takes `plane` and `significance` by default, both with RTL; `vlc` (whose
-    syntheses at large N are too long for the default sweep) runs through it when asked for."""
-    default = ("plane", "significance")
+    """The sweep takes `plane`, `significance` and `window` by default, all with RTL; `vlc`
+    (whose syntheses at large N are too long for the default sweep) runs through it when
+    asked for."""
+    default = ("plane", "significance", "window")
     assert set(default) < set(HARDWARE_POLICIES)
     assert explore.DEFAULTS["policies"] == default
     assert cli.explore_defaults()["policies"] == ",".join(default)
@@ -437,7 +446,7 @@ def test_sweep_configs():
     (["--ks", "x"], ["--ks", "x"]),
     (["-j", "0"], ["-j"]),
     (["--dump", "missing.npz"], ["--dump", "missing.npz"]),
-    (["--bits", "4", "--formats", "bf16"], ["does not fit"]),
+    (["--bits", "4", "--formats", "bf16", "--policies", "plane,significance"], ["does not fit"]),
 ])
 def test_cli_errors(argv, words, capsys, fake, tmp_path, dump):
     assert cli.main(["explore", "--out", str(tmp_path / "o"), "--dump", str(dump), *argv]) == 2
