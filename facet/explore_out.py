@@ -231,20 +231,32 @@ def format_run(result):
     return " ".join(lines)
 
 
+def classes_better(p, q):
+    """``(k, n)``: on k of the n tensor classes that both points have an error for, ``p``'s
+    error is below ``q``'s."""
+    a, b = p.get("rel_l2_by_class") or {}, q.get("rel_l2_by_class") or {}
+    both = [c for c in a if c in b and _finite(a[c]) and _finite(b[c])]
+    return sum(a[c] < b[c] for c in both), len(both)
+
+
 def _mx_table(groups):
-    """Each MX point against the facet point of least error at no more area on its T."""
+    """Each MX point against the facet point of least error at no more area on its T, and on
+    how many tensor classes that point's error is the lower (an average can hide a loss)."""
     lines = ["", "### MX baselines against facet", "",
              "Each MX point, and the facet point of least error whose area is no larger, at the "
-             "same T:", "", "| MX point | total NAND2-eq | bits/value | rel. L2 | facet at no more "
-             "area | total NAND2-eq | bits/value | rel. L2 |", "|" + "---|" * 8]
+             "same T, with the tensor classes on which the facet point's error is the lower:",
+             "", "| MX point | total NAND2-eq | bits/value | rel. L2 | facet at no more "
+             "area | total NAND2-eq | bits/value | rel. L2 | classes facet is better on |",
+             "|" + "---|" * 9]
     for t, mine in groups.items():
         facet = [p for p in mine if not _mx(p)]
         for m in (p for p in mine if _mx(p)):
             best = min((p for p in facet if p["area_nand2_eq"] <= m["area_nand2_eq"]),
                        key=lambda p: (p["rel_l2"], p["area_nand2_eq"]), default=None)
-            other = ("– | – | – | –" if best is None else
+            k, n = classes_better(best, m) if best else (0, 0)
+            other = ("– | – | – | – | –" if best is None else
                      f"{label(best)} | {best['area_nand2_eq']:,.0f} | {best['bits']:g} "
-                     f"| {best['rel_l2']:.4f}")
+                     f"| {best['rel_l2']:.4f} | {k} of {n}")
             lines.append(f"| {label(m)} | {m['area_nand2_eq']:,.0f} | {m['bits']:g} "
                          f"| {m['rel_l2']:.4f} | {other} |")
     return lines

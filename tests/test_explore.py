@@ -321,6 +321,14 @@ def test_front_bits():
     assert explore.front_bits(m, []) == 8.25 and explore.front_bits(CFGS[0], [4, 6]) == 8
 
 
+def test_classes_better():
+    p = {"rel_l2_by_class": {"a": 0.1, "b": 0.3, "c": None}}
+    q = {"rel_l2_by_class": {"a": 0.2, "b": 0.2, "c": 0.1, "d": 0.1}}
+    assert explore_out.classes_better(p, q) == (1, 2)
+    assert explore_out.classes_better(q, p) == (1, 2)
+    assert explore_out.classes_better(p, {}) == (0, 0)
+
+
 def test_label():
     base = {"format": "bf16", "block": 16, "stages": 2, "codec": "facet"}
     assert explore_out.label({**base, "k": 3, "policy": "plane"}) == "bf16 N16 K3 plane s2"
@@ -349,8 +357,10 @@ def test_mx_on_the_front_and_against_facet(tmp_path, dump, fake):
     for row, m in zip(table, MX):  # the fake areas grow with N: facet N <= MX N fits
         peer = min((pts[c.name] for c in CFGS if c.block <= m.block), key=lambda p: p["rel_l2"])
         assert row.startswith(f"| {explore_out.label(pts[m.name])} | ")
-        assert row.endswith(f"| {explore_out.label(peer)} | {peer['area_nand2_eq']:,.0f} | 8 "
-                            f"| {peer['rel_l2']:.4f} |")
+        k, n = explore_out.classes_better(peer, pts[m.name])
+        assert n == 2 and row.endswith(f"| {explore_out.label(peer)} | "
+                                       f"{peer['area_nand2_eq']:,.0f} | 8 | {peer['rel_l2']:.4f} "
+                                       f"| {k} of {n} |")
 
 
 def test_summary_run_line(tmp_path, dump, fake, monkeypatch):
