@@ -316,15 +316,18 @@ def precision(code, base_, o, cfg: Config):
     return o, np.where(special, -1, p), np.where(special, 0, left)
 
 
-#: Absolute plane of bit 0 of :func:`unpack_planes`' integers: every plane a block stores is
-#: below T + 6 (P < (B + 5N) / N), and 2^46 is exact in a float64.
+#: The bit of :func:`unpack_planes`' integers that holds plane 0 while it builds them (they
+#: then count planes from the window, three bits lower at most): every plane a block stores
+#: is below T + 6 (P < (B + 5N) / N), and 2^46 is exact in a float64.
 _W = 44
 
 
 def unpack_planes(bits, code, o, p, left, cfg: Config):
-    """Each value's stored planes as an integer (plane q at bit ``_W - q``), with the
-    implied leading one of codes 1 and 2, and of code 0 at o = 0; and the last plane P'
-    each value stores."""
+    """Each value's stored planes as an integer, with the implied leading one of codes 1
+    and 2, and of code 0 at o = 0; and the last plane P' each value stores. Both count
+    planes from the window: plane q is at bit ``_W - (q - o + 3)`` and P' is given as
+    P' - o + 3, so that a plane o + 3 + k of the full-plane slot k has the same place at
+    every offset (the hardware needs no choice by o there)."""
     nblk, n = code.shape
     first = cfg.header_bits + 3 * n
     c, top = _stored(code, o, p, left)
@@ -342,11 +345,13 @@ def unpack_planes(bits, code, o, p, left, cfg: Config):
     lead = np.take_along_axis(np.stack([np.where(o > 0, -1, 0), o + 1, o + 2, np.full_like(o, -1)],
                                        axis=-1), code.astype(np.intp), axis=1)
     mag |= np.where(lead >= 0, np.int64(1) << (_W - lead).clip(0, 63), 0)
-    return mag, top
+    rel = (3 - o)[:, None]                              # no stored plane is past _W - 3
+    return mag >> rel, top + rel
 
 
-def reconstruct(base_, code, sign, mag, top, cfg: Config):
-    """Raw values: the leading one of ``mag`` gives the exponent, the next M bits the
+def reconstruct(base_, o, code, sign, mag, top, cfg: Config):
+    """Raw values from :func:`unpack_planes`' planes, which count from the window (plane q
+    - o + 3 for plane q): the leading one of ``mag`` gives the exponent, the next M bits the
     mantissa, and a value that keeps fewer than M bits below its leading one gets its first
     cut bit set (the midpoint of what was cut). No leading one, or an exponent outside the
     normal range, gives a zero of the value's sign. In a block whose base is 2^E - 1, code 0
@@ -356,11 +361,11 @@ def reconstruct(base_, code, sign, mag, top, cfg: Config):
     out = np.dtype(fmt.dtype)
     hi = np.floor(np.log2(np.maximum(mag, 1).astype(np.float64))).astype(np.int64)
     hi = np.where(mag > 0, hi, 0)
-    t = _W - hi                                                       # plane of the leading one
+    t = _W - hi                                       # plane of the leading one, - o + 3
     man = np.where(hi >= m, mag >> np.maximum(hi - m, 0), mag << np.maximum(m - hi, 0)) & ((1 << m) - 1)
     kept = np.clip(top - t, 0, m)
     man |= np.where(kept < m, np.int64(1) << np.maximum(m - 1 - kept, 0), 0)
-    e = base_[:, None] - t
+    e = (base_.astype(np.int64) + 3 - o)[:, None] - t
     ok = (mag > 0) & (e >= 1) & (e < fmt.exp_max)
     val = np.where(ok, (e << m) | man, 0)
     special = (base_ == fmt.exp_max)[:, None]
@@ -376,4 +381,4 @@ def decode(blocks, cfg: Config):
     code, sign = unpack_codes(bits, cfg)
     o, p, left = precision(code, b, o, cfg)
     mag, top = unpack_planes(bits, code, o, p, left, cfg)
-    return reconstruct(b, code, sign, mag, top, cfg).reshape(-1)
+    return reconstruct(b, o, code, sign, mag, top, cfg).reshape(-1)

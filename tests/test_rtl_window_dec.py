@@ -87,7 +87,7 @@ def _int(row, lo, hi):
 
 
 def _planes(mag, cfg):
-    """The model's planes (plane q at bit ``_W - q``) as :class:`UnpackPlanes` gives them."""
+    """The model's planes (plane q' at bit ``_W - q'``) as :class:`UnpackPlanes` gives them."""
     q = np.arange(far(cfg))
     bits = (mag[..., None] >> (w._W - q)) & 1
     assert np.array_equal((bits << (w._W - q)).sum(-1), mag)     # no plane past far
@@ -101,7 +101,7 @@ def _stages(packed, cfg):
     code, sign = w.unpack_codes(bits, cfg)
     o, p, left = w.precision(code, b_, o_hdr, cfg)
     mag, top = w.unpack_planes(bits, code, o, p, left, cfg)
-    values = w.reconstruct(b_, code, sign, mag, top, cfg)
+    values = w.reconstruct(b_, o, code, sign, mag, top, cfg)
     assert np.array_equal(values.reshape(-1), w.decode(packed, cfg))
     return dict(base=b_, o_hdr=o_hdr, code=code, sign=sign, o=o, p=p, left=left,
                 planes=_planes(mag, cfg), top=top, values=values)
@@ -184,7 +184,8 @@ def test_reconstruct(cfg):
     s = _stages(packed, cfg)
     tw, wd = top_shape(cfg).width, cfg.fmt.width
     check_stage(Reconstruct(cfg),
-                lambda i: {"base": int(s["base"][i]), "code": array_to_int(s["code"][i], 2),
+                lambda i: {"base": int(s["base"][i]), "offset": int(s["o"][i]),
+                           "code": array_to_int(s["code"][i], 2),
                            "sign": array_to_int(s["sign"][i], 1),
                            "planes": array_to_int(s["planes"][i], far(cfg)),
                            "top": array_to_int(s["top"][i], tw)},

@@ -209,8 +209,9 @@ def precision(code, base_, o, cfg):
 
 
 def unpack_planes(bits, code, o, p, left, cfg):
-    """``(mag, top)``: each value's stored planes as an integer (plane q at bit ``_W - q``),
-    implied leading ones included, and the last plane each value stores."""
+    """``(mag, top)``: each value's stored planes as an integer, implied leading ones
+    included, and the last plane each value stores, both counted from the window (plane q at
+    bit ``_W - (q - o + 3)``, P' as P' - o + 3), as the model's."""
     nblk, n = code.shape
     first = cfg.header_bits + 3 * n
     c, top = _stored(code, o, p, left)
@@ -227,10 +228,12 @@ def unpack_planes(bits, code, o, p, left, cfg):
     mag = mag | (b1 << (_W - 2 - o)[:, None])
     lead = torch.gather(torch.stack([torch.where(o > 0, -1, 0), o + 1, o + 2, torch.full_like(o, -1)],
                                     dim=-1), 1, code)
-    return mag | torch.where(lead >= 0, 1 << (_W - lead).clamp(0, 63), 0), top
+    mag = mag | torch.where(lead >= 0, 1 << (_W - lead).clamp(0, 63), 0)
+    rel = (3 - o)[:, None]
+    return mag >> rel, top + rel
 
 
-def reconstruct(base_, code, sign, mag, top, cfg):
+def reconstruct(base_, o, code, sign, mag, top, cfg):
     """Raw values: exponent from the leading one of ``mag``, the next M bits the mantissa,
     the first cut bit set when fewer than M are kept; zero where there is no leading one or
     the exponent leaves the normal range; Inf, NaN and zeros in a block with base 2^E - 1."""
@@ -242,7 +245,7 @@ def reconstruct(base_, code, sign, mag, top, cfg):
     man = torch.where(hi >= m, mag >> (hi - m).clamp(min=0), mag << (m - hi).clamp(min=0)) & ((1 << m) - 1)
     kept = (top - t).clamp(0, m)
     man = man | torch.where(kept < m, 1 << (m - 1 - kept).clamp(min=0), 0)
-    e = base_[:, None] - t
+    e = (base_ + 3 - o)[:, None] - t
     val = torch.where((mag > 0) & (e >= 1) & (e < fmt.exp_max), (e << m) | man, 0)
     inf, nan = fmt.exp_max << m, (fmt.exp_max << m) | (1 << (m - 1))
     special = (base_ == fmt.exp_max)[:, None]
@@ -276,4 +279,4 @@ class Window:
         code, sign = unpack_codes(bits, cfg)
         o, p, left = precision(code, b, o, cfg)
         mag, top = unpack_planes(bits, code, o, p, left, cfg)
-        return reconstruct(b, code, sign, mag, top, cfg)
+        return reconstruct(b, o, code, sign, mag, top, cfg)

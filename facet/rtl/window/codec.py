@@ -38,7 +38,7 @@ ENCODER_CUTS = ("histogram", "offset", "classes")
 #: 2. after ``precision`` (b, o, P, L, codes, signs, the plane region): the two popcounts and
 #:    the choice of P before it; the rank networks of the top lists and the normalization of
 #:    every value after it;
-#: 3. after ``unpack_planes`` (b, codes, signs, the planes and last planes of every value),
+#: 3. after ``unpack_planes`` (b, o, codes, signs, the planes and last planes of every value),
 #:    which splits the second half.
 DECODER_CUTS = ("output", "precision", "unpack_planes")
 
@@ -90,12 +90,12 @@ def build_decoder(m, pipe, cuts, cfg, blk):
     v = dict(b=header.base, o=precision.o_eff, p=precision.p, left=precision.left,
              code=unpack_codes.code, sign=unpack_codes.sign, region=blk[first:])
     pipe.cut(cuts, "precision", v)
-    drive(m, unpack_planes, i=v.pop("region"), code=v["code"], o=v.pop("o"), p=v.pop("p"),
+    drive(m, unpack_planes, i=v.pop("region"), code=v["code"], o=v["o"], p=v.pop("p"),
           left=v.pop("left"))
     v.update(planes=unpack_planes.planes, top=unpack_planes.top)
     pipe.cut(cuts, "unpack_planes", v)
-    drive(m, reconstruct, base=v["b"], code=v["code"], sign=v["sign"], planes=v["planes"],
-          top=v["top"])
+    drive(m, reconstruct, base=v["b"], offset=v.pop("o"), code=v["code"], sign=v["sign"],
+          planes=v["planes"], top=v["top"])
     out = reconstruct.o
     if "output" in cuts:
         out, = pipe.register(out)

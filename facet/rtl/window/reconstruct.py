@@ -5,7 +5,7 @@ from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from .._common import Stage, any_bits, decrement, equals_const
-from .layout import code_layout, far, top_shape
+from .layout import OFFSET_BITS, code_layout, far, top_shape
 from .unpack_planes import shift_down
 
 __all__ = ["Reconstruct"]
@@ -35,23 +35,27 @@ def _first_one(m, bits, *, name):
 class Reconstruct(Stage):
     """Rebuild raw values (golden model: :func:`facet.window.reconstruct`).
 
-    The lowest set plane t' of a value holds its leading one: exponent ``b - t'``, mantissa
-    planes ``t' + 1 .. t' + M``. A value that stores planes only down to P' < t' + M keeps
-    ``clamp(P' - t', 0, M)`` mantissa bits and gets its first cut bit set. No plane set, or
-    ``b - t' < 1`` (foreign blocks only: a base below the leading one), gives a zero of the
-    value's sign; ``b - t' > 2^E - 2`` cannot occur, as only the special base exceeds it. In
-    a block with base 2^E - 1, code 0 is ±Inf, code 1 the canonical NaN with its sign, codes
-    2 and 3 a signed zero.
+    Planes count from the window, as :class:`UnpackPlanes` gives them: plane q' is plane
+    q' + o - 3. The lowest set plane t' of a value holds its leading one: exponent
+    ``b' - t'`` with ``b' = b + 3 - o`` (formed once), mantissa planes ``t' + 1 .. t' + M``.
+    A value that stores planes only down to P' < t' + M keeps ``clamp(P' - t', 0, M)``
+    mantissa bits and gets its first cut bit set. No plane set, or ``b' - t' < 1`` (foreign
+    blocks only: a base below the leading one), gives a zero of the value's sign;
+    ``b' - t' > 2^E - 2`` cannot occur, as no plane below 3 - o is set and only the special
+    base exceeds 2^E - 2. In a block with base 2^E - 1, code 0 is ±Inf, code 1 the
+    canonical NaN with its sign, codes 2 and 3 a signed zero.
 
     Structure per value: a priority tree for t' (a search is needed in any case, for codes
     3 and 0, whose leading one a foreign block may put anywhere), a log shifter by t' for
-    the mantissa, the small ``P' - t'`` for the cut bit, and ``b - t'`` as a subtractor on
-    the low bits of b whose borrow picks ``b_hi`` or ``b_hi - 1`` (formed once).
+    the mantissa, the small ``P' - t'`` for the cut bit, and ``b' - t'`` as a subtractor on
+    the low bits of b' whose borrow picks ``b'_hi`` or ``b'_hi - 1`` (formed once).
 
     Members
     -------
     base : ``In(E)``
         The block base b.
+    offset : ``In(2)``
+        The offset in force, as :class:`Precision` gives it.
     code : ``In(code_layout(cfg))``, sign : ``In(data.ArrayLayout(1, N))``
         Codes and signs, as :class:`UnpackCodes` gives them.
     planes : ``In(data.ArrayLayout(far(cfg), N))``
@@ -66,23 +70,24 @@ class Reconstruct(Stage):
 
     def ports(self, cfg):
         n = cfg.n
-        return {"base": In(cfg.fmt.exp_bits), "code": In(code_layout(cfg)),
+        return {"base": In(cfg.fmt.exp_bits), "offset": In(OFFSET_BITS),
+                "code": In(code_layout(cfg)),
                 "sign": In(data.ArrayLayout(1, n)),
                 "planes": In(data.ArrayLayout(far(cfg), n)),
                 "top": In(data.ArrayLayout(top_shape(cfg), n)),
                 "o": Out(data.ArrayLayout(unsigned(cfg.fmt.width), n))}
 
     def _exponent(self, m, t, some, shared, *, name):
-        """``(b - t', kept)``: kept when a plane is set and ``b - t' >= 1``. ``shared``: the
-        low and high bits of b, and whether ``b_hi`` and ``b_hi - 1`` are zero, and
-        ``b_hi - 1``."""
+        """``(b' - t', kept)``: kept when a plane is set and ``b' - t' >= 1``. ``shared``: b',
+        its low and high bits, whether ``b'_hi`` and ``b'_hi - 1`` are zero, and
+        ``b'_hi - 1``."""
         e = self.cfg.fmt.exp_bits
-        base_lo, base_hi, hi_zero, hi_one, hi_dec = shared
+        base, base_lo, base_hi, hi_zero, hi_one, hi_dec = shared
         tb = len(t)
         ok = Signal(name=f"{name}_ok")
         if tb >= e:                     # planes as deep as the exponent range: a subtractor
             diff = Signal(signed(tb + 2), name=f"{name}_diff")
-            m.d.comb += [diff.eq(self.base - t), ok.eq(some & (diff > 0))]
+            m.d.comb += [diff.eq(base - t), ok.eq(some & (diff > 0))]
             return diff[:e], ok
         lo = Signal(tb + 1, name=f"{name}_lo")                    # bit tb: borrow
         m.d.comb += lo.eq(base_lo - t)
@@ -97,11 +102,13 @@ class Reconstruct(Stage):
         cfg = self.cfg
         e, mb, nf = cfg.fmt.exp_bits, cfg.fmt.man_bits, far(cfg)
         tb = (nf - 1).bit_length()
-        base_hi, base_lo = self.base[tb:], self.base[:tb]
-        hi_zero, hi_one, hi_dec = Signal(), Signal(), Signal(max(e - tb, 0))
+        base = Signal(e + 1, name="base_rel")          # b' = b + 3 - o: at most 2^E + 1
+        m.d.comb += base.eq(self.base + 3 - self.offset)
+        base_hi, base_lo = base[tb:], base[:tb]
+        hi_zero, hi_one, hi_dec = Signal(), Signal(), Signal(max(e + 1 - tb, 0))
         m.d.comb += [hi_zero.eq(~any_bits(base_hi)), hi_dec.eq(decrement(base_hi)),
                      hi_one.eq(~any_bits(hi_dec))]
-        shared = (base_lo, base_hi, hi_zero, hi_one, hi_dec)
+        shared = (base, base_lo, base_hi, hi_zero, hi_one, hi_dec)
         special = equals_const(self.base, (1 << e) - 1)
         for i in range(cfg.n):
             planes, code = self.planes[i], self.code[i]

@@ -44,16 +44,19 @@ def shift_down(m, bits, amount, count, *, name):
 
 
 class UnpackPlanes(Stage):
-    """Each value's stored planes and the last plane it stores (golden model:
-    :func:`facet.window.unpack_planes`, whose plane q is at bit ``_W - q``; here at bit q).
+    """Each value's stored planes and the last plane it stores, both counted from the window
+    (golden model: :func:`facet.window.unpack_planes`, whose plane q' is at bit ``_W - q'``;
+    here at bit q'). Plane q of the stream is q' = q - o + 3 here, so that every place a
+    plane can come from is fixed at every offset but the code-0 word's, which the word's cut
+    places anyway; :class:`Reconstruct` adds o - 3 back once, to the base.
 
     Three regions (docs/format.md, 11.3), with ``X = (P - o - 2)*N + L`` bits of full planes:
 
     * full planes o + 3 .. from stream bit F: plane ``o + 3 + s`` of value i is region bit
-      ``s*N + i``, stored when it is below X: a thermometer on the slot and L, then a 4:1
-      choice per plane by o;
+      ``s*N + i``, stored when it is below X (a thermometer on the slot and L), is q' = 6 + s;
     * the code-0 list down from B, n_b = o + 2 bits a value at o > 0, 1 at o = 0: the region
-      read from the top is cut into words of n_b bits (four wirings, chosen by o), and
+      read from the top is cut into words of n_b bits (four wirings, chosen by o, each
+      putting plane r at word bit r - o + 3), and
       :func:`~facet.rtl.network.expand` moves word k to the k-th code-0 value;
     * the plane-(o + 2) list below it: the region shifted by n_b*n_0, moved to the values of
       codes 0 and 1 the same way.
@@ -61,8 +64,8 @@ class UnpackPlanes(Stage):
     In the low regime (o = 0, P <= 1) a list holds only its first L words (P = 0: the code-0
     list, P = 1: the plane-2 list). Each word carries a stored flag through its network, so
     value i learns whether it stores plane P + 1 without a rank compare: at o = 0 the code-0
-    word's plane-0 bit is free (that leading one is implied) and carries the flag. Outside
-    the low regime, plane P + 1 goes to the first L values, as every value is eligible.
+    word's bit 0 (plane -3) is free and carries the flag. Outside the low regime, plane P + 1
+    goes to the first L values, as every value is eligible.
     n_0 comes from the code-0 network's prefix count, and the leading ones of codes 1 and 2
     (and of code 0 at o = 0) are added by code.
 
@@ -75,9 +78,10 @@ class UnpackPlanes(Stage):
     o : ``In(2)``, p : ``In(p_shape(cfg))``, left : ``In(left_bits(cfg))``
         The offset in force, P and L, as :class:`Precision` gives them.
     planes : ``Out(data.ArrayLayout(far(cfg), N))``
-        Bit q of value i is its plane q, implied leading ones included.
+        Bit q' of value i is its plane q' + o - 3, implied leading ones included.
     top : ``Out(data.ArrayLayout(top_shape(cfg), N))``
-        The last plane each value stores: P + 1 for the first L eligible values, else P.
+        The last plane each value stores, P + 1 for the first L eligible values, else P,
+        minus o - 3.
     """
 
     POLICY = "window"
@@ -116,7 +120,8 @@ class UnpackPlanes(Stage):
             equals_const(p, 0), equals_const(p, 1)])
         first = thermometer(m, self.left, n, name="first")       # k < L
 
-        # Code-0 list: words of n_b bits from the top, word bit q = plane q (bit 0 at o = 0:
+        # Code-0 list: words of n_b bits from the top; word bit q is plane q + o - 3 (planes
+        # 0 .. o + 1 are bits 3 - o .. 4; at o = 0, plane 1 is bit 4 and bit 0, no plane, is
         # the stored flag).
         sels0, _, z0 = compaction_control(m, is0, n, name="c0")
         n0 = Signal(count_bits(cfg))
@@ -127,12 +132,12 @@ class UnpackPlanes(Stage):
             m.d.comb += keep.eq(ge1 | (low0 & first[k]))
             word = [[oh[0]]] + [[] for _ in range(_B_WORD - 1)]
             if k < room:
-                word[1].append(top_bits[k] & oh[0])
+                word[4].append(top_bits[k] & oh[0])
             for o in range(1, OFFSETS):
                 nb = o + 2
                 for r in range(nb):
                     if k * nb + r < room:
-                        word[r].append(top_bits[k * nb + r] & oh[o])
+                        word[r + 3 - o].append(top_bits[k * nb + r] & oh[o])
             w = Signal(_B_WORD, name=f"word0_{k}")
             m.d.comb += w.eq(Cat(*[Cat(*b).any() if b else Const(0, 1) for b in word])
                              & keep.replicate(_B_WORD))
@@ -167,30 +172,33 @@ class UnpackPlanes(Stage):
             full.append([self.i[s * n + i] & (whole | (part & first[i])) if s * n + i < room
                          else None for i in range(n)])
 
-        p1 = Signal(pw)
-        m.d.comb += p1.eq(p + 1)
+        # Planes from the window, q' = q - o + 3: the code-0 word as it came, the leading
+        # ones of codes 0 (o = 0), 1 and 2 and plane o + 2 at q' = 3, 4, 5, full slot s at 6 + s.
+        rel = Signal(signed(pw + 1), name="top_rel")
+        rel1 = Signal(signed(pw + 1), name="top_rel1")
+        m.d.comb += [rel.eq(p + 3 - self.o), rel1.eq(rel + 1)]
         for i in range(n):
             b0, b1 = got0[i], got1[i]
             bits = []
             for q in range(nf):
                 t = []
                 if q == 0:
-                    t.append(is0[i] & (oh[0] | _bit(b0, 0)))
+                    t.append(is0[i] & ~oh[0] & _bit(b0, 0))          # bit 0 at o = 0: the flag
                 elif q < _B_WORD:
                     t.append(is0[i] & _bit(b0, q))
-                if 1 <= q <= OFFSETS:
-                    t.append(oh[q - 1] & is1[i])                     # code 1: plane o + 1
-                if 2 <= q <= OFFSETS + 1:                            # plane o + 2
-                    t.append(oh[q - 2] & ((is01[i] & _bit(b1, 0)) | is2[i]))
-                for o in range(OFFSETS):
-                    s = q - o - 3
-                    if 0 <= s < slots and full[s][i] is not None:
-                        t.append(oh[o] & full[s][i])
+                if q == 3:
+                    t.append(is0[i] & oh[0])
+                if q == 4:
+                    t.append(is1[i])
+                if q == 5:
+                    t.append((is01[i] & _bit(b1, 0)) | is2[i])
+                if 0 <= q - 6 < slots and full[q - 6][i] is not None:
+                    t.append(full[q - 6][i])
                 bits.append(Cat(*t).any() if t else Const(0, 1))
             m.d.comb += self.planes[i].eq(Cat(*bits))
             extra = Signal(name=f"extra{i}")
             m.d.comb += extra.eq((~low0 & ~low1 & first[i])
                                  | (low1 & is01[i] & _bit(b1, 1))
                                  | (low0 & is0[i] & _bit(b0, 0)))
-            m.d.comb += self.top[i].eq(Mux(extra, p1, p))
+            m.d.comb += self.top[i].eq(Mux(extra, rel1, rel))
         return m
