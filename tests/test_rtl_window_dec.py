@@ -178,6 +178,18 @@ def test_unpack_planes(cfg):
     assert (s["p"] >= 0).any() and (s["p"] < 0).any()
 
 
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_no_plane_above_the_window_top(cfg):
+    """The planes counted from the window hold nothing below q' = 3 - o (plane 0), in valid
+    and foreign blocks alike, so :class:`Reconstruct`'s exponent (b + 3 - o) - t' is at
+    most b and needs no check against 2^E - 2."""
+    s = _stages(blocks(cfg, "window top", 64), cfg)
+    q = np.arange(far(cfg))
+    below = q[None, None, :] < (3 - s["o"])[:, None, None]
+    assert not (((s["planes"][..., None] >> q) & 1).astype(bool) & below).any()
+    assert ((s["planes"] > 0) & (s["o"] > 0)[:, None]).any()     # offsets above 0 occur
+
+
 @pytest.mark.parametrize("cfg", _params(FEW + [DEEP], [c for c in REST if c is not DEEP]))
 def test_reconstruct(cfg):
     packed = blocks(cfg, "reconstruct")
