@@ -50,9 +50,9 @@ RECORD_VERSION = 1
 CODECS = ("facet", "mxint8", "mxfp8-e4m3")
 #: The sweep of the issue: T 4, 6 and 8, bf16 and fp16, every N, the `plane`, `significance`
 #: and `window` policies, and the MX baselines at the same formats and N. `vlc` (also in
-#: HARDWARE_POLICIES) is left out by default: its syntheses are the longest of all, about
-#: twice those of the next policy at the reference config (``make synth`` reports the seconds);
-#: ``--policies plane,significance,window,vlc`` adds it.
+#: HARDWARE_POLICIES) is left out by default: its syntheses are the longest of all policies'
+#: (``make synth`` reports each one's seconds), so it would lengthen a sweep from an empty
+#: cache the most; ``--policies plane,significance,window,vlc`` adds it.
 DEFAULTS = {"codecs": CODECS, "formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES,
             "bits": (4, 6, 8), "policies": ("plane", "significance", "window"),
             "ks": (None,), "stages": (1, 2)}
