@@ -345,13 +345,13 @@ def unpack_planes(bits, code, o, p, left, cfg: Config):
     lead = np.take_along_axis(np.stack([np.where(o > 0, -1, 0), o + 1, o + 2, np.full_like(o, -1)],
                                        axis=-1), code.astype(np.intp), axis=1)
     mag |= np.where(lead >= 0, np.int64(1) << (_W - lead).clip(0, 63), 0)
-    rel = (3 - o)[:, None]                              # no stored plane is past _W - 3
+    rel = (3 - o)[:, None]                  # bits 0 .. 2 hold no plane: every plane < _W - 3
     return mag >> rel, top + rel
 
 
 def reconstruct(base_, o, code, sign, mag, top, cfg: Config):
     """Raw values from :func:`unpack_planes`' planes, which count from the window (plane q
-    - o + 3 for plane q): the leading one of ``mag`` gives the exponent, the next M bits the
+    as q - o + 3): the leading one of ``mag`` gives the exponent, the next M bits the
     mantissa, and a value that keeps fewer than M bits below its leading one gets its first
     cut bit set (the midpoint of what was cut). No leading one, or an exponent outside the
     normal range, gives a zero of the value's sign. In a block whose base is 2^E - 1, code 0
@@ -361,7 +361,7 @@ def reconstruct(base_, o, code, sign, mag, top, cfg: Config):
     out = np.dtype(fmt.dtype)
     hi = np.floor(np.log2(np.maximum(mag, 1).astype(np.float64))).astype(np.int64)
     hi = np.where(mag > 0, hi, 0)
-    t = _W - hi                                       # plane of the leading one, - o + 3
+    t = _W - hi                             # the leading one's plane, counted from the window
     man = np.where(hi >= m, mag >> np.maximum(hi - m, 0), mag << np.maximum(m - hi, 0)) & ((1 << m) - 1)
     kept = np.clip(top - t, 0, m)
     man |= np.where(kept < m, np.int64(1) << np.maximum(m - 1 - kept, 0), 0)
