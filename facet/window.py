@@ -18,12 +18,15 @@ import numpy as np
 from .config import Config
 from .model import fields, to_bits
 
-__all__ = ["OFFSETS", "room", "far", "base", "classes", "histogram", "offset", "codes",
-           "pack", "encoder_stages", "encode", "header", "unpack_codes", "precision",
+__all__ = ["OFFSETS", "WINDOW_TOP", "room", "far", "base", "classes", "histogram", "offset",
+           "codes", "pack", "encoder_stages", "encode", "header", "unpack_codes", "precision",
            "unpack_planes", "reconstruct", "decode", "lossless_bits", "canonical"]
 
 #: Window offsets o (the header's 2-bit field).
 OFFSETS = 4
+#: The decoder counts plane q as q - o + WINDOW_TOP (:func:`unpack_planes`): from plane
+#: o - 3, the top of the window at the largest offset, so no stored plane counts below 0.
+WINDOW_TOP = OFFSETS - 1
 
 
 def room(cfg: Config):
@@ -345,7 +348,7 @@ def unpack_planes(bits, code, o, p, left, cfg: Config):
     lead = np.take_along_axis(np.stack([np.where(o > 0, -1, 0), o + 1, o + 2, np.full_like(o, -1)],
                                        axis=-1), code.astype(np.intp), axis=1)
     mag |= np.where(lead >= 0, np.int64(1) << (_W - lead).clip(0, 63), 0)
-    rel = (3 - o)[:, None]                  # bits 0 .. 2 hold no plane: every plane < _W - 3
+    rel = (WINDOW_TOP - o)[:, None]         # bits 0 .. 2 hold no plane: every plane < _W - 3
     return mag >> rel, top + rel
 
 
@@ -365,7 +368,7 @@ def reconstruct(base_, o, code, sign, mag, top, cfg: Config):
     man = np.where(hi >= m, mag >> np.maximum(hi - m, 0), mag << np.maximum(m - hi, 0)) & ((1 << m) - 1)
     kept = np.clip(top - t, 0, m)
     man |= np.where(kept < m, np.int64(1) << np.maximum(m - 1 - kept, 0), 0)
-    e = (base_.astype(np.int64) + 3 - o)[:, None] - t
+    e = (base_.astype(np.int64) + WINDOW_TOP - o)[:, None] - t
     ok = (mag > 0) & (e >= 1) & (e < fmt.exp_max)
     val = np.where(ok, (e << m) | man, 0)
     special = (base_ == fmt.exp_max)[:, None]

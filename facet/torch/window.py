@@ -229,7 +229,7 @@ def unpack_planes(bits, code, o, p, left, cfg):
     lead = torch.gather(torch.stack([torch.where(o > 0, -1, 0), o + 1, o + 2, torch.full_like(o, -1)],
                                     dim=-1), 1, code)
     mag = mag | torch.where(lead >= 0, 1 << (_W - lead).clamp(0, 63), 0)
-    rel = (3 - o)[:, None]
+    rel = (model.WINDOW_TOP - o)[:, None]
     return mag >> rel, top + rel
 
 
@@ -245,7 +245,7 @@ def reconstruct(base_, o, code, sign, mag, top, cfg):
     man = torch.where(hi >= m, mag >> (hi - m).clamp(min=0), mag << (m - hi).clamp(min=0)) & ((1 << m) - 1)
     kept = (top - t).clamp(0, m)
     man = man | torch.where(kept < m, 1 << (m - 1 - kept).clamp(min=0), 0)
-    e = (base_ + 3 - o)[:, None] - t
+    e = (base_ + model.WINDOW_TOP - o)[:, None] - t
     val = torch.where((mag > 0) & (e >= 1) & (e < fmt.exp_max), (e << m) | man, 0)
     inf, nan = fmt.exp_max << m, (fmt.exp_max << m) | (1 << (m - 1))
     special = (base_ == fmt.exp_max)[:, None]

@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from .._common import Stage, any_bits, decrement, equals_const
 from .layout import OFFSET_BITS, code_layout, far, top_shape
 from .unpack_planes import shift_down
+from ...window import WINDOW_TOP
 
 __all__ = ["Reconstruct"]
 
@@ -103,7 +104,7 @@ class Reconstruct(Stage):
         e, mb, nf = cfg.fmt.exp_bits, cfg.fmt.man_bits, far(cfg)
         tb = (nf - 1).bit_length()
         base = Signal(e + 1, name="base_rel")          # b' = b + 3 - o: at most 2^E + 1
-        m.d.comb += base.eq(self.base + 3 - self.offset)
+        m.d.comb += base.eq(self.base + WINDOW_TOP - self.offset)
         base_hi, base_lo = base[tb:], base[:tb]
         hi_zero, hi_one, hi_dec = Signal(), Signal(), Signal(max(e + 1 - tb, 0))
         m.d.comb += [hi_zero.eq(~any_bits(base_hi)), hi_dec.eq(decrement(base_hi)),

@@ -9,7 +9,7 @@ from ..network import compaction_control, expand
 from ..prefix import add_fast, csa_sum
 from .layout import (OFFSET_BITS, code_layout, count_bits, far, full_slots, left_bits, p_shape,
                      plane_region, top_shape)
-from ...window import OFFSETS
+from ...window import OFFSETS, WINDOW_TOP
 
 __all__ = ["UnpackPlanes", "shift_down"]
 
@@ -132,12 +132,12 @@ class UnpackPlanes(Stage):
             m.d.comb += keep.eq(ge1 | (low0 & first[k]))
             word = [[oh[0]]] + [[] for _ in range(_B_WORD - 1)]
             if k < room:
-                word[4].append(top_bits[k] & oh[0])
+                word[1 + WINDOW_TOP].append(top_bits[k] & oh[0])
             for o in range(1, OFFSETS):
                 nb = o + 2
                 for r in range(nb):
                     if k * nb + r < room:
-                        word[r + 3 - o].append(top_bits[k * nb + r] & oh[o])
+                        word[r + WINDOW_TOP - o].append(top_bits[k * nb + r] & oh[o])
             w = Signal(_B_WORD, name=f"word0_{k}")
             m.d.comb += w.eq(Cat(*[Cat(*b).any() if b else Const(0, 1) for b in word])
                              & keep.replicate(_B_WORD))
@@ -176,7 +176,7 @@ class UnpackPlanes(Stage):
         # ones of codes 0 (o = 0), 1 and 2 and plane o + 2 at q' = 3, 4, 5, full slot s at 6 + s.
         rel = Signal(signed(pw + 1), name="top_rel")
         rel1 = Signal(signed(pw + 1), name="top_rel1")
-        m.d.comb += [rel.eq(p + 3 - self.o), rel1.eq(rel + 1)]
+        m.d.comb += [rel.eq(p + WINDOW_TOP - self.o), rel1.eq(rel + 1)]
         for i in range(n):
             b0, b1 = got0[i], got1[i]
             bits = []
@@ -186,14 +186,15 @@ class UnpackPlanes(Stage):
                     t.append(is0[i] & ~oh[0] & _bit(b0, 0))          # bit 0 at o = 0: the flag
                 elif q < _B_WORD:
                     t.append(is0[i] & _bit(b0, q))
-                if q == 3:
+                s = q - WINDOW_TOP                               # stream plane o + s
+                if s == 0:
                     t.append(is0[i] & oh[0])
-                if q == 4:
+                if s == 1:
                     t.append(is1[i])
-                if q == 5:
+                if s == 2:
                     t.append((is01[i] & _bit(b1, 0)) | is2[i])
-                if 0 <= q - 6 < slots and full[q - 6][i] is not None:
-                    t.append(full[q - 6][i])
+                if 0 <= s - 3 < slots and full[s - 3][i] is not None:
+                    t.append(full[s - 3][i])
                 bits.append(Cat(*t).any() if t else Const(0, 1))
             m.d.comb += self.planes[i].eq(Cat(*bits))
             extra = Signal(name=f"extra{i}")
