@@ -7,11 +7,15 @@ model values; the top-level tests go through the stream ports under gaps and bac
 with the harness of tests/test_rtl_top.py, which also checks the lib.stream rules.
 """
 
+import re
+
 import numpy as np
 import pytest
+from amaranth.back import rtlil
 
 from facet import baselines, model
-from facet.config import Config
+from facet.config import HARDWARE_POLICIES, Config
+from facet.rtl import FacetDecoder
 from facet.rtl.mx import MX_CODECS, Dequantize, MxConfig, MxDecoder, MxEncoder, Quantize, Scale
 from tb import stimulus
 from tb.combinational import check_stage
@@ -150,6 +154,26 @@ def test_stream(cfg, stages):
     want = _decode(blocks, cfg).reshape(len(blocks), cfg.n)
     StreamRun(MxDecoder(cfg, stages), [array_to_int(b, 8) for b in blocks],
               [array_to_int(r, w) for r in want], seed=seed).check()
+
+
+def _flop_bits(dut):
+    """Flop bits of ``dut``, counted on the ``$*dff*`` cells of its RTLIL."""
+    text = rtlil.convert(dut, name="top", emit_src=False)
+    cells = re.findall(r"cell \\?\$\w*dff\w* .*?\n(.*?)\n\s*end", text, re.S)
+    return sum(int(re.search(r"parameter \\WIDTH (\d+)", c).group(1)) for c in cells)
+
+
+@pytest.mark.parametrize("codec", [*MX_CODECS, *(f"facet-{p}" for p in HARDWARE_POLICIES)])
+def test_one_stage_registers_the_decoder_output(codec):
+    """Every decoder, MX or facet, spends its one register stage on its N*W-bit output (and
+    the valid flop), so one stage costs the same register in the baselines as in facet."""
+    if codec.startswith("facet-"):
+        cfg = Config("fp16", 16, 8, None, codec.removeprefix("facet-"))
+        dut = FacetDecoder(cfg, 1)
+    else:
+        cfg = MxConfig(codec, "fp16", 16)
+        dut = MxDecoder(cfg, 1)
+    assert _flop_bits(dut) == cfg.n * cfg.fmt.width + 1
 
 
 def test_reset_drops_the_block_in_flight():

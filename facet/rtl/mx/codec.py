@@ -50,8 +50,10 @@ class MxEncoder(Codec, MxStage):
 class MxDecoder(Codec, MxStage):
     """MX block decoder: a packed block in, N raw values out (``dequantize``).
 
-    Register stages, in the order ``stages`` takes them: 1. at the input (B bits);
-    2. at the output (N*W bits).
+    Register stages, in the order ``stages`` takes them: 1. at the output (N*W bits), as
+    every facet decoder's first stage (:class:`facet.rtl.FacetDecoder`), so that one stage
+    costs the same register in both and ``o.ready`` only reaches register enables;
+    2. at the input (B bits).
 
     Members
     -------
@@ -59,7 +61,7 @@ class MxDecoder(Codec, MxStage):
     o : ``Out(stream.Signature(data.ArrayLayout(unsigned(W), N)))``
     """
 
-    CUTS = ("input", "output")
+    CUTS = ("output", "input")
 
     def ports(self, cfg):
         return {"i": In(stream.Signature(unsigned(cfg.budget))),
