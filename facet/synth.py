@@ -8,7 +8,8 @@ from the venv, or any yosys) and reads back what yosys reports:
    ``hierarchy=False`` (``facet explore``, which keeps only totals);
 2. totals, flattened (optimized across sub-block boundaries): ``synth -flatten -noabc``,
    one logic optimization (:data:`FLAT_OPTIMIZE`), then ``abc -liberty`` and
-   ``stat -json -liberty``;
+   ``stat -json -liberty``; with adder cells, mapped with and without them and the smaller
+   kept (:data:`FLAT_ABC_ONLY`);
 3. logic depth, flattened, before liberty mapping: ``abc -g`` on generic gates with a light
    script (``strash; dc2; map``), then ``ltp -noff``;
 4. with ``timing``, a delay-driven mapping of the flattened design onto a liberty with timing
@@ -48,6 +49,18 @@ DEPTH_GATES = "AND,NAND,OR,NOR,XOR,XNOR,MUX"
 #: came out 5-40% above the per-sub-block sums. (``synth``'s abc script, with ``&fraig -x``,
 #: takes hours on the largest flattened codecs; this one about as long as the mapping.)
 FLAT_OPTIMIZE = "abc -script +strash;ifraig;scorr;dc2;dretime;strash;dch,-f;map"
+#: Tag of the flattened mapping without adder extraction. With adder cells the flattened netlist
+#: is mapped twice, with and without ``extract_fa``, and the smaller is kept: on most designs the
+#: adder cells win by up to 6%, but abc maps some designs' optimized logic smaller on its own
+#: (at bf16, N = 32: the `window` decoder by 13%, MXFP8-E4M3's encoder by 8% and MXINT8's
+#: decoder by 6%).
+FLAT_ABC_ONLY = "flat_abc"
+#: abc's script for that mapping: its default liberty script without ``&fraig -x`` (and
+#: without ``scorr`` and ``dretime``, which find no flops in the logic yosys hands it).
+#: ``FLAT_OPTIMIZE`` has done the functional reduction already; repeated on a netlist without
+#: adder cells it took 10x the time (the `window` decoder: 133 s instead of 11 s) and found a
+#: larger mapping (17,920 instead of 17,609 NAND2-eq).
+ABC_ONLY = "+strash;dc2;&get,-n;&dch,-f;&nf;&put"
 #: yosys' generic flop and latch cells (``$_DFF_P_``, ``$_SDFFE_PP0P_``, ``$_DLATCH_N_`` ...).
 _FLOP = re.compile(r"^\$_(S?DFF|ALDFF|DLATCH|SR_|FF_)")
 
@@ -72,18 +85,17 @@ def find_yosys(yosys=None):
 
 def _script(read, top, nand2, adders, depth, period_ns=None, hierarchy=True):
     """The yosys script; every file it names is in the work directory (its cwd)."""
-    def mapped(tag):
+    def mapped(tag, extract=adders, abc="abc -liberty cells.lib"):
         # extract_fa -d 5: a full adder is two XOR levels and a majority, and cones of depth 5
         # find the adders of the RTL's arithmetic. Deeper cones (the default is 20) also take
         # XOR3 and majority pairs from the optimized netlist's other logic, which abc would map
         # smaller unextracted: at depth 10 the `window` decoder got 728 adders and came out
         # 14% larger than at depth 5 (497 adders, about as many as its stages on their own).
-        return [*([FLAT_OPTIMIZE, "opt_clean"] if tag == "flat" else []),
-                *(["extract_fa -d 5 -fa", "techmap -map adders.v"] if adders else []),
+        return [*(["extract_fa -d 5 -fa", "techmap -map adders.v"] if extract else []),
                 # -prepare legalizes sync resets and enables into logic + a liberty flop.
                 "dfflibmap -prepare -liberty cells.lib",
                 f"tee -q -o flops_{tag}.json stat -json",
-                "dfflibmap -liberty cells.lib", "abc -liberty cells.lib", "opt_clean",
+                "dfflibmap -liberty cells.lib", abc, "opt_clean",
                 f"tee -q -o stat_{tag}.json stat -json -liberty cells.lib"]
     # sort: one canonical order of modules, cells and wires, on which abc's mapping depends.
     lines = [read, f"hierarchy -check -top {top}", "proc", "opt_clean", "sort", "opt",
@@ -94,7 +106,12 @@ def _script(read, top, nand2, adders, depth, period_ns=None, hierarchy=True):
     # significance encoder; FLAT_OPTIMIZE and the liberty abc take its place.
     lines += ["# (2) totals, flattened", "design -load elaborated",
               f"synth -flatten -noabc -top {top}", "delete t:$scopeinfo",
-              "design -save flat_generic", *mapped("flat"), "write_verilog -noattr netlist_flat.v"]
+              "design -save flat_generic", FLAT_OPTIMIZE, "opt_clean", "design -save flat_opt",
+              *mapped("flat"), "write_verilog -noattr netlist_flat.v"]
+    if adders:  # a second mapping, adders left to abc: synthesize() keeps the smaller one
+        abc = f"abc -liberty cells.lib -script {ABC_ONLY}"
+        lines += ["design -load flat_opt", *mapped(FLAT_ABC_ONLY, extract=False, abc=abc),
+                  f"write_verilog -noattr netlist_{FLAT_ABC_ONLY}.v"]
     if period_ns:
         lines += ["# (4) timing, flattened", "design -load flat_generic", *tm.yosys_lines(period_ns)]
     if depth:  # the light abc script: the default one has the run-time problem of (2)
@@ -230,8 +247,9 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
     if timing and tm.missing_tools(tlib):
         raise SynthError(tm.INSTALL_HINT)
     workdir.mkdir(parents=True, exist_ok=True)
-    for name in ("stat_hier.json", "stat_flat.json", "stat_nand2.json", "ltp.txt", "report.json",
-                 "stat_timing.json", "netlist_timing.v", "vesta.txt"):
+    for name in ("stat_hier.json", "stat_flat.json", f"stat_{FLAT_ABC_ONLY}.json",
+                 "stat_nand2.json", "ltp.txt", "report.json", "stat_timing.json",
+                 "netlist_flat_adders.v", "netlist_timing.v", "vesta.txt"):
         (workdir / name).unlink(missing_ok=True)
     shutil.copyfile(liberty, workdir / "cells.lib")
     if adders:
@@ -256,11 +274,13 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
     nand2_area = _stat(workdir / "stat_nand2.json")["nand2_area"][0]
     if not nand2_area:
         raise SynthError(f"cell {nand2!r} has no area in {liberty}: name its NAND2 cell")
-    flat_stat = _stat(workdir / "stat_flat.json")
-    flat = _blocks(top, flat_stat, _stat(workdir / "flops_flat.json"), nand2_area)
+    flat_tag, mappings = _smaller_mapping(workdir, top, nand2_area, bool(adders))
+    flat_stat = _stat(workdir / f"stat_{flat_tag}.json")
+    flat = _blocks(top, flat_stat, _stat(workdir / f"flops_{flat_tag}.json"), nand2_area)
     blocks = (_blocks(top, _stat(workdir / "stat_hier.json"), _stat(workdir / "flops_hier.json"),
                       nand2_area) if hierarchy else flat)
-    total = dict(flat[0], cell_counts=dict(sorted(flat_stat[top][2].items())))
+    total = dict(flat[0], mapping=flat_tag, mappings=mappings,
+                 cell_counts=dict(sorted(flat_stat[top][2].items())))
     warnings = [f"cells yosys left unmapped: {t}" for t in total["cell_counts"] if t[0] == "$"]
     ltp = _ltp(workdir / "ltp.txt") if depth else None
     if depth and ltp is None:
@@ -274,6 +294,22 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
     report = _rounded(report)
     (workdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _smaller_mapping(workdir, top, nand2_area, both):
+    """The tag of the smaller flattened mapping, and ``{tag: NAND2-eq}`` of each one made.
+
+    With both mappings made, the smaller one's netlist becomes ``netlist_flat.v`` (the other
+    is kept as ``netlist_flat_adders.v`` or ``netlist_flat_abc.v``)."""
+    tags = ["flat", FLAT_ABC_ONLY] if both else ["flat"]
+    sizes = {t: _stat(workdir / f"stat_{t}.json").get(top, (float("inf"),))[0] / nand2_area
+             for t in tags}
+    best = min(tags, key=lambda t: sizes[t])  # a tie keeps the adder cells
+    if best != "flat":
+        (workdir / "netlist_flat.v").replace(workdir / "netlist_flat_adders.v")
+        (workdir / f"netlist_{best}.v").replace(workdir / "netlist_flat.v")
+    return best, {("adder cells" if t == "flat" else "abc only"): round(v, 2)
+                  for t, v in sizes.items()}
 
 
 def _timing(workdir, top, vesta, liberty, opts, timeout):

@@ -26,6 +26,9 @@ def format_table(report):
               f" {t['area']:>11.2f} {t['cells']:>7d} {t['flops']:>6d}",
               f"  of which flops: {t['seq_area'] / report['nand2_area']:.1f} NAND2-eq"
               f" ({100.0 * t['seq_area'] / (t['area'] or 1.0):.1f}%)"]
+    if len(t.get("mappings", {})) > 1:
+        lines.append("  mapped with adder cells and by abc alone, the smaller kept: "
+                     + ", ".join(f"{k} {v:,.0f}" for k, v in t["mappings"].items()))
     if report.get("timing"):
         t = report["timing"]
         lines.append(f"timing ({Path(t['liberty']).name}, {t['nand2_eq']:,.0f} NAND2-eq, target"

@@ -138,3 +138,33 @@ def test_encoder_and_decoder_side_by_side(jobs, tmp_path, monkeypatch):
     assert [rep[p]["top"] for p in ("encoder", "decoder")] == ["facet_encoder", "facet_decoder"]
     assert rep["summary"] == {"encoder_nand2_eq": 100.0, "encoder_fmax_mhz": None,
                               "decoder_nand2_eq": 50.0, "decoder_fmax_mhz": None}
+
+
+def test_adder_cells_and_abc_alone(stand_in, tmp_path):
+    """With adder cells the flattened netlist is mapped twice, with and without them, and the
+    report and ``netlist_flat.v`` are the smaller mapping's."""
+    from facet.synth import DEFAULT_ADDERS
+    rep = synthesize(stand_in, "top", tmp_path, adders=DEFAULT_ADDERS, depth=False)
+    sizes = rep["total"]["mappings"]
+    assert set(sizes) == {"adder cells", "abc only"}
+    assert rep["total"]["nand2_eq"] == pytest.approx(min(sizes.values()), abs=0.01)
+    assert "by abc alone, the smaller kept" in format_table(rep)
+    netlist = (tmp_path / "netlist_flat.v").read_text()
+    assert rep["total"]["cell_counts"].get("DFF_X1") == netlist.count("DFF_X1 ")
+
+
+@pytest.mark.parametrize("adders, abc, kept", [(120.0, 100.0, "flat_abc"), (90.0, 100.0, "flat"),
+                                               (100.0, 100.0, "flat")])
+def test_smaller_mapping_is_kept(tmp_path, adders, abc, kept):
+    """The choice between the two mappings, on stand-in yosys reports: the smaller area wins,
+    a tie keeps the adder cells, and the kept netlist is ``netlist_flat.v``."""
+    import json
+    from facet.synth import _smaller_mapping
+    for tag, area in (("flat", adders), ("flat_abc", abc)):
+        (tmp_path / f"stat_{tag}.json").write_text(json.dumps({"modules": {"\\top": {"area": area}}}))
+        (tmp_path / f"netlist_{tag}.v").write_text(tag)
+    tag, sizes = _smaller_mapping(tmp_path, "top", 2.0, True)
+    assert tag == kept
+    assert sizes == {"adder cells": adders / 2, "abc only": abc / 2}
+    assert (tmp_path / "netlist_flat.v").read_text() == kept
+    assert (tmp_path / "netlist_flat_adders.v").exists() == (kept == "flat_abc")
