@@ -106,6 +106,7 @@ def summarize(records, all_sessions=False, commit=None):
         "generated": time.time(),
         "commit": commit,
         "session": latest if not all_sessions else "all",
+        "sessions": len({r.get("session") or "" for r in rows}),
         "rows": [{k: r.get(k) for k in ("policy", "config", "config_id", "sim",
                                         "blocks_checked", "blocks_per_test", "wall_s",
                                         "build_s", "sim_s", "passed", "seed", "error",
@@ -124,8 +125,13 @@ def summarize(records, all_sessions=False, commit=None):
 
 def _provenance(summary):
     when = time.strftime("%Y-%m-%d", time.gmtime(summary["generated"]))
-    return (f"Sources at {summary['commit']}, summarized {when}."
+    text = (f"Sources at {summary['commit']}, summarized {when}."
             if summary.get("commit") else f"Summarized {when}.")
+    runs = summary.get("sessions", 1)
+    if summary.get("session") == "all" and runs > 1:
+        # `--all` after an interrupted sweep: say that the rows are not one run's.
+        text += f" The newest result of each config, from {runs} pytest runs."
+    return text
 
 
 def _totals_lines(summary):

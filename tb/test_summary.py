@@ -40,3 +40,8 @@ def test_all_sessions_takes_the_newest_result_per_config():
     records = [_record(valid[0], "200.0"), _record(valid[0], "100.0", passed=False)]
     s = summary.summarize(records, all_sessions=True)
     assert s["totals"]["configs_run"] == 1 and s["totals"]["passed"] == 1
+    assert "pytest runs" not in summary.totals_markdown(s)
+    records.append(_record(valid[1], "300.0"))
+    s = summary.summarize(records, all_sessions=True)
+    assert s["sessions"] == 2
+    assert "The newest result of each config, from 2 pytest runs." in summary.totals_markdown(s)
