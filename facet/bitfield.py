@@ -12,7 +12,8 @@ writes a block instead of one per value; :func:`split_fields` undoes the join af
 
 import numpy as np
 
-__all__ = ["put_fields", "get_fields", "join_fields", "split_fields", "join_factor"]
+__all__ = ["put_fields", "get_fields", "load_fields", "or_fields", "join_fields", "split_fields",
+           "join_factor"]
 
 _U = np.uint64
 
@@ -102,6 +103,41 @@ def get_fields(blocks, pos, width, words=None):
     return np.where(width >= 64, v, v & ((_U(1) << np.clip(width, 0, 63).astype(_U)) - _U(1)))
 
 
+def _byte_windows(blocks):
+    """``(buf, win)``: a copy of ``blocks`` padded by 8 bytes a block, and a flat uint64
+    view of it at every byte: ``win[b * stride + j]`` is bytes j .. j + 7 of block b."""
+    nblk, nbytes = blocks.shape
+    buf = np.zeros((nblk, nbytes + 8), np.uint8)
+    buf[:, :nbytes] = blocks
+    return buf, np.ndarray((buf.size - 7,), "<u8", buf, strides=(1,))
+
+
+def load_fields(blocks, pos):
+    """At least the 57 bits from stream bit ``pos`` (blocks, k) of each block, bits outside
+    the block read as 0: one unaligned 64-bit load a field, for fields of at most 57 bits
+    (faster than :func:`get_fields`; the caller masks them to their widths)."""
+    buf, win = _byte_windows(blocks)
+    p = np.clip(pos, 0, 8 * blocks.shape[1])       # from the end on, the padding: zeros
+    at = (p >> 3) + np.arange(len(buf))[:, None] * buf.shape[1]
+    return (win[at] >> (p & 7).astype(np.uint64)) << np.minimum(p - pos, 63).astype(np.uint64)
+
+
+def or_fields(blocks, pos, values):
+    """A copy of ``blocks`` with each of ``values`` (blocks, k; at most 57 bits) ORed in at
+    stream bit ``pos``, bits outside the block dropped: one unaligned 64-bit
+    read-modify-write a field, a column at a time, as two fields of a block may share bytes
+    (faster than :func:`put_fields`, and fields may overlap bits that are 0)."""
+    buf, win = _byte_windows(blocks)
+    end = 8 * blocks.shape[1]
+    p = np.clip(pos, 0, end)                       # a field past the end: 0 into the padding
+    v = (values >> np.minimum(p - pos, 63).astype(np.uint64)) << (p & 7).astype(np.uint64)
+    v = np.where(pos < end, v, np.uint64(0)).T.copy()
+    at = ((p >> 3) + np.arange(len(buf))[:, None] * buf.shape[1]).T.copy()
+    for j in range(pos.shape[1]):
+        win[at[j]] |= v[j]
+    return buf[:, :blocks.shape[1]]
+
+
 def join_factor(max_width, n):
     """How many adjacent fields of at most ``max_width`` bits :func:`join_fields` may join
     into one field of at most 64 bits: the largest power of two that fits, at most ``n``."""
@@ -132,9 +168,9 @@ def join_fields(value, width, factor, upper_first=True, max_width=64):
     while factor > 1:
         mw *= 2
         dt = _uint(mw)
-        a, b = value[:, 0::2].astype(dt), value[:, 1::2].astype(dt)
+        a, b = value[:, 0::2], value[:, 1::2]
         wa, wb = width[:, 0::2], width[:, 1::2]
-        value = (a << wb) | b if upper_first else (b << wa) | a
+        value = (a.astype(dt) << wb) | b if upper_first else (b.astype(dt) << wa) | a
         width = wa + wb
         factor //= 2
     return value, width

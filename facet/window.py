@@ -13,10 +13,14 @@ by N and no search. The bits sit in bit-planes at fixed offsets, and only the fe
 the window's last binade in two short lists at the top of the block.
 """
 
+import functools
+
 import numpy as np
 
+from .bitfield import join_fields, load_fields, or_fields, split_fields
 from .config import Config
 from .model import fields, to_bits
+from .model.transpose import WORD as _WORD, _code_dtype, _codes_to_words, _words_to_codes
 
 __all__ = ["OFFSETS", "WINDOW_TOP", "room", "far", "base", "classes", "histogram", "offset",
            "codes", "pack", "encoder_stages", "encode", "header", "unpack_codes", "precision",
@@ -27,6 +31,12 @@ OFFSETS = 4
 #: The decoder counts plane q as q - o + WINDOW_TOP (:func:`unpack_planes`): from plane
 #: o - 3, the top of the window at the largest offset, so no stored plane counts below 0.
 WINDOW_TOP = OFFSETS - 1
+#: The planes a code-0 value stores in the top list, n_b, at o = 0 .. 3.
+_NB = (1, 3, 4, 5)
+#: The list fields (at most 5 bits each) joined into one field of at most 40 bits.
+_JOIN = 8
+_NB_OF = np.array(_NB, np.uint8)
+_NB_MASK = (np.uint8(1) << _NB_OF) - np.uint8(1)
 
 
 def room(cfg: Config):
@@ -53,11 +63,6 @@ def _c(o):
     return np.stack([np.where(o > 0, -1, 0), o + 1, o + 2, o + 2], axis=-1)
 
 
-def _nb(o):
-    """Planes c_0 + 1 .. o + 1 of a code-0 value, which only code-0 values store."""
-    return o + 1 - _c(o)[..., 0]
-
-
 def _code_of(cls, o):
     """Code of each class under offset ``o`` (broadcast): 0 at t <= o, 1 at o + 1,
     2 at o + 2, 3 else."""
@@ -65,24 +70,21 @@ def _code_of(cls, o):
     return np.where(cls <= o, 0, np.where(cls == o + 1, 1, np.where(cls == o + 2, 2, 3)))
 
 
-def _size(counts, o, room, n):
-    """``(p, left)`` at offset ``o`` from the counts of codes 0 and 1 (``counts[..., 0:2]``):
-    the largest P whose planes fit in ``room`` bits, and the bits over.
+def _size(n0, n1, o, room, n):
+    """``(p, left, low)`` at offset ``o`` from the counts of codes 0 and 1 (arrays of one
+    shape, or ``o`` a scalar): the largest P whose planes fit in ``room`` bits, the bits
+    over, and whether P < o + 2.
 
     At P >= o + 2 every value stores P - c_j planes, so the size is N*P - S(o) and P is a
-    division; below that only o = 0 is used, where P = 0 stores nothing and P = 1 stores one
-    plane of each code-0 value.
+    division (a shift: N is a power of two); below that only o = 0 is used, where P = 0
+    stores nothing and P = 1 stores one plane of each code-0 value.
     """
-    c = _c(o)
-    n0, n1 = counts[..., 0], counts[..., 1]
-    s = c[..., 0] * n0 + c[..., 1] * n1 + c[..., 2] * (n - n0 - n1)
+    s = (o + 2) * n - (o + 2 + (o > 0)) * n0 - n1             # S(o), the sum of the c_j
     v = room + s
-    p, left = v // n, v % n
+    p, left = v >> (n.bit_length() - 1), v & (n - 1)
     low = v < (o + 2) * n
     p1 = n0 <= room
-    p = np.where(low, p1.astype(np.int64), p)
-    left = np.where(low, room - np.where(p1, n0, 0), left)
-    return p, left, low
+    return np.where(low, p1, p), np.where(low, room - p1 * n0, left), low
 
 
 # -- encoder stages -----------------------------------------------------------------------
@@ -107,8 +109,8 @@ def classes(exp, man, base_, cfg: Config):
 def histogram(cls, cfg: Config):
     """The number of values of classes 0 .. OFFSETS (the distances the offsets look at) in
     each block, and whether it holds Inf or NaN: ``(counts (blocks, OFFSETS + 1), special)``."""
-    counts = np.stack([(cls == c).sum(axis=1) for c in range(OFFSETS + 1)], axis=1)
-    return counts, _special(cls, cfg).any(axis=1)
+    counts = np.stack([_count(cls == c) for c in range(OFFSETS + 1)], axis=1)
+    return counts, _count(_special(cls, cfg)) > 0
 
 
 def offset(hist, special, cfg: Config):
@@ -120,112 +122,191 @@ def offset(hist, special, cfg: Config):
 
     Returns ``(o, p, left)``.
     """
-    n = cfg.n
-    r = room(cfg)
-    cum = np.cumsum(hist, axis=1)
-    o = np.arange(OFFSETS)
-    n0 = cum[:, o]                                   # t <= o
-    n1 = hist[:, o + 1]                              # t == o + 1
-    p, left, low = _size(np.stack([n0, n1], axis=-1), o, r, n)
-    key = np.where(low & (o > 0), -1, p * (2 * n) + left)
-    best = key.argmax(axis=1)
-    rows = np.arange(len(best))
-    return (np.where(special, 0, best), np.where(special, -1, p[rows, best]),
-            np.where(special, 0, left[rows, best]))
+    n, r = cfg.n, room(cfg)
+    counts = np.ascontiguousarray(hist.T)                 # a row per distance: long rows
+    n0 = counts[0]
+    best_o, best_p, best_left = np.zeros_like(n0), *_size(n0, counts[1], 0, r, n)[:2]
+    for o in range(1, OFFSETS):                          # the four offsets of the format
+        n0 = n0 + counts[o]
+        p, left, low = _size(n0, counts[o + 1], o, r, n)
+        better = ~low & ((p > best_p) | ((p == best_p) & (left > best_left)))
+        best_o, best_p, best_left = (np.where(better, o, best_o), np.where(better, p, best_p),
+                                     np.where(better, left, best_left))
+    return np.where(special, 0, best_o), np.where(special, -1, best_p), np.where(special, 0, best_left)
 
 
 def codes(cls, o, cfg: Config):
     """Each value's two-bit code: by distance under offset ``o``; in a block with Inf or
     NaN, 0 for Inf, 1 for NaN and 3 for every finite value."""
     f = far(cfg)
-    code = _code_of(cls, o[:, None])
-    special = _special(cls, cfg).any(axis=1)
-    code = np.where(special[:, None], np.where(cls == f + 1, 0, np.where(cls == f + 2, 1, 3)), code)
-    return code.astype(np.uint8)
+    o_ = _per_value(o, cls.shape[1], np.uint8)
+    code = np.minimum(np.maximum(cls, o_) - o_, 3)          # 0 at t <= o, 1, 2, then 3
+    special = np.flatnonzero(_count(_special(cls, cfg)))    # (few) blocks with Inf or NaN
+    c = cls[special]
+    code[special] = np.where(c == f + 1, 0, np.where(c == f + 2, 1, 3))
+    return code
 
 
 def _stored(code, o, p, left):
-    """Per value: c_i, the first extra plane's owner flag, for the planes it stores:
-    c_i < p' <= P, and P + 1 for the first ``left`` values with c_i <= P."""
-    c = np.take_along_axis(_c(o), code.astype(np.intp), axis=1)
-    elig = c <= p[:, None]
-    rank = np.cumsum(elig, axis=1) - elig
-    extra = elig & (rank < left[:, None])
-    return c, p[:, None] + extra
+    """What each value stores (blocks, N): ``(top, keep0, ok1)``, the last plane P' of the
+    planes c_j < p' <= P' it stores (P, or P + 1 for the first ``left`` values that store
+    any), the bits of its code-0 list word it stores (planes c_0 + 1 .. o + 1, the first at
+    bit n_b - 1; none for other codes), and whether it stores plane o + 2 (codes 0, 1)."""
+    n = code.shape[1]
+    p8 = np.asarray(p).astype(np.int8)
+    o8 = np.asarray(o).astype(np.int8)
+    # At P >= o + 2 every value stores all its planes above P: the first L values store
+    # P + 1. Only other blocks (o = 0 and P <= 1, or P = -1) need the rule value by value.
+    top = _per_value(p8, n, np.int8) + (np.arange(n) < np.asarray(left)[:, None])
+    keep0 = (code == 0) * _per_value(_NB_MASK[o], n, np.uint8)
+    ok1 = (code <= 1).view(np.uint8)
+    odd = np.flatnonzero(p8 < o8 + 2)
+    if odd.size:
+        c, po, oo = code[odd], p8[odd, None], o8[odd, None]
+        cj = np.where(c == 0, -(oo > 0).astype(np.int8), oo + 1 + (c >= 2))
+        elig = cj <= po
+        top[odd] = po + (elig & (_rank(elig) < np.asarray(left)[odd, None]))
+        cut = np.clip(oo + 1 - top[odd], 0, 7).astype(np.uint8)      # planes past P'
+        keep0[odd] = (keep0[odd] >> cut) << cut
+        ok1[odd] = ok1[odd] & (oo + 2 <= top[odd])
+    return top, keep0, ok1
 
 
-def _full(o, top, cfg):
-    """The full planes: ``(plane, stored, k)``, plane ``o + 3 + k`` of slot k (blocks, 1, K),
-    whether each value stores it (blocks, N, K), and K, the N-bit slots from H + 3N to the
-    end of the block (value i of slot k at stream bit H + 3N + kN + i)."""
-    k = -(-(cfg.budget - cfg.header_bits - 3 * cfg.n) // cfg.n)
-    plane = (o[:, None, None] + 3 + np.arange(k)).astype(np.int32)
-    return plane, plane <= top[:, :, None], k
+def full_slots(cfg: Config):
+    """K: the N-bit plane slots from H + 3N to the end of the block (the last one possibly
+    cut at B); slot k holds plane o + 3 + k, value i at stream bit H + 3N + kN + i."""
+    return -(-room(cfg) // cfg.n)
 
 
-def _lists(code, o, c, top, cfg):
-    """The two lists at the top of the block: ``(list0, pos1, ok1)``.
+# -- vectorization helpers ----------------------------------------------------------------
+# NumPy is several times slower on (blocks, 1) columns broadcast against (blocks, N) than on
+# arrays of one shape, and on reductions along a short last axis than on a matrix product:
+# per-block quantities are repeated once per value, and counts and ranks are products with
+# a vector or a triangular matrix of ones (exact in float32, N <= 64).
 
-    ``list0`` is ``(rows, cols, plane0, pos0, ok0)`` for the code-0 values only: block and
-    value index, planes c_0 + 1 + j, where the code-0 list puts them (from bit B - 1 down,
-    n_b bits a value) and whether the value stores them there. ``pos1``, ``ok1`` (blocks, N):
-    where plane o + 2 of a value of code 0 or 1 lies (below the code-0 list) and whether the
-    value stores it there.
-    """
-    nb = _nb(o)
-    is0, is01 = code == 0, code <= 1
-    r0 = np.cumsum(is0, axis=1) - is0
-    r01 = np.cumsum(is01, axis=1) - is01
-    rows, cols = np.nonzero(is0)
-    j = np.arange(OFFSETS + 1)                                         # n_b <= o + 2 <= 5
-    plane0 = c[rows, cols][:, None] + 1 + j
-    pos0 = (cfg.budget - 1 - r0[rows, cols] * nb[rows])[:, None] - j
-    ok0 = (j < nb[rows][:, None]) & (plane0 <= top[rows, cols][:, None])
-    pos1 = cfg.budget - 1 - (nb * is0.sum(axis=1))[:, None] - r01
-    return (rows, cols, plane0, pos0, ok0), pos1, is01 & ((o + 2)[:, None] <= top)
+def _per_value(x, n, dtype):
+    """A per-block quantity (blocks,) repeated for each of the N values (blocks, N)."""
+    return np.repeat(np.asarray(x).astype(dtype), n).reshape(-1, n)
+
+
+def _count(mask):
+    """Per block, how many of its values ``mask`` (blocks, N) holds."""
+    return (mask.astype(np.float32) @ np.ones(mask.shape[1], np.float32)).astype(np.int64)
+
+
+@functools.cache
+def _before(n, inclusive=False):
+    """The matrix whose product counts, per column, the columns before it (or up to it)."""
+    return np.triu(np.ones((n, n), np.float32), 0 if inclusive else 1)
+
+
+def _rank(mask):
+    """Per value, how many values before it in its block ``mask`` holds."""
+    return (mask.astype(np.float32) @ _before(mask.shape[1])).astype(np.int16)
+
+
+# -- pack ---------------------------------------------------------------------------------
+
+def _list_fields(code, o, cfg):
+    """``(widths, at, joined)``: the widths of the two lists' fields (blocks, 2N), the code-0
+    words then the plane-(o + 2) bits, in stream order from B - 1 down; the positions and
+    widths of the groups of eight adjacent fields that are written as one (blocks, 2N / 8)."""
+    n = cfg.n
+    widths = np.concatenate([(code == 0) * _per_value(_NB_OF[o], n, np.uint8), code <= 1],
+                            axis=1, dtype=np.uint8)
+    # The sum of each eight uint8 (< 256) by one product: lane 7 of v * 0x0101... .
+    joined = (widths.view(np.uint64) * np.uint64(0x0101010101010101)) >> np.uint64(56)
+    at = cfg.budget - (joined.astype(np.float32) @ _before(joined.shape[1], True)).astype(np.int64)
+    return widths, at, joined
+
+
+def _word_dtype(cfg: Config):
+    """The unsigned dtype of :func:`_significands`: the significand (M + 1 bits) shifted up
+    by K + 5, so that the K full planes and the six above them are right shifts of it."""
+    # Bit 31 stays clear, so that the shift of a value far below the base (clamped at 31)
+    # clears it.
+    return np.dtype(np.uint32) if cfg.fmt.man_bits + full_slots(cfg) + 6 < 32 else np.dtype(np.uint64)
 
 
 def _significands(exp, man, base_, cfg):
-    """``(sig, t)``: each normal value's significand (leading one and mantissa) one bit up,
-    so that a shift clamped at 0 (a plane past the mantissa) reads its zero bit 0; 0 for
-    other values; and its distance t below the base."""
-    m = cfg.fmt.man_bits
-    exp, man = exp.astype(np.int32), man.astype(np.int32)   # a significand has < 31 bits
+    """``(sig, t)``: each normal value's significand (leading one and mantissa), 0 for
+    zeros, subnormals, Inf and NaN, shifted up by K + 5; its distance t below the base
+    (int16)."""
+    dt = _word_dtype(cfg)
     normal = (exp > 0) & (exp < cfg.fmt.exp_max)
-    return np.where(normal, (man | (1 << m)) << 1, 0), base_[:, None].astype(np.int32) - exp
+    sig = (man.astype(dt) | dt.type(1 << cfg.fmt.man_bits)) * normal
+    t = _per_value(base_, exp.shape[1], np.int16) - exp.astype(np.int16)
+    return sig << dt.type(full_slots(cfg) + 5), t
 
 
-def _plane_bits(sig, dist, plane, cfg):
-    """Bit of each value at absolute plane ``plane`` (broadcast against ``sig[..., None]``),
-    from :func:`_significands`: bit M - j of the significand at j = plane - t, 0 <= j <= M."""
-    shift = np.clip((cfg.fmt.man_bits + 1 + dist)[..., None] - plane, 0, 31)   # M - j + 1
-    return ((sig[..., None] >> shift) & 1).astype(np.uint8)
+def _planes(sig, t, o, cfg):
+    """Planes o - 3 .. o + 2 + K of values of :func:`_significands` ``(sig, t)``, ``o`` per
+    value: a word whose bit ``K + 5 - j`` is plane ``o - 3 + j``, the first plane most
+    significant. Bits 0 .. K - 1 are the full planes (slot k at bit K - 1 - k), bit K is
+    plane o + 2, and bits K + 1 .. K + n_b a code-0 value's list word."""
+    s = t - (o - cfg.fmt.man_bits - 3)                  # >= 0 for a normal value
+    # A negative shift (zeros, Inf and NaN, whose sig is 0) wraps to a large one.
+    right = np.minimum(s.astype(np.uint16), 8 * sig.dtype.itemsize - 1).astype(sig.dtype)
+    return sig >> right
+
+
+def _plane_words(bits, n):
+    """(blocks, N) 0/1 values -> (blocks,) N-bit words, value i at bit i."""
+    return np.packbits(bits, axis=1, bitorder="little").view(_WORD[n])[:, 0]
+
+
+def _put_fixed(hdr, words, cfg):
+    """Blocks holding the H-bit header ``hdr`` at bit 0 and the N-bit ``words`` (blocks, k)
+    one after the other from bit H, cut at B: a byte copy and a shift by H mod 8."""
+    q, r = divmod(cfg.header_bits, 8)
+    s = np.ascontiguousarray(words, _WORD[cfg.n]).view(np.uint8)
+    out = np.zeros((len(hdr), q + s.shape[1] + 1), np.uint8)
+    out[:, q:-1] = s << r
+    if r:
+        out[:, q + 1:] |= s >> (8 - r)
+    hdr = hdr.astype(np.uint16)
+    out[:, 0] |= (hdr & 0xFF).astype(np.uint8)
+    out[:, 1] |= (hdr >> 8).astype(np.uint8)
+    return out[:, :cfg.budget // 8]
+
+
+def _get_fixed(blocks, k, cfg):
+    """Inverse of :func:`_put_fixed`: the ``k`` N-bit words from bit H (bits past B read 0)."""
+    q, r = divmod(cfg.header_bits, 8)
+    nbytes = k * cfg.n // 8
+    buf = np.zeros((len(blocks), nbytes + 1), np.uint8)
+    have = blocks[:, q:q + nbytes + 1]
+    buf[:, :have.shape[1]] = have
+    s = (buf[:, :-1] >> r) | (buf[:, 1:] << (8 - r)) if r else buf[:, :-1]
+    return np.ascontiguousarray(s).view(_WORD[cfg.n])
 
 
 def pack(base_, o, p, left, code, sign, exp, man, cfg: Config):
     """Header (b, o); planes h0 and h1 of the codes from bit H; the sign plane from H + 2N;
     the full planes slot by slot from H + 3N; the two lists from B - 1 down (over the full
     planes' unstored tail); zeros between."""
-    nblk, n = code.shape
-    e, h = cfg.fmt.exp_bits, cfg.header_bits
-    first = h + 3 * n
-    hdr = np.where(p < 0, cfg.fmt.exp_max, base_).astype(np.int64) | (o.astype(np.int64) << e)
-    c, top = _stored(code, o, p, left)
+    n, e, B = cfg.n, cfg.fmt.exp_bits, cfg.budget
+    k = full_slots(cfg)
+    top, keep0, ok1 = _stored(code, o, p, left)
     sig, t = _significands(exp, man, base_, cfg)
-    plane, stored, k = _full(o, top, cfg)
-    bits = np.zeros((nblk, first + k * n + 1), np.uint8)
-    spare = bits.shape[1] - 1                       # where the bits a value does not store go
-    bits[:, first:spare] = (_plane_bits(sig, t, plane, cfg) & stored).transpose(0, 2, 1).reshape(nblk, -1)
-    (rows, cols, plane0, pos0, ok0), pos1, ok1 = _lists(code, o, c, top, cfg)
-    bits.reshape(-1)[(rows[:, None] * bits.shape[1] + np.where(ok0, pos0, spare)).reshape(-1)] = \
-        _plane_bits(sig[rows, cols], t[rows, cols], plane0, cfg).reshape(-1)
-    np.put_along_axis(bits, np.where(ok1, pos1, spare),
-                      _plane_bits(sig, t, (o + 2)[:, None, None], cfg)[:, :, 0], axis=1)
-    bits[:, :h] = (hdr[:, None] >> np.arange(h)) & 1
-    bits[:, h:h + n] = code & 1
-    bits[:, h + n:h + 2 * n] = code >> 1
-    bits[:, h + 2 * n:first] = sign
-    return np.packbits(bits[:, :cfg.budget], axis=1, bitorder="little")
+    o_ = _per_value(o, n, np.int16)
+    # Per value its planes o - 3 .. o + 2 + K in one word. The full planes: its low K bits,
+    # the slots past the value's last plane cleared, then a bit transpose.
+    planes = _planes(sig, t, o_, cfg)
+    cut = np.minimum(np.maximum((k + 2) + o_ - top, 0), k).astype(planes.dtype)
+    full = ((planes & planes.dtype.type((1 << k) - 1)) >> cut) << cut
+    slots = _codes_to_words(full.astype(_code_dtype(k)), k, n)[:, ::-1]
+    hdr = np.where(p < 0, cfg.fmt.exp_max, base_) | (o << e)
+    words = np.concatenate([np.stack([_plane_words(code & 1, n), _plane_words(code >> 1, n),
+                                      _plane_words(sign, n)], axis=1), slots], axis=1)
+    out = _put_fixed(hdr, words, cfg)
+    # The lists: the code-0 words (bits K + 1 .. K + n_b), then the plane-(o + 2) bits (bit
+    # K), each directly below the last, written eight fields at a time.
+    top6 = (planes >> planes.dtype.type(k)).astype(np.uint8)
+    widths, at, _ = _list_fields(code, o, cfg)
+    words, _ = join_fields(np.concatenate([(top6 >> 1) & keep0, top6 & ok1], axis=1), widths,
+                           _JOIN, max_width=max(_NB))
+    return or_fields(out, at, words)
 
 
 def encoder_stages(values, cfg: Config):
@@ -287,22 +368,18 @@ def canonical(values, cfg: Config):
 
 # -- decoder stages -----------------------------------------------------------------------
 
-def _bits(blocks):
-    return np.unpackbits(blocks, axis=1, bitorder="little")
-
-
-def header(bits, cfg: Config):
-    """``(base, o)`` from the first H bits."""
+def header(blocks, cfg: Config):
+    """``(base, o)`` from the first H bits of packed ``blocks`` (blocks, B/8)."""
     e = cfg.fmt.exp_bits
-    w = (bits[:, :cfg.header_bits].astype(np.int64) << np.arange(cfg.header_bits)).sum(axis=1)
+    w = (blocks[:, 0].astype(np.int64) | (blocks[:, 1].astype(np.int64) << 8)) & ((1 << cfg.header_bits) - 1)
     return w & ((1 << e) - 1), w >> e
 
 
-def unpack_codes(bits, cfg: Config):
+def unpack_codes(blocks, cfg: Config):
     """Each value's code (planes h0, h1) and sign (the sign plane)."""
-    n, h = cfg.n, cfg.header_bits
-    code = bits[:, h:h + n] | (bits[:, h + n:h + 2 * n] << 1)
-    return code, bits[:, h + 2 * n:h + 3 * n]
+    planes = np.unpackbits(_get_fixed(blocks, 3, cfg).view(np.uint8).reshape(len(blocks), 3, -1),
+                           axis=2, bitorder="little")
+    return planes[:, 0] | (planes[:, 1] << 1), planes[:, 2]
 
 
 def precision(code, base_, o, cfg: Config):
@@ -311,10 +388,9 @@ def precision(code, base_, o, cfg: Config):
     block whose base is 2^E - 1 (it holds Inf or NaN) has P = -1."""
     n = cfg.n
     r = room(cfg)
-    counts = np.stack([(code == 0).sum(axis=1), (code == 1).sum(axis=1)], axis=-1)
-    _, _, low = _size(counts, o, r, n)
-    o = np.where(low & (o > 0), 0, o)
-    p, left, _ = _size(counts, o, r, n)
+    n0, n1 = _count(code == 0), _count(code == 1)
+    o = np.where(_size(n0, n1, o, r, n)[2], 0, o)    # at o = 0 the low regime is allowed
+    p, left, _ = _size(n0, n1, o, r, n)
     special = base_ == cfg.fmt.exp_max
     return o, np.where(special, -1, p), np.where(special, 0, left)
 
@@ -325,31 +401,33 @@ def precision(code, base_, o, cfg: Config):
 _W = 44
 
 
-def unpack_planes(bits, code, o, p, left, cfg: Config):
+def unpack_planes(blocks, code, o, p, left, cfg: Config):
     """Each value's stored planes as an integer, with the implied leading one of codes 1
     and 2, and of code 0 at o = 0; and the last plane P' each value stores. Both count
     planes from the window: plane q is at bit ``_W - (q - o + 3)`` and P' is given as
     P' - o + 3, so that a plane o + 3 + k of the full-plane slot k has the same place at
     every offset (the hardware needs no choice by o there)."""
-    nblk, n = code.shape
-    first = cfg.header_bits + 3 * n
-    c, top = _stored(code, o, p, left)
-    plane, stored, k = _full(o, top, cfg)
-    region = np.zeros((nblk, k * n), np.int64)
-    region[:, :bits.shape[1] - first] = bits[:, first:]
-    mag = ((region.reshape(nblk, k, n).transpose(0, 2, 1) & stored) << (_W - plane)).sum(axis=2)
-    (rows, cols, plane0, pos0, ok0), pos1, ok1 = _lists(code, o, c, top, cfg)
-    last = bits.shape[1] - 1
-    flat = rows[:, None] * bits.shape[1] + np.clip(np.where(ok0, pos0, 0), 0, last)
-    b0 = bits.reshape(-1)[flat].astype(np.int64) & ok0
-    mag[rows, cols] += (b0 << np.clip(_W - plane0, 0, 63)).sum(axis=1)  # one entry a value
-    b1 = np.take_along_axis(bits, np.clip(np.where(ok1, pos1, 0), 0, last), axis=1).astype(np.int64) & ok1
-    mag |= b1 << (_W - 2 - o)[:, None]
-    lead = np.take_along_axis(np.stack([np.where(o > 0, -1, 0), o + 1, o + 2, np.full_like(o, -1)],
-                                       axis=-1), code.astype(np.intp), axis=1)
-    mag |= np.where(lead >= 0, np.int64(1) << (_W - lead).clip(0, 63), 0)
-    rel = (WINDOW_TOP - o)[:, None]         # bits 0 .. 2 hold no plane: every plane < _W - 3
-    return mag >> rel, top + rel
+    n = cfg.n
+    k = full_slots(cfg)
+    top, keep0, ok1 = _stored(code, o, p, left)
+    o_ = _per_value(o, n, np.int8)
+    # A word per value, window plane q' at bit K + 5 - q': the full planes (window planes
+    # 6 ..) at bits K - 1 .. 0, plane o + 2 (window plane 5) at bit K, the code-0 list word
+    # (window planes 4, 3, ...) above it.
+    dt = _word_dtype(cfg)
+    full = _words_to_codes(np.ascontiguousarray(_get_fixed(blocks, 3 + k, cfg)[:, :2:-1]), n)
+    cut = np.minimum(np.maximum((k + 2) + o_ - top, 0), k).astype(full.dtype)
+    word = ((full >> cut) << cut).astype(dt)
+    widths, at, joined = _list_fields(code, o, cfg)
+    lists = split_fields(load_fields(blocks, at) & ((np.uint64(1) << joined) - np.uint64(1)), widths,
+                         _JOIN, max_width=max(_NB), narrow=True)
+    # Bits K .. K + 5: plane o + 2 (list bit, or the implied leading one of code 2), the
+    # code-0 list word above it; the implied leading ones of code 1 at plane o + 1 and of
+    # code 0 at plane 0 when o = 0.
+    upper = ((lists[:, :n] & keep0) << 1) | (lists[:, n:] & ok1) | (code == 2).view(np.uint8)
+    upper |= ((code == 1).view(np.uint8) << 1) | (((code == 0) & (o_ == 0)).view(np.uint8) << 2)
+    word |= upper.astype(dt) << dt.type(k)
+    return word.astype(np.int64) << (_W - 5 - k), top + (WINDOW_TOP - o_)
 
 
 def reconstruct(base_, o, code, sign, mag, top, cfg: Config):
@@ -360,28 +438,27 @@ def reconstruct(base_, o, code, sign, mag, top, cfg: Config):
     normal range, gives a zero of the value's sign. In a block whose base is 2^E - 1, code 0
     is Inf, code 1 the canonical NaN and codes 2 and 3 zero, each with its sign."""
     fmt = cfg.fmt
-    m = fmt.man_bits
-    out = np.dtype(fmt.dtype)
-    hi = np.floor(np.log2(np.maximum(mag, 1).astype(np.float64))).astype(np.int64)
-    hi = np.where(mag > 0, hi, 0)
-    t = _W - hi                             # the leading one's plane, counted from the window
-    man = np.where(hi >= m, mag >> np.maximum(hi - m, 0), mag << np.maximum(m - hi, 0)) & ((1 << m) - 1)
-    kept = np.clip(top - t, 0, m)
-    man |= np.where(kept < m, np.int64(1) << np.maximum(m - 1 - kept, 0), 0)
-    e = (base_.astype(np.int64) + WINDOW_TOP - o)[:, None] - t
+    m, n = fmt.man_bits, code.shape[1]
+    # mag < 2^53 is exact in a float64, whose exponent is the leading one's bit and whose
+    # fraction's first M bits are the bits after it.
+    f = mag.astype(np.float64).view(np.uint64)
+    t = (_W + 1023) - (f >> np.uint64(52)).astype(np.int16)      # the leading one's plane
+    man = (f >> np.uint64(52 - m)).astype(np.uint32) & np.uint32((1 << m) - 1)
+    kept = np.minimum(np.maximum(top - t, 0), m).astype(np.uint32)
+    man |= (np.uint32(1) << (np.uint32(m) - kept)) >> np.uint32(1)   # the first cut bit
+    e = _per_value(base_.astype(np.int16) + (WINDOW_TOP - o), n, np.int16) - t
     ok = (mag > 0) & (e >= 1) & (e < fmt.exp_max)
-    val = np.where(ok, (e << m) | man, 0)
-    special = (base_ == fmt.exp_max)[:, None]
-    val = np.where(special, np.where(code == 0, fmt.exp_max << m,
-                                     np.where(code == 1, (fmt.exp_max << m) | (1 << (m - 1)), 0)), val)
-    return ((sign.astype(np.int64) << (fmt.width - 1)) | val).astype(out)
+    val = ((e.astype(np.uint32) << np.uint32(m)) | man) * ok
+    special = np.flatnonzero(base_ == fmt.exp_max)               # (few) blocks with Inf or NaN
+    c = code[special]
+    val[special] = np.where(c == 0, fmt.exp_max << m, np.where(c == 1, (fmt.exp_max << m) | (1 << (m - 1)), 0))
+    return ((sign.astype(np.uint32) << np.uint32(fmt.width - 1)) | val).astype(fmt.dtype)
 
 
 def decode(blocks, cfg: Config):
     """Decompress ``(blocks, B/8)`` uint8 blocks into raw values, shape ``(blocks * N,)``."""
-    bits = _bits(blocks)
-    b, o = header(bits, cfg)
-    code, sign = unpack_codes(bits, cfg)
+    b, o = header(blocks, cfg)
+    code, sign = unpack_codes(blocks, cfg)
     o, p, left = precision(code, b, o, cfg)
-    mag, top = unpack_planes(bits, code, o, p, left, cfg)
+    mag, top = unpack_planes(blocks, code, o, p, left, cfg)
     return reconstruct(b, o, code, sign, mag, top, cfg).reshape(-1)

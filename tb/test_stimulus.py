@@ -131,9 +131,8 @@ def test_window_encoder_mix(spec):
 def test_window_decoder_random_header(spec):
     cfg = Config(*spec[:3], policy=spec[3])
     blocks, _ = stimulus.random_blocks(cfg, NB, np.random.default_rng([1, 3]))
-    bits = np.unpackbits(blocks, axis=1, bitorder="little")
-    b, o = window.header(bits, cfg)
-    code, _ = window.unpack_codes(bits, cfg)
+    b, o = window.header(blocks, cfg)
+    code, _ = window.unpack_codes(blocks, cfg)
     o_eff, p, _ = window.precision(code, b, o, cfg)
     assert set(o.tolist()) == set(range(window.OFFSETS)), f"offset fields: {set(o.tolist())}"
     # The offset a block can least afford: o = 3 with every value of code 0.

@@ -96,11 +96,10 @@ def _planes(mag, cfg):
 
 def _stages(packed, cfg):
     """The model decoder's per-stage values of ``packed``."""
-    bits = w._bits(packed)
-    b_, o_hdr = w.header(bits, cfg)
-    code, sign = w.unpack_codes(bits, cfg)
+    b_, o_hdr = w.header(packed, cfg)
+    code, sign = w.unpack_codes(packed, cfg)
     o, p, left = w.precision(code, b_, o_hdr, cfg)
-    mag, top = w.unpack_planes(bits, code, o, p, left, cfg)
+    mag, top = w.unpack_planes(packed, code, o, p, left, cfg)
     values = w.reconstruct(b_, o, code, sign, mag, top, cfg)
     assert np.array_equal(values.reshape(-1), w.decode(packed, cfg))
     return dict(base=b_, o_hdr=o_hdr, code=code, sign=sign, o=o, p=p, left=left,
@@ -110,7 +109,7 @@ def _stages(packed, cfg):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_header(cfg):
     packed = blocks(cfg, "header")
-    b_, o = w.header(w._bits(packed), cfg)
+    b_, o = w.header(packed, cfg)
     check_stage(Header(cfg), lambda i: {"i": _int(packed[i], 0, cfg.header_bits)},
                 lambda i: {"base": int(b_[i]), "o": int(o[i])}, len(packed))
 
@@ -118,7 +117,7 @@ def test_header(cfg):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
 def test_unpack_codes(cfg):
     packed = blocks(cfg, "unpack_codes")
-    code, sign = w.unpack_codes(w._bits(packed), cfg)
+    code, sign = w.unpack_codes(packed, cfg)
     h, n = cfg.header_bits, cfg.n
     check_stage(UnpackCodes(cfg), lambda i: {"i": _int(packed[i], h, h + 3 * n)},
                 lambda i: {"code": array_to_int(code[i], 2), "sign": array_to_int(sign[i], 1)},

@@ -84,20 +84,25 @@ def test_low_precision_stores_a_prefix_of_the_top_list():
 @pytest.mark.parametrize("cfg", SOME, ids=lambda c: c.name)
 def test_layout_regions_meet_exactly(cfg):
     """Every stored bit has its own position, inside [H + 3N, B), and they fill it: the
-    stored full-plane slots from H + 3N up, the two lists from B - 1 down."""
+    stored full-plane slots from H + 3N up, the two lists from B - 1 down (positions as
+    11.3 gives them, block by block)."""
     s = w.encoder_stages(activations(cfg, 60, 2), cfg)
-    code, o = s["code"], s["o"]
-    c, top = w._stored(code, o, s["p"], s["left"])
-    _, stored, k = w._full(o, top, cfg)
-    (rows, _, _, pos0, ok0), pos1, ok1 = w._lists(code, o, c, top, cfg)
-    full = cfg.header_bits + 3 * cfg.n + cfg.n * np.arange(k)[None, :] + np.arange(cfg.n)[:, None]
-    for i in range(len(code)):
-        used = np.sort(np.concatenate([full[stored[i]], pos0[rows == i][ok0[rows == i]],
-                                       pos1[i][ok1[i]]]))
-        if s["p"][i] < 0:
-            assert used.size == 0
+    top, _, _ = w._stored(s["code"], s["o"], s["p"], s["left"])
+    n, B, first = cfg.n, cfg.budget, cfg.header_bits + 3 * cfg.n
+    for blk in range(len(top)):
+        o, code, last = int(s["o"][blk]), s["code"][blk], top[blk]
+        c0 = -1 if o > 0 else 0
+        nb = o + 1 - c0
+        used = [first + (q - o - 3) * n + i for i in range(n) for q in range(o + 3, last[i] + 1)]
+        zero = np.flatnonzero(code == 0)
+        used += [B - 1 - (k * nb + q - c0 - 1) for k, i in enumerate(zero)
+                 for q in range(c0 + 1, min(o + 1, last[i]) + 1)]
+        used += [B - 1 - nb * len(zero) - k for k, i in enumerate(np.flatnonzero(code <= 1))
+                 if o + 2 <= last[i]]
+        if s["p"][blk] < 0:
+            assert not used
             continue
-        np.testing.assert_array_equal(used, np.arange(cfg.header_bits + 3 * cfg.n, cfg.budget))
+        np.testing.assert_array_equal(np.sort(used), np.arange(first, B))
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name)
@@ -124,7 +129,7 @@ def test_error_bound(cfg):
     _, exp, _ = fields(raw, cfg)
     fmt = cfg.fmt
     bias = (1 << (fmt.exp_bits - 1)) - 1
-    c, top = w._stored(s["code"], s["o"], s["p"], s["left"])
+    top, _, _ = w._stored(s["code"], s["o"], s["p"], s["left"])
     step = np.exp2(s["base"][:, None] - bias - top.astype(np.float64))
     t = s["base"][:, None].astype(np.int64) - exp
     err = np.abs(y - xr)

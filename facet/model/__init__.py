@@ -114,11 +114,31 @@ def lossless_bits(values, cfg: Config):
     return cfg.header_bits + cfg.n * s.present[:, :nm].sum(axis=1) + cfg.fmt.man_bits * (~s.zero).sum(axis=1)
 
 
+#: Values a batch of :func:`encode` and :func:`decode` holds. The stages are vectorized over
+#: the blocks of a batch; on a whole tensor at once their temporaries would be many
+#: megabytes each, fresh memory the kernel maps page by page, and the models would run two
+#: to three times slower (``make bench``).
+BATCH_VALUES = 1 << 16
+
+
+def _in_batches(f, blocks, cfg):
+    """``f`` applied to batches of :data:`BATCH_VALUES` values of ``blocks`` (blocks, ...),
+    the results joined."""
+    per = max(1, BATCH_VALUES // cfg.n)
+    if len(blocks) <= per:
+        return f(blocks)
+    return np.concatenate([f(blocks[i:i + per]) for i in range(0, len(blocks), per)])
+
+
 def encode(values, cfg: Config):
     """Compress ``values`` into ``(blocks, B/8)`` uint8 packed blocks."""
-    if _check(cfg).policy in NO_K_POLICIES:
-        return _own_model(cfg).encode(values, cfg)
-    s = encoder_stages(values, cfg)
+    return _in_batches(lambda raw: _encode(raw, cfg), to_bits(values, cfg), cfg)
+
+
+def _encode(raw, cfg):
+    if cfg.policy in NO_K_POLICIES:
+        return _own_model(cfg).encode(raw, cfg)
+    s = encoder_stages(raw, cfg)
     if cfg.policy == "plane":
         return pack(s.base, s.present, s.words, cfg)
     nm = cfg.mask_bits
@@ -138,7 +158,10 @@ def decode(blocks, cfg: Config):
         raise ValueError(f"packed blocks must be uint8, not {blocks.dtype}")
     if blocks.size % cfg.budget_bytes:
         raise ValueError(f"{blocks.size} bytes are not a whole number of {cfg.budget_bytes}-byte blocks")
-    blocks = blocks.reshape(-1, cfg.budget_bytes)
+    return _in_batches(lambda b: _decode(b, cfg), blocks.reshape(-1, cfg.budget_bytes), cfg)
+
+
+def _decode(blocks, cfg):
     if cfg.policy in NO_K_POLICIES:
         return _own_model(cfg).decode(blocks, cfg)
     b, present = header(blocks, cfg)
