@@ -58,8 +58,9 @@ DEFAULTS = {"codecs": CODECS, "formats": ("bf16", "fp16"), "blocks": BLOCK_SIZES
             "ks": (None,), "stages": (1, 2)}
 #: Sources (globs under the repository root) that the error and the synthesis are computed from.
 ERROR_SOURCES = ("facet/config.py", "facet/model/*.py", "facet/bitfield.py", "facet/vlc.py",
-                 "facet/vlc_code.py", "facet/window.py", "facet/eval/*.py", "facet/baselines/*.py")
-SYNTH_SOURCES = ("facet/config.py", "facet/vlc_code.py", "facet/window.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
+                 "facet/vlc_code.py", "facet/window.py", "facet/window_layout.py", "facet/eval/*.py",
+                 "facet/baselines/*.py")
+SYNTH_SOURCES = ("facet/config.py", "facet/vlc_code.py", "facet/window_layout.py", "facet/generate.py", "facet/rtl/*.py", "facet/rtl/*/*.py",
                  "facet/synth*.py", "facet/timing.py", "facet/baselines/*.py")
 #: The hardware each codec's synthesis is built from: a policy of facet, or an MX codec.
 SYNTH_OWNERS = ("plane", "significance", "vlc", "window", "mxint8", "mxfp8-e4m3")
@@ -73,7 +74,7 @@ SYNTH_PARTS = (
     ("facet/rtl/mx/*.py", _MX), ("facet/baselines/*.py", _MX),
     ("facet/rtl/vlc/base.py", ("vlc", "window")),            # window's base stage is vlc's
     ("facet/rtl/vlc/*.py", ("vlc",)), ("facet/vlc_code.py", ("vlc",)),
-    ("facet/rtl/window/*.py", ("window",)), ("facet/window.py", ("window",)),
+    ("facet/rtl/window/*.py", ("window",)), ("facet/window_layout.py", ("window",)),
     ("facet/rtl/network.py", ("plane", "significance", "window")),
     ("facet/rtl/widths.py", ("plane", "significance", "vlc")),
     ("facet/rtl/pack_mantissa.py", ("plane", "significance", "vlc")),

@@ -21,34 +21,18 @@ from .bitfield import join_fields, load_fields, or_fields, split_fields
 from .config import Config
 from .model import fields, to_bits
 from .model.transpose import WORD as _WORD, _code_dtype, _codes_to_words, _words_to_codes
+from .window_layout import OFFSETS, WINDOW_TOP, far, room
 
 __all__ = ["OFFSETS", "WINDOW_TOP", "room", "far", "base", "classes", "histogram", "offset",
            "codes", "pack", "encoder_stages", "encode", "header", "unpack_codes", "precision",
            "unpack_planes", "reconstruct", "decode", "lossless_bits", "canonical"]
 
-#: Window offsets o (the header's 2-bit field).
-OFFSETS = 4
-#: The decoder counts plane q as q - o + WINDOW_TOP (:func:`unpack_planes`): from plane
-#: o - 3, the top of the window at the largest offset, so no stored plane counts below 0.
-WINDOW_TOP = OFFSETS - 1
 #: The planes a code-0 value stores in the top list, n_b, at o = 0 .. 3.
 _NB = (1, 3, 4, 5)
 #: The list fields (at most 5 bits each) joined into one field of at most 40 bits.
 _JOIN = 8
 _NB_OF = np.array(_NB, np.uint8)
 _NB_MASK = (np.uint8(1) << _NB_OF) - np.uint8(1)
-
-
-def room(cfg: Config):
-    """R = B - H - 3N: the bits the planes share after the header, codes and signs."""
-    return cfg.budget - cfg.header_bits - 3 * cfg.n
-
-
-def far(cfg: Config):
-    """The class of the values that store no bit: zeros, subnormals and values at least
-    this far below the base (no block stores a plane past R div N + 6, as P <= (R + 5N) div N).
-    Classes 0 .. far - 1 are distances, far + 1 is Inf and far + 2 NaN."""
-    return room(cfg) // cfg.n + 7
 
 
 def _special(cls, cfg):

@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ...window import far
+from ...window_layout import far
 from .._common import Stage
 from .layout import class_bits, class_layout
 

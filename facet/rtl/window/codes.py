@@ -3,7 +3,7 @@
 from amaranth.hdl import Module, Mux
 from amaranth.lib.wiring import In, Out
 
-from ...window import far
+from ...window_layout import far
 from .._common import Stage
 from .layout import OFFSET_BITS, class_layout, code_layout
 

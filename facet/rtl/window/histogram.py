@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ...window import OFFSETS, far
+from ...window_layout import OFFSETS, far
 from .._common import Stage, equals_const
 from ..prefix import add_fast, csa_sum
 from .layout import class_layout, count_bits

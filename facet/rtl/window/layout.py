@@ -3,7 +3,7 @@
 from amaranth.hdl import signed
 from amaranth.lib import data
 
-from ...window import OFFSETS, far, room
+from ...window_layout import OFFSETS, far, room
 
 __all__ = ["OFFSET_BITS", "class_bits", "class_layout", "code_layout", "count_bits", "p_shape",
            "left_bits", "plane_region", "full_slots", "top_shape"]

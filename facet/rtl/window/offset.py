@@ -4,7 +4,7 @@ from amaranth.hdl import Const, Module, Mux, Signal
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ...window import OFFSETS, room
+from ...window_layout import OFFSETS, room
 from .._common import Stage
 from ..prefix import add_fast, csa_sum, less_equal_tree
 from .layout import OFFSET_BITS, count_bits, left_bits, p_shape

@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from .._common import Stage, any_bits, decrement, equals_const
 from .layout import OFFSET_BITS, code_layout, far, top_shape
 from .unpack_planes import shift_down
-from ...window import WINDOW_TOP
+from ...window_layout import WINDOW_TOP
 
 __all__ = ["Reconstruct"]
 

@@ -9,7 +9,7 @@ from ..network import compaction_control, expand
 from ..prefix import add_fast, csa_sum
 from .layout import (OFFSET_BITS, code_layout, count_bits, far, full_slots, left_bits, p_shape,
                      plane_region, top_shape)
-from ...window import OFFSETS, WINDOW_TOP
+from ...window_layout import OFFSETS, WINDOW_TOP
 
 __all__ = ["UnpackPlanes", "shift_down"]
 
