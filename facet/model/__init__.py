@@ -116,8 +116,8 @@ def lossless_bits(values, cfg: Config):
 
 #: Values a batch of :func:`encode` and :func:`decode` holds. The stages are vectorized over
 #: the blocks of a batch; on a whole tensor at once their temporaries would be many
-#: megabytes each, fresh memory the kernel maps page by page, and the models would run two
-#: to three times slower (``make bench``).
+#: megabytes each, fresh memory the kernel maps page by page, and all policies but `vlc`
+#: run markedly slower that way.
 BATCH_VALUES = 1 << 16
 
 
