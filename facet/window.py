@@ -234,6 +234,13 @@ def _planes(sig, t, o, cfg):
     return sig >> right
 
 
+def _stored_slots(full, o, top, k):
+    """Full-plane words (slot k at bit K - 1 - k) with the slots past each value's last
+    plane ``top`` cleared; ``o`` per value."""
+    cut = np.minimum(np.maximum((k + 2) + o - top, 0), k).astype(full.dtype)
+    return (full >> cut) << cut
+
+
 def _plane_words(bits, n):
     """(blocks, N) 0/1 values -> (blocks,) N-bit words, value i at bit i."""
     return np.packbits(bits, axis=1, bitorder="little").view(_WORD[n])[:, 0]
@@ -269,7 +276,7 @@ def pack(base_, o, p, left, code, sign, exp, man, cfg: Config):
     """Header (b, o); planes h0 and h1 of the codes from bit H; the sign plane from H + 2N;
     the full planes slot by slot from H + 3N; the two lists from B - 1 down (over the full
     planes' unstored tail); zeros between."""
-    n, e, B = cfg.n, cfg.fmt.exp_bits, cfg.budget
+    n, e = cfg.n, cfg.fmt.exp_bits
     k = full_slots(cfg)
     top, keep0, ok1 = _stored(code, o, p, left)
     sig, t = _significands(exp, man, base_, cfg)
@@ -277,8 +284,7 @@ def pack(base_, o, p, left, code, sign, exp, man, cfg: Config):
     # Per value its planes o - 3 .. o + 2 + K in one word. The full planes: its low K bits,
     # the slots past the value's last plane cleared, then a bit transpose.
     planes = _planes(sig, t, o_, cfg)
-    cut = np.minimum(np.maximum((k + 2) + o_ - top, 0), k).astype(planes.dtype)
-    full = ((planes & planes.dtype.type((1 << k) - 1)) >> cut) << cut
+    full = _stored_slots(planes & planes.dtype.type((1 << k) - 1), o_, top, k)
     slots = _codes_to_words(full.astype(_code_dtype(k)), k, n)[:, ::-1]
     hdr = np.where(p < 0, cfg.fmt.exp_max, base_) | (o << e)
     words = np.concatenate([np.stack([_plane_words(code & 1, n), _plane_words(code >> 1, n),
@@ -400,8 +406,7 @@ def unpack_planes(blocks, code, o, p, left, cfg: Config):
     # (window planes 4, 3, ...) above it.
     dt = _word_dtype(cfg)
     full = _words_to_codes(np.ascontiguousarray(_get_fixed(blocks, 3 + k, cfg)[:, :2:-1]), n)
-    cut = np.minimum(np.maximum((k + 2) + o_ - top, 0), k).astype(full.dtype)
-    word = ((full >> cut) << cut).astype(dt)
+    word = _stored_slots(full, o_, top, k).astype(dt)
     widths, at, joined = _list_fields(code, o, cfg)
     lists = split_fields(load_fields(blocks, at) & ((np.uint64(1) << joined) - np.uint64(1)), widths,
                          _JOIN, max_width=max(_NB), narrow=True)
