@@ -72,9 +72,8 @@ def test_worked_example_stages():
     assert code.tolist() == [[1, 2, 3, 0, 3, 3, 0, 1]]
     blocks = ft.encode(raw16, cfg)
     assert bytes(blocks.numpy().tobytes()) == bytes.fromhex("80d4da081a12008a")
-    bits = ft.bits.bytes_to_bits(blocks)
-    hb, ho = tw.header(bits, cfg)
-    dcode, dsign = tw.unpack_codes(bits, cfg)
+    hb, ho = tw.header(blocks, cfg)
+    dcode, dsign = tw.unpack_codes(blocks, cfg)
     assert (hb.tolist(), ho.tolist(), dcode.tolist()) == ([want["base"][0]], [0], code.tolist())
     assert dsign.tolist() == sign.tolist()
     assert [v.tolist() for v in tw.precision(dcode, hb, ho, cfg)] == [[0], [5], [0]]
