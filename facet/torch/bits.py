@@ -164,17 +164,16 @@ def or_at(out, bitpos, data):
 
 
 def read_at(blocks, bitpos, nbytes):
-    """``nbytes`` bytes of the streams ``blocks`` starting at stream bit ``bitpos``.
+    """``nbytes`` bytes (uint8) of the streams ``blocks`` starting at stream bit ``bitpos``.
 
     Bytes past the end of a block read as zero.
     """
     q, s = divmod(bitpos, 8)
-    nb = blocks.shape[0]
-    ext = blocks.new_zeros((nb, q + nbytes + 1), dtype=torch.int64)
-    take = min(blocks.shape[1], ext.shape[1])
-    ext[:, :take] = blocks[:, :take]
-    pair = ext[:, q:q + nbytes] | (ext[:, q + 1:q + nbytes + 1] << 8)
-    return (pair >> s) & 0xFF
+    # int16: each byte and the next one's shifted bits, at half the cost of int64 shifts.
+    ext = blocks.new_zeros((blocks.shape[0], nbytes + 1), dtype=torch.int16)
+    have = blocks[:, q:q + nbytes + 1]
+    ext[:, :have.shape[1]] = have
+    return ((ext[:, :-1] >> s) | (ext[:, 1:] << (8 - s))).to(torch.uint8)
 
 
 def header_int(blocks):

@@ -103,7 +103,7 @@ def unpack(blocks, present, cfg):
     """
     nb, n, p = blocks.shape[0], cfg.n, present.shape[1]
     g = n // 8
-    region = read_at(blocks, cfg.header_bits, p * g).to(torch.uint8).reshape(nb, p, g)
+    region = read_at(blocks, cfg.header_bits, p * g).reshape(nb, p, g)
     rank = torch.cumsum(present, dim=1) - present.to(torch.int64)
     idx = rank.clamp(max=p - 1)[:, :, None].expand(nb, p, g)
     words = torch.gather(region, 1, idx).masked_fill_(~present[:, :, None], 0)

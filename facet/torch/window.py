@@ -19,7 +19,7 @@ import torch
 from facet import window as model
 
 from . import stages as st
-from .bits import arange, from_planes, or_at, to_planes
+from .bits import arange, from_planes, or_at, read_at, to_planes
 from .policies import register
 
 __all__ = ["base", "classes", "histogram", "offset", "codes", "pack", "header", "unpack_codes",
@@ -185,13 +185,7 @@ def _region_planes(blocks, k, cfg, dtype=torch.int64):
     """Per value its bit of the code planes h0 and h1, the sign plane and the ``k`` full
     slots (blocks, N): h0 at bit K + 2, h1, the sign, then slot s at bit K - 1 - s."""
     n = cfg.n
-    nbytes = (3 + k) * n // 8
-    q, r = divmod(cfg.header_bits, 8)
-    # The bytes from stream bit H, those past the end of the block read as zero.
-    x = blocks.new_zeros((blocks.shape[0], nbytes + 1), dtype=torch.int16)
-    have = blocks[:, q:q + nbytes + 1]
-    x[:, :have.shape[1]] = have
-    data = ((x[:, :-1] >> r) | (x[:, 1:] << (8 - r))).to(torch.uint8)
+    data = read_at(blocks, cfg.header_bits, (3 + k) * n // 8)
     return from_planes(data.reshape(blocks.shape[0], 3 + k, n // 8), dtype)
 
 
