@@ -269,7 +269,7 @@ def generate(cfg: Config, stages: int, outdir) -> dict:
             "rtlil": f"{name}.il",
             "lint_waivers": f"{name}.vlt",
             "latency": design.latency,
-            "register_stages": list(design.CUTS[:stages]),
+            "register_stages": list(design.cuts),
             "ports": signature_ports(design),
         }
     info = {

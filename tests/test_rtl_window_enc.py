@@ -15,6 +15,7 @@ import pytest
 
 from facet import window
 from facet.config import Config
+from facet.generate import generate, module_names
 from facet.rtl.vlc.base import Base
 from facet.rtl.window.classes import Classes
 from facet.rtl.window.codes import Codes
@@ -148,7 +149,7 @@ def test_pack(case):
                 lambda b: {"out": array_to_int(s["packed"][b], 8)}, len(s["base"]))
 
 
-@pytest.mark.parametrize("cfg,stages", [(CONFIGS[1], 3),
+@pytest.mark.parametrize("cfg,stages", [(CONFIGS[1], 3), (CONFIGS[1], 2),
                                         pytest.param(CONFIGS[3], 1, marks=pytest.mark.slow),
                                         pytest.param(CONFIGS[0], 2, marks=pytest.mark.slow)],
                          ids=lambda v: getattr(v, "name", str(v)))
@@ -161,3 +162,14 @@ def test_encoder(cfg, stages):
     want = [array_to_int(row, 8) for row in s["packed"]]
     StreamRun(FacetEncoder(cfg, stages), payloads, want,
               seed=seed_for("window-enc-top" + cfg.name)).check()
+
+
+@pytest.mark.parametrize("stages,where", [(1, ["histogram"]), (2, ["classes", "offset"]),
+                                          (3, ["histogram", "offset", "classes"])])
+def test_register_positions(stages, where, tmp_path):
+    """docs/format.md: one stage registers after `histogram`, two after `classes` and
+    `offset`, three at all three; the generated design records where."""
+    cfg = CONFIGS[1]
+    info = generate(cfg, stages, tmp_path)
+    assert info["modules"][module_names(cfg)["encoder"]]["register_stages"] == where
+    assert FacetEncoder(cfg, stages).latency == stages

@@ -16,7 +16,8 @@ from .precision import Precision
 from .widths import Widths
 from .pack_mantissa import PackMantissa
 from .vlc.codec import ENCODER_CUTS as VLC_CUTS, build_encoder as build_vlc
-from .window.codec import ENCODER_CUTS as WINDOW_CUTS, build_encoder as build_window
+from .window.codec import (ENCODER_CUTS as WINDOW_CUTS, ENCODER_STAGE_CUTS as WINDOW_STAGE_CUTS,
+                           build_encoder as build_window)
 
 __all__ = ["FacetEncoder"]
 
@@ -45,7 +46,9 @@ class FacetEncoder(Codec):
     ``histogram`` and after ``precision`` (:data:`~facet.rtl.vlc.codec.ENCODER_CUTS`). So
     has ``window`` (:mod:`facet.rtl.window.codec`, ``fields -> base -> classes -> histogram
     -> offset -> codes -> pack``; registers after ``histogram``, after ``offset`` and after
-    ``classes``, :data:`~facet.rtl.window.codec.ENCODER_CUTS`).
+    ``classes``, :data:`~facet.rtl.window.codec.ENCODER_CUTS`, except that two stages take
+    the registers after ``classes`` and after ``offset``,
+    :data:`~facet.rtl.window.codec.ENCODER_STAGE_CUTS`).
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see
@@ -65,6 +68,7 @@ class FacetEncoder(Codec):
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("mask", "base", "output")
     POLICY_CUTS = {"vlc": VLC_CUTS, "window": WINDOW_CUTS}
+    POLICY_STAGE_CUTS = {"window": WINDOW_STAGE_CUTS}
 
     def ports(self, cfg):
         return {

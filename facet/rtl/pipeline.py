@@ -102,7 +102,9 @@ class Codec(Stage):
     """A stream component ``i -> o`` of the codec, with ``stages`` register stages.
 
     The registers go at the positions of :attr:`CUTS` (per policy: :attr:`POLICY_CUTS`), the
-    first ``stages`` of them, and the handshake is the one of :class:`Pipeline`. Subclasses build the datapath in :meth:`build`.
+    first ``stages`` of them unless :attr:`POLICY_STAGE_CUTS` names others for that count,
+    and the handshake is the one of :class:`Pipeline`. Subclasses build the datapath in
+    :meth:`build`.
 
     Parameters
     ----------
@@ -124,6 +126,10 @@ class Codec(Stage):
     #: Register positions of the policies whose datapath has stages of its own, by policy;
     #: a component built for one of them has those as its :attr:`CUTS`.
     POLICY_CUTS = {}
+    #: Register positions by stage count, ``{policy: {stages: positions}}``, where the first
+    #: ``stages`` of :attr:`CUTS` are not the best set: the best pair of positions need not
+    #: hold the best single one.
+    POLICY_STAGE_CUTS = {}
 
     def __init__(self, cfg, stages=1):
         #: Register stages, which is also the latency in cycles from a block accepted on
@@ -135,11 +141,14 @@ class Codec(Stage):
         super().check(cfg)
         self.CUTS = self.POLICY_CUTS.get(cfg.policy, type(self).CUTS)
         check_stages(self.stages, self.CUTS)
+        #: The register positions in use.
+        self.cuts = self.POLICY_STAGE_CUTS.get(cfg.policy, {}).get(
+            self.stages, self.CUTS[:self.stages])
 
     def elaborate(self, platform):
         m = Module()
         pipe = Pipeline(m, self.i)
-        out = self.build(m, pipe, self.CUTS[:self.stages])
+        out = self.build(m, pipe, self.cuts)
         pipe.connect(self.o)
         m.d.comb += self.o.payload.eq(out)
         return m
