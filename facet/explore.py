@@ -21,6 +21,11 @@ whether Fmax is measured (``--no-timing``), the dump's content, the versions of 
 Amaranth and NumPy, and :data:`RECORD_VERSION`, which changes when this module changes what
 it stores. An edit to any of those files recomputes the affected results; an edit elsewhere
 (the CLI, this module's plotting) keeps them.
+
+A synthesis computed again (its key changed) first looks for each of its designs in yosys'
+result cache, ``<out>/cache/yosys/`` (:func:`facet.synth.synthesize`), keyed by the generated
+RTLIL and the flow: an edit to a file every codec shares (the configuration, generation, the
+pipeline) then regenerates every design but synthesizes only those whose RTLIL changed.
 """
 
 import hashlib
@@ -275,17 +280,21 @@ def _fmax(report, part):
     return v
 
 
-def compute_synth(cfg, stages, options, workdir):
-    """Area, flops, logic depth and Fmax of the encoder and decoder of ``cfg``."""
+def compute_synth(cfg, stages, options, workdir, cache=None):
+    """Area, flops, logic depth and Fmax of the encoder and decoder of ``cfg``;
+    ``reused_parts`` counts those of the two that yosys' result cache ``cache`` held
+    (:func:`facet.synth.synthesize`)."""
     from . import synth_flow
     from .generate import module_names
     # Only totals are kept, so the synthesis per sub-block (about half of yosys' time) is not run.
     # One yosys at a time: -j already runs points side by side.
     kw = {"timing": True} if options["timing"] else {}
     rep = synth_flow.synth_config(cfg, stages, liberty=options["liberty"], nand2=options["nand2"],
-                                  outdir=workdir, quiet=True, hierarchy=False, jobs=1, **kw)
+                                  outdir=workdir, quiet=True, hierarchy=False, jobs=1,
+                                  cache=cache, **kw)
     names = module_names(cfg)
     rec = {f"{p}_latency": rep["latency"][names[p]] for p in ("encoder", "decoder")}
+    rec["reused_parts"] = sum(bool(rep[p].get("cached")) for p in ("encoder", "decoder"))
     for p in ("encoder", "decoder"):
         rec |= {f"{p}_nand2_eq": rep[p]["total"]["nand2_eq"], f"{p}_flops": rep[p]["total"]["flops"],
                 f"{p}_depth": (rep[p].get("depth") or {}).get("levels"),
@@ -363,7 +372,8 @@ def run(configs, stages, dump, out, options, jobs=1, progress=True):
         sk = synth_key(cfg, s, env, codec_of(cfg))
         results[("synth", cfg.name, s)] = (sk, store.get(sk))
         if results[("synth", cfg.name, s)][1] is None:
-            tasks.append(("synth", sk, (cfg, s, options, str(out / "work" / f"{cfg.name}_s{s}"))))
+            tasks.append(("synth", sk, (cfg, s, options, str(out / "work" / f"{cfg.name}_s{s}"),
+                                        str(out / "cache" / "yosys"))))
     tasks.sort(key=_cost, reverse=True)
     by_hash = {_hash_key(t[1]): t for t in tasks}
     computed = {"error": 0, "synth": 0}
@@ -389,8 +399,10 @@ def run(configs, stages, dump, out, options, jobs=1, progress=True):
     points = [_point(cfg, s, results[("error", cfg.name)][1], results[("synth", cfg.name, s)][1],
                      front_bits(cfg, rates)) for cfg, s in pairs]
     total = {k: sum(1 for r in results if r[0] == k) for k in computed}
+    reused = sum(rec.get("reused_parts", 0) for key, rec in results.values()
+                 if key["kind"] == "synth" and by_hash.get(_hash_key(key)))
     res = {"points": points, "skipped": skipped, "computed": computed,
-           "cached": {k: total[k] - computed[k] for k in computed},
+           "cached": {k: total[k] - computed[k] for k in computed}, "reused_parts": reused,
            "seconds": round(time.perf_counter() - t0, 2),
            "cpu_seconds": round(cpu_seconds() - c0, 2)}
     return res | {"cold_run": _cold_run(store, [k for k, _ in results.values()], res, jobs)}
@@ -406,7 +418,7 @@ def _cold_run(store, keys, res, jobs):
     path = store.root / "cold_run.json"
     sweep = _hash_key({"results": sorted(_hash_key(k) for k in keys)})
     failed = any(p["failed"] for p in res["points"])
-    if not any(res["cached"].values()) and not failed:
+    if not any(res["cached"].values()) and not res["reused_parts"] and not failed:
         rec = {"sweep": sweep, "seconds": res["seconds"], "cpu_seconds": res["cpu_seconds"],
                "jobs": jobs, "date": time.strftime("%Y-%m-%d", time.gmtime())}
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -428,7 +440,8 @@ def _point(cfg, stages, err, syn, front):
          "bits": cfg.bits, "front_bits": front, "k": cfg.k if facet else None,
          "policy": cfg.policy if facet else None, "stages": stages,
          "compression_ratio": round(cfg.fmt.width / cfg.bits, 4)}
-    p |= {k: v for k, v in syn.items() if k not in ("key", "failed", "seconds", "cpu_seconds")}
+    p |= {k: v for k, v in syn.items()
+          if k not in ("key", "failed", "seconds", "cpu_seconds", "reused_parts")}
     if "encoder_nand2_eq" in syn:
         p["area_nand2_eq"] = round(syn["encoder_nand2_eq"] + syn["decoder_nand2_eq"], 2)
         fm = [syn["encoder_fmax_mhz"], syn["decoder_fmax_mhz"]]

@@ -208,6 +208,12 @@ def _dur(seconds):
     return f"{m} min {sec:02d} s" if m < 60 else f"{m // 60} h {m % 60:02d} min"
 
 
+def _reused(res):
+    n = res.get("reused_parts")
+    return (f" ({n} of their designs read back from yosys' result cache, RTLIL unchanged)"
+            if n else "")
+
+
 def format_run(result):
     """What the sweep cost: this run's wall and CPU time and what it took from the cache,
     then the per-result times recorded when each was computed, added up."""
@@ -215,7 +221,8 @@ def format_run(result):
     n_cached = sum(cached.values())
     lines = [f"This run: {_dur(result['seconds'])} wall, {_dur(result.get('cpu_seconds') or 0)} "
              f"CPU (all processes, yosys included) at -j {result['settings'].get('jobs', 1)}; computed "
-             f"{comp['error']} errors and {comp['synth']} syntheses, {n_cached} results from the cache."]
+             f"{comp['error']} errors and {comp['synth']} syntheses{_reused(result)}, "
+             f"{n_cached} results from the cache."]
     errors = {p["config"]: p.get("error_seconds") for p in result["points"]}
     syn = sum(p.get("synth_seconds") or 0 for p in result["points"])
     err = sum(v or 0 for v in errors.values())
@@ -340,5 +347,6 @@ def run_line(res, n_configs, n_stages, n_rejected):
     left_out = f", {len(res['skipped'])} left out" if res["skipped"] else ""
     return (f"{len(res['points'])} points ({n_configs} configs x {n_stages} stage count"
             f"{'s' * (n_stages > 1)}{left_out}, {n_rejected} configs do not fit); computed "
-            f"{res['computed']['error']} errors and {res['computed']['synth']} syntheses, the rest "
+            f"{res['computed']['error']} errors and {res['computed']['synth']} syntheses"
+            f"{_reused(res)}, the rest "
             f"from the cache; {res['seconds']:.1f} s wall, {res['cpu_seconds']:.1f} s CPU")

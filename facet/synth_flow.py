@@ -27,7 +27,7 @@ PERIOD_NS = 4.0
 
 def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
                  depth=True, quiet=False, timing=False, period_ns=PERIOD_NS, hierarchy=True,
-                 jobs=2):
+                 jobs=2, cache=None):
     """Synthesize the encoder and decoder of ``cfg``; return ``{"encoder": ..., "decoder": ...}``.
 
     ``adders`` is the techmap of full adders onto the liberty's adder cells; with the default
@@ -36,6 +36,7 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
     OSU 0.18 um liberty and timed (:mod:`facet.timing`); the summary then has its Fmax.
     ``hierarchy=False`` leaves out the figures per sub-block (:func:`facet.synth.synthesize`).
     ``jobs=2`` runs the encoder's and the decoder's yosys side by side (one process each).
+    ``cache`` is the directory of stored reports of :func:`facet.synth.synthesize`.
     """
     from .generate import generate, module_names
 
@@ -48,6 +49,7 @@ def synth_config(cfg: Config, stages=1, liberty=None, nand2=None, outdir=None, a
     def run(part):
         return synthesize(out / "rtl" / f"{names[part]}.il", names[part], out / part,
                           liberty, nand2 or "NAND2_X1", depth, adders=adders, hierarchy=hierarchy,
+                          cache=cache,
                           timing=timing and {"period_ns": period_ns,
                                              "bytes_per_clock": cfg.n * cfg.fmt.width / 8})
 

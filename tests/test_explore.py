@@ -30,8 +30,8 @@ class FakeSynth:
         self.calls, self.kwargs, self.fmax, self.fail = [], [], fmax, set(fail)
 
     def __call__(self, cfg, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
-                 depth=True, quiet=False, hierarchy=True, jobs=2):
-        return self.report(cfg, stages, hierarchy=hierarchy, jobs=jobs)
+                 depth=True, quiet=False, hierarchy=True, jobs=2, cache=None):
+        return self.report(cfg, stages, hierarchy=hierarchy, jobs=jobs, cache=cache)
 
     def report(self, cfg, stages, **kw):
         self.calls.append((cfg.name, stages))
@@ -55,8 +55,9 @@ class TimedSynth(FakeSynth):
     """A ``synth_config`` that takes ``timing=`` and then reports Fmax, as the timing flow does."""
 
     def __call__(self, cfg, stages=1, liberty=None, nand2=None, outdir=None, adders=None,
-                 depth=True, quiet=False, timing=False, hierarchy=True, jobs=2):
-        return self.report(cfg, stages, timing=timing, hierarchy=hierarchy, jobs=jobs)
+                 depth=True, quiet=False, timing=False, hierarchy=True, jobs=2, cache=None):
+        return self.report(cfg, stages, timing=timing, hierarchy=hierarchy, jobs=jobs,
+                           cache=cache)
 
 
 @pytest.fixture
@@ -106,6 +107,26 @@ def test_cache_hits_and_misses(tmp_path, dump, fake, monkeypatch):
     assert sweep(dump, out)["computed"] == {"error": 0, "synth": 4}
     monkeypatch.setattr(explore, "RECORD_VERSION", explore.RECORD_VERSION + 1)
     assert sweep(dump, out)["computed"] == {"error": 2, "synth": 4}
+
+
+def test_designs_read_back_from_yosys_cache(tmp_path, dump, fake, monkeypatch):
+    """Each synthesis gets ``<out>/cache/yosys``; designs served from there are counted, and a
+    run that reused any is not the sweep's cold run."""
+    out = tmp_path / "x"
+    sweep(dump, out)
+    assert {kw["cache"] for kw in fake.kwargs} == {str(out / "cache" / "yosys")}
+    real = fake.report
+
+    def cached(cfg, stages, **kw):
+        rep = real(cfg, stages, **kw)
+        return rep | {"encoder": rep["encoder"] | {"cached": True}}
+    monkeypatch.setattr(fake, "report", cached)
+    monkeypatch.setattr(explore, "RECORD_VERSION", explore.RECORD_VERSION + 1)
+    res = sweep(dump, out)
+    assert res["computed"]["synth"] == 4 and res["reused_parts"] == 4
+    assert res["cold_run"] is None and "reused_parts" not in res["points"][0]
+    line = explore_out.run_line(res, 2, 2, 0)
+    assert "4 syntheses (4 of their designs read back from yosys' result cache" in line
 
 
 def test_an_edit_recomputes_only_its_codecs_points(tmp_path, dump, fake, monkeypatch):
@@ -234,7 +255,7 @@ def test_outputs(tmp_path, dump, fake):
     assert rows[0]["fmax_mhz"] == "" and float(rows[3]["area_nand2_eq"]) == 3240
     data = json.loads((tmp_path / "results.json").read_text())
     assert set(data) == {"settings", "points", "rejected", "computed", "cached", "skipped",
-                         "seconds", "cpu_seconds", "cold_run"}
+                         "seconds", "cpu_seconds", "cold_run", "reused_parts"}
     assert len(data["points"]) == 4
     summary = (tmp_path / "summary.md").read_text()
     front = {(p["config"], p["stages"]) for p in explore_out.fronts(res["points"])[8]}
@@ -251,7 +272,8 @@ def test_fmax_used_when_synth_config_has_timing(tmp_path, dump, monkeypatch):
     assert opts["timing"] is True
     res = explore.run(CFGS[:1], [1, 2], dump, tmp_path, opts, progress=False)
     # Totals only, and one yosys per point: -j runs points side by side.
-    assert all(kw == {"timing": True, "hierarchy": False, "jobs": 1} for kw in f.kwargs)
+    assert all(kw == {"timing": True, "hierarchy": False, "jobs": 1,
+                      "cache": str(tmp_path / "cache" / "yosys")} for kw in f.kwargs)
     assert [(p["encoder_fmax_mhz"], p["decoder_fmax_mhz"], p["fmax_mhz"]) for p in res["points"]] == \
         [(100.0, 200.0, 100.0), (200.0, 400.0, 200.0)]
     files, notes = explore_out.write_all(_result(res), tmp_path)
@@ -276,7 +298,9 @@ def test_timing_option(tmp_path, dump, monkeypatch):
     assert off["timing"] is False and off["timing_off"] == "--no-timing"
     assert explore.synth_options(timing=True)["timing"] is explore.synth_options()["timing"] is True
     res = sweep(dump, tmp_path, stages=(1,), cfgs=CFGS[:1], timing=False)
-    assert f.kwargs == [{"timing": False, "hierarchy": False, "jobs": 1}] and res["points"][0]["fmax_mhz"] is None
+    assert f.kwargs == [{"timing": False, "hierarchy": False, "jobs": 1,
+                         "cache": str(tmp_path / "cache" / "yosys")}]
+    assert res["points"][0]["fmax_mhz"] is None
     summary = explore_out.format_summary(_result(res, timing=False, timing_off=off["timing_off"]))
     assert "Fmax: not measured (--no-timing)" in summary
     timed = sweep(dump, tmp_path, stages=(1,), cfgs=CFGS[:1])

@@ -106,6 +106,27 @@ def test_without_hierarchy(stand_in, tmp_path):
     assert "(1) per sub-block" not in (tmp_path / "flat" / "synth.ys").read_text()
 
 
+def test_result_cache(stand_in, tmp_path):
+    """With ``cache``, the same design and flow are read back, not synthesized again, from
+    another path and work directory; another design, or another setting, is a miss."""
+    cache = tmp_path / "cache"
+    first = synthesize(stand_in, "top", tmp_path / "a", hierarchy=False, depth=False, cache=cache)
+    assert "cached" not in first and len(list(cache.glob("*.json"))) == 1
+    copy = tmp_path / "elsewhere" / "top.il"
+    copy.parent.mkdir()
+    copy.write_bytes(stand_in.read_bytes())
+    again = synthesize(copy, "top", tmp_path / "b", hierarchy=False, depth=False, cache=cache)
+    assert again["cached"] and not (tmp_path / "b" / "yosys.log").exists()
+    assert again["total"] == first["total"] and again["workdir"] == str(tmp_path / "b")
+    assert again["design"] == str(copy)
+    # Another design at the same path, and another setting (depth), are synthesized.
+    copy.write_text(rtlil.convert(_Binary(lambda a, b: a - b, 9, registered=True), name="top"))
+    other = synthesize(copy, "top", tmp_path / "b", hierarchy=False, depth=False, cache=cache)
+    assert "cached" not in other and other["total"]["flops"] == 9
+    deep = synthesize(stand_in, "top", tmp_path / "c", hierarchy=False, depth=True, cache=cache)
+    assert "cached" not in deep and deep["depth"] and len(list(cache.glob("*.json"))) == 3
+
+
 def test_unknown_nand2_cell(stand_in, tmp_path):
     """A gate-equivalent cell that the liberty does not have is an error, not a zero area."""
     with pytest.raises(SynthError, match="NAND2_X9"):
