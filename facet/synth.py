@@ -352,11 +352,12 @@ def synthesize(design, top, workdir, liberty=None, nand2="NAND2_X1", depth=True,
               "warnings": warnings,
               "workdir": str(workdir), "seconds": round(time.monotonic() - t0, 2)}
     report = _rounded(report)
-    (workdir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    text = json.dumps(report, indent=2) + "\n"
+    (workdir / "report.json").write_text(text)
     if stored:
         stored.parent.mkdir(parents=True, exist_ok=True)
         tmp = stored.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(report, indent=2) + "\n")
+        tmp.write_text(text)
         tmp.replace(stored)  # never a half-written report, even if the run is stopped
     return report
 
