@@ -3,7 +3,9 @@
 One function per hardware stage, each vectorized over blocks:
 
 encoder   ``fields -> base -> classes -> histogram -> offset -> codes -> pack``
-decoder   ``header -> unpack_codes -> precision -> unpack_planes -> reconstruct``
+decoder   ``header -> unpack_codes -> precision -> unpack_planes -> reconstruct``, and
+          ``list_ranks`` beside ``precision``: the hardware's rank networks need each value's
+          place in the top lists, which :func:`unpack_planes` finds by summing field widths
 
 Every value of a block is kept to the same absolute step 2^(b - bias - P), the finest that
 fits, as block floating point does. A two-bit code per value says where its leading one lies
@@ -25,7 +27,7 @@ from .window_layout import OFFSETS, WINDOW_TOP, far, room
 
 __all__ = ["OFFSETS", "WINDOW_TOP", "room", "far", "base", "classes", "histogram", "offset",
            "codes", "pack", "encoder_stages", "encode", "header", "unpack_codes", "precision",
-           "unpack_planes", "reconstruct", "decode", "lossless_bits", "canonical"]
+           "list_ranks", "unpack_planes", "reconstruct", "decode", "lossless_bits", "canonical"]
 
 #: The planes a code-0 value stores in the top list, n_b, at o = 0 .. 3.
 _NB = (1, 3, 4, 5)
@@ -383,6 +385,15 @@ def precision(code, base_, o, cfg: Config):
     p, left, _ = _size(n0, n1, o, r, n)
     special = base_ == cfg.fmt.exp_max
     return o, np.where(special, -1, p), np.where(special, 0, left)
+
+
+def list_ranks(code, cfg: Config):
+    """Each value's place in the two top lists (docs/format.md, 11.3), and where the second
+    starts: ``(rank0, rank1, n0)``, the number of code-0 values before value i, the number
+    of values of code 0 or 1 before it (its k in the code-0 list and in the plane-(o + 2)
+    list; meaningful for the values a list holds), and per block the number n_0 of code-0
+    values. They do not depend on o, P or L."""
+    return _rank(code == 0), _rank(code <= 1), _count(code == 0)
 
 
 #: The bit of :func:`unpack_planes`' integers that holds plane 0 while it builds them (they

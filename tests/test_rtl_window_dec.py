@@ -19,12 +19,14 @@ from facet.config import Config
 from facet.rtl import FacetDecoder
 from facet.rtl.window.header import Header
 from facet.rtl.window.layout import far, plane_region, top_shape
+from facet.rtl.window.list_ranks import ListRanks
 from facet.rtl.window.precision import Precision
 from facet.rtl.window.reconstruct import Reconstruct
 from facet.rtl.window.unpack_codes import UnpackCodes
 from facet.rtl.window.unpack_planes import UnpackPlanes
 from tb.amaranth_bench import StreamRun
 from tb.combinational import check_stage
+from tb.network import network_selects
 from tb.ports import array_to_int
 
 CONFIGS = [Config("bf16", 32, 8, policy="window"), Config("bf16", 16, 4, policy="window"),
@@ -103,7 +105,16 @@ def _stages(packed, cfg):
     values = w.reconstruct(b_, o, code, sign, mag, top, cfg)
     assert np.array_equal(values.reshape(-1), w.decode(packed, cfg))
     return dict(base=b_, o_hdr=o_hdr, code=code, sign=sign, o=o, p=p, left=left,
-                planes=_planes(mag, cfg), top=top, values=values)
+                planes=_planes(mag, cfg), top=top, values=values, **_list_ranks(code, cfg))
+
+
+def _list_ranks(code, cfg):
+    """:class:`ListRanks`' outputs from the model's :func:`facet.window.list_ranks`: the
+    networks' select signals (as integers) and n_0."""
+    rank0, rank1, n0 = w.list_ranks(code, cfg)
+    sel0, sel1 = network_selects(code == 0, rank0), network_selects(code <= 1, rank1)
+    return dict(sel0=[array_to_int(r, 1) for r in sel0], sel1=[array_to_int(r, 1) for r in sel1],
+                n0=n0)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
@@ -158,6 +169,38 @@ def test_precision_low_regime_occurs():
     assert {0, 1} <= set(p[o == 0].tolist()) and ((o_in > 0) & (o == 0)).any()
 
 
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_list_ranks(cfg):
+    s = _stages(blocks(cfg, "list_ranks"), cfg)
+    code = np.concatenate([s["code"], _random_codes(cfg, _rng("list_ranks codes", cfg))[0]])
+    want = _list_ranks(code, cfg)
+    check_stage(ListRanks(cfg), lambda i: {"code": array_to_int(code[i], 2)},
+                lambda i: {"sel0": want["sel0"][i], "sel1": want["sel1"][i],
+                           "n0": int(want["n0"][i])}, len(code))
+
+
+def test_network_selects_route_slots():
+    """The oracle's select signals, run through the network backwards as
+    :func:`facet.rtl.network.expand` does (stage k moves position p + 2^k's data to p when
+    its select is set, MSB stage first, reversed), bring slot k to the k-th member."""
+    rng = _rng("network selects", CONFIGS[0])
+    for n in (8, 16, 32, 64):
+        present = rng.random((200, n)) < rng.random((200, 1))
+        rank = w._rank(present)
+        sel = network_selects(present, rank)
+        at, parts = 0, []
+        for k in range((n - 1).bit_length()):
+            parts.append(sel[:, at:at + n - (1 << k)])
+            at += n - (1 << k)
+        data = np.tile(np.arange(n), (len(present), 1))
+        for k in reversed(range(len(parts))):
+            d = 1 << k
+            moved = data.copy()
+            moved[:, d:] = np.where(parts[k], data[:, :n - d], data[:, d:])
+            data = moved
+        assert np.array_equal(np.where(present, data, -1), np.where(present, rank, -1))
+
+
 def _check_unpack_planes(cfg, packed):
     s = _stages(packed, cfg)
     first, width = plane_region(cfg)
@@ -165,7 +208,8 @@ def _check_unpack_planes(cfg, packed):
     check_stage(UnpackPlanes(cfg),
                 lambda i: {"i": _int(packed[i], first, first + width),
                            "code": array_to_int(s["code"][i], 2), "o": int(s["o"][i]),
-                           "p": int(s["p"][i]), "left": int(s["left"][i])},
+                           "p": int(s["p"][i]), "left": int(s["left"][i]),
+                           "sel0": s["sel0"][i], "sel1": s["sel1"][i], "n0": int(s["n0"][i])},
                 lambda i: {"planes": array_to_int(s["planes"][i], far(cfg)),
                            "top": array_to_int(s["top"][i], tw)}, len(packed))
     return s

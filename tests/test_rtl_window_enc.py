@@ -172,4 +172,4 @@ def test_register_positions(stages, where, tmp_path):
     cfg = CONFIGS[1]
     info = generate(cfg, stages, tmp_path)
     assert info["modules"][module_names(cfg)["encoder"]]["register_stages"] == where
-    assert FacetEncoder(cfg, stages).latency == stages
+    assert info["modules"][module_names(cfg)["encoder"]]["latency"] == stages

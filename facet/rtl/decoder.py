@@ -37,7 +37,7 @@ class FacetDecoder(Codec):
     reconstruct``) and its own register positions, in this order: the output, after
     ``precision`` and after ``histogram`` (:data:`~facet.rtl.vlc.codec.DECODER_CUTS`). So has
     ``window`` (:mod:`facet.rtl.window.codec`, ``header -> unpack_codes -> precision ->
-    unpack_planes -> reconstruct``; the output, after ``precision`` and after
+    unpack_planes -> reconstruct``, ``list_ranks`` beside ``precision``; the output, after ``precision`` and after
     ``unpack_planes``, :data:`~facet.rtl.window.codec.DECODER_CUTS`).
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The

@@ -20,16 +20,41 @@ their multiplexers reduce to ANDs, and plane ``j`` is finally ANDed with ``prese
 The alternatives tried are in :mod:`facet.rtl.pack` and :mod:`facet.rtl.unpack`.
 """
 
-from amaranth.hdl import Const, Mux, Signal, Value
+from amaranth.hdl import Cat, Const, Mux, Signal, Value
 
 from .prefix import sklansky_steps
 
-__all__ = ["num_stages", "absent_before", "compaction_control", "compact", "expand"]
+__all__ = ["num_stages", "select_bits", "join_selects", "split_selects", "absent_before",
+           "compaction_control", "compact", "expand"]
 
 
 def num_stages(num_planes):
     """Stages of the network: enough to shift by up to ``num_planes - 1``."""
     return (num_planes - 1).bit_length()
+
+
+def select_bits(num_planes):
+    """Bits of the select signals of a network over ``num_planes`` elements as one signal
+    (:func:`join_selects`): ``num_planes - 2**k`` at stage ``k``."""
+    return sum(num_planes - (1 << k) for k in range(num_stages(num_planes)))
+
+
+def join_selects(sels):
+    """The select signals of :func:`compaction_control` as one value: stage by stage, stage
+    ``k``'s position ``p`` at bit ``p`` of its part (a stage that computes them apart from the
+    network it steers passes them on as one signal, or registers them)."""
+    return Cat(*[s for stage in sels for s in stage])
+
+
+def split_selects(value, num_planes):
+    """The select signals, as :func:`compaction_control` gives them, from the value
+    :func:`join_selects` made of them."""
+    sels, at = [], 0
+    for k in range(num_stages(num_planes)):
+        width = num_planes - (1 << k)
+        sels.append([value[at + p] for p in range(width)])
+        at += width
+    return sels
 
 
 def absent_before(m, present, num_planes, *, name="z"):

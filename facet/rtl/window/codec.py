@@ -9,6 +9,7 @@ from .classes import Classes
 from .codes import Codes
 from .header import Header
 from .histogram import Histogram
+from .list_ranks import ListRanks
 from .layout import plane_region
 from .offset import Offset
 from .pack import Pack
@@ -41,9 +42,10 @@ ENCODER_STAGE_CUTS = {2: ("classes", "offset")}
 #:
 #: 1. at the N*W-bit output, so ``o.payload`` and ``o.valid`` come from flops and
 #:    ``o.ready`` only reaches the register enables;
-#: 2. after ``precision`` (b, o, P, L, codes, signs, the plane region): the two popcounts and
-#:    the choice of P before it; the rank networks of the top lists and the normalization of
-#:    every value after it;
+#: 2. after ``precision`` (b, o, P, L, codes, signs, the plane region, and ``list_ranks``'
+#:    select signals and n_0): the two popcounts and the choice of P, and the control of the
+#:    top lists' rank networks, before it; the networks and the normalization of every value
+#:    after it;
 #: 3. after ``unpack_planes`` (b, o, codes, signs, the planes and last planes of every value),
 #:    which splits the second half.
 DECODER_CUTS = ("output", "precision", "unpack_planes")
@@ -79,11 +81,13 @@ def build_encoder(m, pipe, cuts, cfg, raw):
 
 
 def build_decoder(m, pipe, cuts, cfg, blk):
-    """``header -> unpack_codes -> precision -> unpack_planes -> reconstruct`` (golden model:
-    :func:`facet.window.decode`); returns the raw values."""
+    """``header -> unpack_codes -> precision -> unpack_planes -> reconstruct``, with
+    ``list_ranks`` beside ``precision`` (golden model: :func:`facet.window.decode`); returns
+    the raw values."""
     m.submodules.header = header = Header(cfg)
     m.submodules.unpack_codes = unpack_codes = UnpackCodes(cfg)
     m.submodules.precision = precision = Precision(cfg)
+    m.submodules.list_ranks = list_ranks = ListRanks(cfg)
     m.submodules.unpack_planes = unpack_planes = UnpackPlanes(cfg)
     m.submodules.reconstruct = reconstruct = Reconstruct(cfg)
 
@@ -92,12 +96,14 @@ def build_decoder(m, pipe, cuts, cfg, blk):
     drive(m, header, i=blk[:h])
     drive(m, unpack_codes, i=blk[h:first])
     drive(m, precision, code=unpack_codes.code, base=header.base, o=header.o)
+    drive(m, list_ranks, code=unpack_codes.code)
     # `v` holds the values that later stages read, as they are at the current point.
     v = dict(b=header.base, o=precision.o_eff, p=precision.p, left=precision.left,
-             code=unpack_codes.code, sign=unpack_codes.sign, region=blk[first:])
+             code=unpack_codes.code, sign=unpack_codes.sign, region=blk[first:],
+             sel0=list_ranks.sel0, sel1=list_ranks.sel1, n0=list_ranks.n0)
     pipe.cut(cuts, "precision", v)
     drive(m, unpack_planes, i=v.pop("region"), code=v["code"], o=v["o"], p=v.pop("p"),
-          left=v.pop("left"))
+          left=v.pop("left"), sel0=v.pop("sel0"), sel1=v.pop("sel1"), n0=v.pop("n0"))
     v.update(planes=unpack_planes.planes, top=unpack_planes.top)
     pipe.cut(cuts, "unpack_planes", v)
     drive(m, reconstruct, base=v["b"], offset=v.pop("o"), code=v["code"], sign=v["sign"],

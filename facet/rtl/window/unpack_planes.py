@@ -5,7 +5,7 @@ from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from .._common import Stage, any_bits, equals_const, thermometer
-from ..network import compaction_control, expand
+from ..network import expand, select_bits, split_selects
 from ..prefix import add_fast, csa_sum
 from .layout import (OFFSET_BITS, code_layout, count_bits, far, full_slots, left_bits, p_shape,
                      plane_region, top_shape)
@@ -66,7 +66,8 @@ class UnpackPlanes(Stage):
     value i learns whether it stores plane P + 1 without a rank compare: at o = 0 the code-0
     word's bit 0 (plane -3) is free and carries the flag. Outside the low regime, plane P + 1
     goes to the first L values, as every value is eligible.
-    n_0 comes from the code-0 network's prefix count, and the leading ones of codes 1 and 2
+    The networks' select signals and n_0 come from :class:`ListRanks`, which forms them from
+    the codes before the register after ``precision``. The leading ones of codes 1 and 2
     (and of code 0 at o = 0) are added by code.
 
     Members
@@ -77,6 +78,8 @@ class UnpackPlanes(Stage):
         The codes.
     o : ``In(2)``, p : ``In(p_shape(cfg))``, left : ``In(left_bits(cfg))``
         The offset in force, P and L, as :class:`Precision` gives them.
+    sel0, sel1 : ``In(select_bits(N))``, n0 : ``In(count_bits(cfg))``
+        The list networks' select signals and n_0, as :class:`ListRanks` gives them.
     planes : ``Out(data.ArrayLayout(far(cfg), N))``
         Bit q' of value i is its plane q' + o - 3, implied leading ones included.
     top : ``Out(data.ArrayLayout(top_shape(cfg), N))``
@@ -90,6 +93,8 @@ class UnpackPlanes(Stage):
         n = cfg.n
         return {"i": In(plane_region(cfg)[1]), "code": In(code_layout(cfg)),
                 "o": In(OFFSET_BITS), "p": In(p_shape(cfg)), "left": In(left_bits(cfg)),
+                "sel0": In(select_bits(n)), "sel1": In(select_bits(n)),
+                "n0": In(count_bits(cfg)),
                 "planes": Out(data.ArrayLayout(far(cfg), n)),
                 "top": Out(data.ArrayLayout(top_shape(cfg), n))}
 
@@ -123,9 +128,7 @@ class UnpackPlanes(Stage):
         # Code-0 list: words of n_b bits from the top; word bit q is plane q + o - 3 (planes
         # 0 .. o + 1 are bits 3 - o .. 4; at o = 0, plane 1 is bit 4 and bit 0, no plane, is
         # the stored flag).
-        sels0, _, z0 = compaction_control(m, is0, n, name="c0")
-        n0 = Signal(count_bits(cfg))
-        m.d.comb += n0.eq(~z0[n - 1] + is0[n - 1])                # N - 1 - z + is0
+        n0 = self.n0
         words0 = []
         for k in range(n):
             keep = Signal(name=f"keep0_{k}")
@@ -142,7 +145,7 @@ class UnpackPlanes(Stage):
             m.d.comb += w.eq(Cat(*[Cat(*b).any() if b else Const(0, 1) for b in word])
                              & keep.replicate(_B_WORD))
             words0.append(w)
-        got0 = expand(m, sels0, words0, n, name="x0")
+        got0 = expand(m, split_selects(self.sel0, n), words0, n, name="x0")
 
         # Plane-(o + 2) list: below the n_b*n_0 bits of the code-0 list (n_b*n_0 = n_0, 3n_0,
         # 4n_0, 5n_0); words (bit, stored flag).
@@ -157,8 +160,7 @@ class UnpackPlanes(Stage):
             w = Signal(2, name=f"word1_{k}")
             m.d.comb += w.eq(Cat(listA[k] & keep, keep))
             words1.append(w)
-        sels1, _, _ = compaction_control(m, is01, n, name="c1")
-        got1 = expand(m, sels1, words1, n, name="x1")
+        got1 = expand(m, split_selects(self.sel1, n), words1, n, name="x1")
 
         # Full planes: slot s < P - o - 2 whole, slot P - o - 2 for the first L values.
         y = Signal(signed(pw + 1))
