@@ -186,7 +186,7 @@ def test_network_selects_route_slots():
     rng = _rng("network selects", CONFIGS[0])
     for n in (8, 16, 32, 64):
         present = rng.random((200, n)) < rng.random((200, 1))
-        rank = w._rank(present)
+        rank = w.list_ranks(np.where(present, 0, 3), Config("bf16", n, 8, policy="window"))[0]
         sel = network_selects(present, rank)
         at, parts = 0, []
         for k in range((n - 1).bit_length()):
