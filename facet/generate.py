@@ -242,8 +242,8 @@ def generate(cfg: Config, stages: int, outdir) -> dict:
     cfg : :class:`facet.config.Config` or :class:`facet.rtl.mx.MxConfig`
         Compressor configuration, or an MX baseline's.
     stages : int
-        Pipeline register stages of each module (0 to 3, MX 0 to 2; see the ``CUTS`` of
-        :class:`facet.rtl.FacetEncoder`, :class:`facet.rtl.FacetDecoder` and
+        Pipeline register stages of each module, what both take (0 to 3, MX 0 to 2; see the
+        ``CUTS`` of :class:`facet.rtl.FacetEncoder`, :class:`facet.rtl.FacetDecoder` and
         :class:`facet.rtl.mx.MxEncoder` for where they go).
     outdir : str or path
         Output directory, created if missing.
@@ -256,7 +256,10 @@ def generate(cfg: Config, stages: int, outdir) -> dict:
     outdir = Path(outdir)
     enc, dec = (MxEncoder, MxDecoder) if isinstance(cfg, MxConfig) else (FacetEncoder, FacetDecoder)
     names = module_names(cfg)
-    designs = {names["encoder"]: enc(cfg, stages), names["decoder"]: dec(cfg, stages)}
+    # The decoder first: a stage count only the encoder takes (the `window` encoder's fourth)
+    # is refused before an encoder is built for nothing.
+    decoder = dec(cfg, stages)
+    designs = {names["encoder"]: enc(cfg, stages), names["decoder"]: decoder}
     outdir.mkdir(parents=True, exist_ok=True)
     modules = {}
     for name, design in designs.items():

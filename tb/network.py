@@ -1,6 +1,7 @@
 """The select signals of :mod:`facet.rtl.network`'s compaction network, from the golden
-model's ranks: the oracle of the stages that pass them on (:class:`facet.rtl.window.ListRanks`)
-or take them in (:class:`facet.rtl.window.UnpackPlanes`).
+model's ranks: the oracle of the stage that forms them (:class:`facet.rtl.window.ListRanks`)
+and of those that take them in (:class:`facet.rtl.window.Pack`,
+:class:`facet.rtl.window.UnpackPlanes`).
 
 Element j of a list, with ``rank`` members before it, is ``z = j - rank`` places above its
 slot. Stage k of the network moves it down by 2^k when bit k of z is set; before that stage
@@ -9,9 +10,11 @@ it is at ``j - (z mod 2^k)``, and the select of the position 2^k below is set.
 
 import numpy as np
 
+from facet import window
 from facet.rtl.network import num_stages
+from tb.ports import array_to_int
 
-__all__ = ["network_selects"]
+__all__ = ["network_selects", "list_ranks_ports"]
 
 
 def network_selects(present, rank):
@@ -29,3 +32,16 @@ def network_selects(present, rank):
         sel[blk, elem - (z[blk, elem] & (d - 1)) - d] = True
         parts.append(sel)
     return np.concatenate(parts, axis=1)
+
+
+def list_ranks_ports(code, cfg):
+    """:class:`~facet.rtl.window.ListRanks`' outputs for the codes ``code`` (blocks, N), from
+    the model's :func:`facet.window.list_ranks`: per port a list of one integer per block."""
+    rank0, rank1, n0 = window.list_ranks(code, cfg)
+    slot = np.arange(cfg.n)
+    out = dict(n0=[int(v) for v in n0])
+    for name, member, rank in (("0", code == 0, rank0), ("1", code <= 1, rank1)):
+        out["sel" + name] = [array_to_int(r, 1) for r in network_selects(member, rank)]
+        filled = slot < member.sum(axis=1, keepdims=True)
+        out["fill" + name] = [array_to_int(r, 1) for r in filled]
+    return out

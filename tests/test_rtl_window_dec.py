@@ -26,7 +26,7 @@ from facet.rtl.window.unpack_codes import UnpackCodes
 from facet.rtl.window.unpack_planes import UnpackPlanes
 from tb.amaranth_bench import StreamRun
 from tb.combinational import check_stage
-from tb.network import network_selects
+from tb.network import list_ranks_ports, network_selects
 from tb.ports import array_to_int
 
 CONFIGS = [Config("bf16", 32, 8, policy="window"), Config("bf16", 16, 4, policy="window"),
@@ -105,16 +105,7 @@ def _stages(packed, cfg):
     values = w.reconstruct(b_, o, code, sign, mag, top, cfg)
     assert np.array_equal(values.reshape(-1), w.decode(packed, cfg))
     return dict(base=b_, o_hdr=o_hdr, code=code, sign=sign, o=o, p=p, left=left,
-                planes=_planes(mag, cfg), top=top, values=values, **_list_ranks(code, cfg))
-
-
-def _list_ranks(code, cfg):
-    """:class:`ListRanks`' outputs from the model's :func:`facet.window.list_ranks`: the
-    networks' select signals (as integers) and n_0."""
-    rank0, rank1, n0 = w.list_ranks(code, cfg)
-    sel0, sel1 = network_selects(code == 0, rank0), network_selects(code <= 1, rank1)
-    return dict(sel0=[array_to_int(r, 1) for r in sel0], sel1=[array_to_int(r, 1) for r in sel1],
-                n0=n0)
+                planes=_planes(mag, cfg), top=top, values=values, **list_ranks_ports(code, cfg))
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
@@ -173,10 +164,9 @@ def test_precision_low_regime_occurs():
 def test_list_ranks(cfg):
     s = _stages(blocks(cfg, "list_ranks"), cfg)
     code = np.concatenate([s["code"], _random_codes(cfg, _rng("list_ranks codes", cfg))[0]])
-    want = _list_ranks(code, cfg)
+    want = list_ranks_ports(code, cfg)
     check_stage(ListRanks(cfg), lambda i: {"code": array_to_int(code[i], 2)},
-                lambda i: {"sel0": want["sel0"][i], "sel1": want["sel1"][i],
-                           "n0": int(want["n0"][i])}, len(code))
+                lambda i: {name: v[i] for name, v in want.items()}, len(code))
 
 
 def test_network_selects_route_slots():
@@ -209,7 +199,7 @@ def _check_unpack_planes(cfg, packed):
                 lambda i: {"i": _int(packed[i], first, first + width),
                            "code": array_to_int(s["code"][i], 2), "o": int(s["o"][i]),
                            "p": int(s["p"][i]), "left": int(s["left"][i]),
-                           "sel0": s["sel0"][i], "sel1": s["sel1"][i], "n0": int(s["n0"][i])},
+                           "sel0": s["sel0"][i], "sel1": s["sel1"][i], "n0": s["n0"][i]},
                 lambda i: {"planes": array_to_int(s["planes"][i], far(cfg)),
                            "top": array_to_int(s["top"][i], tw)}, len(packed))
     return s

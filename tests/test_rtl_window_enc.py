@@ -18,6 +18,7 @@ from facet.config import Config
 from facet.generate import generate, module_names
 from facet.rtl.vlc.base import Base
 from facet.rtl.window.classes import Classes
+from facet.rtl.window.codec import ENCODER_CUTS
 from facet.rtl.window.codes import Codes
 from facet.rtl.window.histogram import Histogram
 from facet.rtl.window.layout import class_bits, count_bits
@@ -27,6 +28,7 @@ from facet.rtl import FacetEncoder
 from tb.amaranth_bench import StreamRun
 from tb.combinational import check_stage
 from tb.ports import array_to_int
+from tb.network import list_ranks_ports
 from tb.blocks import activation_bits, make_block, seed_for
 
 CONFIGS = [Config("bf16", 32, 8, policy="window"), Config("bf16", 16, 4, policy="window"),
@@ -140,16 +142,18 @@ def test_codes(case):
 def test_pack(case):
     cfg, s = case
     fmt = cfg.fmt
+    ranks = list_ranks_ports(s["code"], cfg)
     check_stage(Pack(cfg),
                 lambda b: {"base": int(s["base"][b]), "o": int(s["o"][b]), "p": int(s["p"][b]),
                            "left": int(s["left"][b]), "code": array_to_int(s["code"][b], 2),
                            "sign": array_to_int(s["sign"][b], 1),
                            "cls": array_to_int(s["cls"][b], class_bits(cfg)),
-                           "man": array_to_int(s["man"][b], fmt.man_bits)},
+                           "man": array_to_int(s["man"][b], fmt.man_bits),
+                           **{name: v[b] for name, v in ranks.items()}},
                 lambda b: {"out": array_to_int(s["packed"][b], 8)}, len(s["base"]))
 
 
-@pytest.mark.parametrize("cfg,stages", [(CONFIGS[1], 3), (CONFIGS[1], 2),
+@pytest.mark.parametrize("cfg,stages", [(CONFIGS[1], 4), (CONFIGS[1], 3), (CONFIGS[1], 2),
                                         pytest.param(CONFIGS[3], 1, marks=pytest.mark.slow),
                                         pytest.param(CONFIGS[0], 2, marks=pytest.mark.slow)],
                          ids=lambda v: getattr(v, "name", str(v)))
@@ -165,11 +169,20 @@ def test_encoder(cfg, stages):
 
 
 @pytest.mark.parametrize("stages,where", [(1, ["histogram"]), (2, ["classes", "offset"]),
-                                          (3, ["histogram", "offset", "classes"])])
+                                          (3, ["classes", "offset", "list_ranks"])])
 def test_register_positions(stages, where, tmp_path):
     """docs/format.md: one stage registers after `histogram`, two after `classes` and
-    `offset`, three at all three; the generated design records where."""
+    `offset`, three after those and `list_ranks`; the generated design records where."""
     cfg = CONFIGS[1]
     info = generate(cfg, stages, tmp_path)
     assert info["modules"][module_names(cfg)["encoder"]]["register_stages"] == where
     assert info["modules"][module_names(cfg)["encoder"]]["latency"] == stages
+
+
+def test_four_stages_are_the_encoders_alone(tmp_path):
+    """The encoder takes a fourth register (all four positions, :func:`test_encoder` runs
+    it); the pair is generated with at most the decoder's three."""
+    cfg = CONFIGS[1]
+    assert set(ENCODER_CUTS) == {"histogram", "offset", "classes", "list_ranks"}
+    with pytest.raises(ValueError, match="stages must be an integer in 0..3"):
+        generate(cfg, 4, tmp_path)

@@ -21,23 +21,32 @@ from .unpack_planes import UnpackPlanes
 __all__ = ["ENCODER_CUTS", "ENCODER_STAGE_CUTS", "DECODER_CUTS", "build_encoder", "build_decoder"]
 
 #: Register positions of the encoder, in the order ``stages`` takes them. Its longest path
-#: runs ``base -> classes -> histogram -> offset -> codes -> pack``:
+#: runs ``base -> classes -> histogram -> offset -> codes -> list_ranks -> pack``:
 #:
 #: 1. after ``histogram`` (b, classes, signs, mantissas, the five counts, the special flag):
 #:    the maximum, the distances and the popcounts before it; the choice of the offset, the
 #:    codes and the placement of the top lists (rank networks and a shift) after it, the
 #:    longer half;
 #: 2. after ``offset`` (o, P, L in place of the counts), which splits that half;
-#: 3. after ``classes`` (b, classes, signs, mantissas), which splits the first half.
+#: 3. after ``classes`` (b, classes, signs, mantissas), which splits the first half;
+#: 4. after ``list_ranks`` (the codes and the top lists' network selects, filled slots and
+#:    n_0 in place of the classes' compares), which leaves ``pack`` the networks and shifts.
 #:
-#: The output is not registered: a register there would not shorten any segment.
-ENCODER_CUTS = ("histogram", "offset", "classes")
-#: Two stages take the registers after ``classes`` and after ``offset``, not the first two
-#: above: of the three segments these leave (``fields`` to ``classes``, ``histogram`` and
-#: ``offset``, ``codes`` and ``pack``), the last is the one three stages leave as the longest,
-#: while the register after ``histogram`` leaves ``fields`` to ``histogram`` longer than it
-#: (``make timing POLICY=window STAGES=2``; fewer flops, too).
-ENCODER_STAGE_CUTS = {2: ("classes", "offset")}
+#: The output is not registered: a register there would not shorten any segment. Four
+#: stages are the encoder's alone; :func:`facet.generate.generate` builds the pair with at
+#: most the decoder's three.
+ENCODER_CUTS = ("histogram", "offset", "classes", "list_ranks")
+#: Where the first n positions above are not the best set (``make timing POLICY=window
+#: STAGES=n``):
+#:
+#: * two stages register after ``classes`` and after ``offset``: of the three segments these
+#:   leave (``fields`` to ``classes``, ``histogram`` and ``offset``, ``codes`` to ``pack``),
+#:   the last is the longest, while the register after ``histogram`` would leave ``fields``
+#:   to ``histogram`` longer than it (fewer flops, too);
+#: * three stages add the register after ``list_ranks`` to those two, which splits that last
+#:   segment and leaves ``histogram`` and ``offset`` as the longest, where the register after
+#:   ``histogram`` would leave ``codes`` to ``pack`` whole.
+ENCODER_STAGE_CUTS = {2: ("classes", "offset"), 3: ("classes", "offset", "list_ranks")}
 #: Register positions of the decoder, in the order ``stages`` takes them:
 #:
 #: 1. at the N*W-bit output, so ``o.payload`` and ``o.valid`` come from flops and
@@ -52,14 +61,16 @@ DECODER_CUTS = ("output", "precision", "unpack_planes")
 
 
 def build_encoder(m, pipe, cuts, cfg, raw):
-    """``fields -> base -> classes -> histogram -> offset -> codes -> pack`` (golden model:
-    :func:`facet.window.encode`); returns the packed block."""
+    """``fields -> base -> classes -> histogram -> offset -> codes -> list_ranks -> pack``
+    (golden model: :func:`facet.window.encode`, with :func:`facet.window.list_ranks`, which it
+    does not chain); returns the packed block."""
     m.submodules.fields = fields = Fields(cfg)
     m.submodules.base = base = Base(cfg)
     m.submodules.classes = classes = Classes(cfg)
     m.submodules.histogram = histogram = Histogram(cfg)
     m.submodules.offset = offset = Offset(cfg)
     m.submodules.codes = codes = Codes(cfg)
+    m.submodules.list_ranks = list_ranks = ListRanks(cfg)
     m.submodules.pack = pack = Pack(cfg)
 
     drive(m, fields, i=raw)
@@ -74,9 +85,14 @@ def build_encoder(m, pipe, cuts, cfg, raw):
     drive(m, offset, hist=v.pop("hist"), special=v["special"])
     v.update(o=offset.o, p=offset.p, left=offset.left)
     pipe.cut(cuts, "offset", v)
-    drive(m, codes, cls=v["cls"], o=v["o"], special=v["special"])
-    drive(m, pack, base=v["b"], o=v["o"], p=v["p"], left=v["left"], code=codes.code,
-          sign=v["sign"], cls=v["cls"], man=v["man"])
+    drive(m, codes, cls=v["cls"], o=v["o"], special=v.pop("special"))
+    drive(m, list_ranks, code=codes.code)
+    v.update(code=codes.code, sel0=list_ranks.sel0, sel1=list_ranks.sel1,
+             fill0=list_ranks.fill0, fill1=list_ranks.fill1, n0=list_ranks.n0)
+    pipe.cut(cuts, "list_ranks", v)
+    drive(m, pack, base=v["b"], o=v["o"], p=v["p"], left=v["left"], code=v["code"],
+          sign=v["sign"], cls=v["cls"], man=v["man"], sel0=v["sel0"], sel1=v["sel1"],
+          fill0=v["fill0"], fill1=v["fill1"], n0=v["n0"])
     return pack.out
 
 

@@ -1,6 +1,6 @@
-"""Stage ``list_ranks`` of the `window` decoder: what steers the two top lists' networks."""
+"""Stage ``list_ranks`` of the `window` codecs: what steers the two top lists' networks."""
 
-from amaranth.hdl import Module
+from amaranth.hdl import Cat, Module
 from amaranth.lib.wiring import In, Out
 
 from .._common import Stage
@@ -11,15 +11,16 @@ __all__ = ["ListRanks"]
 
 
 class ListRanks(Stage):
-    """The select signals of the rank networks that move the code-0 list and the
-    plane-(o + 2) list to their values in :class:`UnpackPlanes`, and n_0 (golden model:
-    :func:`facet.window.list_ranks`, whose ranks are the slots the networks take each value's
-    word from).
+    """The select signals of the rank networks that move each value's word of the code-0
+    list and of the plane-(o + 2) list to its slot in :class:`Pack` and back in
+    :class:`UnpackPlanes`, the slots each list fills, and n_0 (golden model:
+    :func:`facet.window.list_ranks`, whose ranks are the slots).
 
-    They depend on the codes alone, so they are formed beside :class:`Precision`, before the
-    register after it, and not after it on the decoder's longest path: two prefix counts of
-    the list members and five levels of select logic
-    (:func:`~facet.rtl.network.compaction_control`).
+    They depend on the codes alone: two prefix counts of the list members and five levels of
+    select logic (:func:`~facet.rtl.network.compaction_control`), which a register can
+    separate from the networks. The decoder forms them beside :class:`Precision`, before the
+    register after it; the encoder after :class:`Codes`, before the register that three of
+    its stages put after ``list_ranks``.
 
     Members
     -------
@@ -37,15 +38,17 @@ class ListRanks(Stage):
     def ports(self, cfg):
         n = cfg.n
         return {"code": In(code_layout(cfg)), "sel0": Out(select_bits(n)),
-                "sel1": Out(select_bits(n)), "n0": Out(count_bits(cfg))}
+                "sel1": Out(select_bits(n)), "fill0": Out(n), "fill1": Out(n),
+                "n0": Out(count_bits(cfg))}
 
     def elaborate(self, platform):
         m = Module()
         n = self.cfg.n
         code = [self.code[i] for i in range(n)]
         is0 = [~c[0] & ~c[1] for c in code]
-        sels0, _, z0 = compaction_control(m, is0, n, name="c0")
-        sels1, _, _ = compaction_control(m, [~c[1] for c in code], n, name="c1")
+        sels0, fill0, z0 = compaction_control(m, is0, n, name="c0")
+        sels1, fill1, _ = compaction_control(m, [~c[1] for c in code], n, name="c1")
         m.d.comb += [self.sel0.eq(join_selects(sels0)), self.sel1.eq(join_selects(sels1)),
+                     self.fill0.eq(Cat(*fill0)), self.fill1.eq(Cat(*fill1)),
                      self.n0.eq(~z0[n - 1] + is0[n - 1])]            # N - 1 - z + is0
         return m

@@ -4,8 +4,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ..network import compact, compaction_control
-from ..prefix import csa_sum
+from ..network import compact, select_bits, split_selects
 from .._common import Stage, equals_const, thermometer
 from .layout import (OFFSET_BITS, class_layout, code_layout, count_bits, full_slots, left_bits,
                      p_shape, plane_region)
@@ -31,7 +30,8 @@ class Pack(Stage):
     planes above o + 2 of the code-0 values and plane o + 2 of the code-0 and code-1 values
     are moved next to each other by the rank network of :mod:`facet.rtl.network`, the first
     list written from bit B - 1 down in the stride of its offset (four wirings), the second
-    shifted below it by n_b * n_0.
+    shifted below it by n_b * n_0. The networks' select signals, the slots the lists fill and
+    n_0 come from :class:`ListRanks`.
 
     Members
     -------
@@ -43,6 +43,9 @@ class Pack(Stage):
     sign : ``In(data.ArrayLayout(1, N))``
     cls : ``In(data.ArrayLayout(class_bits, N))``
     man : ``In(data.ArrayLayout(M, N))``
+    sel0, sel1 : ``In(select_bits(N))``
+    fill0, fill1 : ``In(N)``
+    n0 : ``In(count_bits(cfg))``
     o : ``Out(B)``, named ``out``
     """
 
@@ -53,7 +56,10 @@ class Pack(Stage):
         return {"base": In(fmt.exp_bits), "o": In(OFFSET_BITS), "p": In(p_shape(cfg)),
                 "left": In(left_bits(cfg)), "code": In(code_layout(cfg)),
                 "sign": In(data.ArrayLayout(1, cfg.n)), "cls": In(class_layout(cfg)),
-                "man": In(data.ArrayLayout(fmt.man_bits, cfg.n)), "out": Out(cfg.budget)}
+                "man": In(data.ArrayLayout(fmt.man_bits, cfg.n)),
+                "sel0": In(select_bits(cfg.n)), "sel1": In(select_bits(cfg.n)),
+                "fill0": In(cfg.n), "fill1": In(cfg.n), "n0": In(count_bits(cfg)),
+                "out": Out(cfg.budget)}
 
     def elaborate(self, platform):
         m = Module()
@@ -101,12 +107,8 @@ class Pack(Stage):
         cfg = self._cfg
         n = cfg.n
         o, p = self.o, self.p
-        is0 = [Signal(name=f"is0_{i}") for i in range(n)]
-        is01 = [Signal(name=f"is01_{i}") for i in range(n)]
         words0, words01 = [], []
         for i in range(n):
-            c = self.code[i]
-            m.d.comb += [is0[i].eq(~c.any()), is01[i].eq(~c[1])]
             t = self.cls[i]
             # Code 0: planes c_0 + 1 + r, r = 0..4, significand bit c_0 + 1 + r - t (t <= o).
             y = Cat(Const(0, 3), sig[i])
@@ -122,10 +124,9 @@ class Pack(Stage):
             m.d.comb += w1.eq((sig[i] >> a1)[0])
             words01.append(w1)
 
-        sels0, valid0, _ = compaction_control(m, is0, n, name="c0")
-        slots0 = compact(m, sels0, words0, [max(TOP_BITS)] * n, name="k0")
-        sels1, valid1, _ = compaction_control(m, is01, n, name="c1")
-        slots1 = compact(m, sels1, words01, [1] * n, name="k1")
+        slots0 = compact(m, split_selects(self.sel0, n), words0, [max(TOP_BITS)] * n, name="k0")
+        slots1 = compact(m, split_selects(self.sel1, n), words01, [1] * n, name="k1")
+        valid0, valid1 = self.fill0, self.fill1
 
         # List 1: slot k, plane r at q = k * n_b + r; one wiring per offset.
         stored0 = Signal()
@@ -144,7 +145,7 @@ class Pack(Stage):
             list0.append(b)
 
         # List 2: slot k at q = n_b * n_0 + k.
-        n0 = csa_sum(m, is0, count_bits(cfg), name="n0")
+        n0 = self.n0
         shift = Signal(range(span0 + 1), name="list1_at")
         m.d.comb += shift.eq(Mux(o[1], Mux(o[0], n0 * 5, n0 * 4), Mux(o[0], n0 * 3, n0)))
         bits1 = Signal(n, name="list1")
