@@ -126,7 +126,6 @@ class Pack(Stage):
 
         slots0 = compact(m, split_selects(self.sel0, n), words0, [max(TOP_BITS)] * n, name="k0")
         slots1 = compact(m, split_selects(self.sel1, n), words01, [1] * n, name="k1")
-        valid0, valid1 = self.fill0, self.fill1
 
         # List 1: slot k, plane r at q = k * n_b + r; one wiring per offset.
         stored0 = Signal()
@@ -137,7 +136,7 @@ class Pack(Stage):
             picks = []
             for nb in TOP_BITS:
                 k, r = divmod(q, nb)
-                picks.append(slots0[k][r] & valid0[k] if k < n and r < len(slots0[k]) else Const(0, 1))
+                picks.append(slots0[k][r] & self.fill0[k] if k < n and r < len(slots0[k]) else Const(0, 1))
             b = Signal(name=f"l0_{q}")
             first = picks[0] & (stored0 | (equals_const(p, 0) & lt_left[q])) if q < n else picks[0] & stored0
             m.d.comb += b.eq(Mux(o[1], Mux(o[0], picks[3], picks[2]),
@@ -151,7 +150,7 @@ class Pack(Stage):
         bits1 = Signal(n, name="list1")
         for k in range(n):
             keep = (p >= 2) | (equals_const(p, 1) & lt_left[k])
-            m.d.comb += bits1[k].eq(slots1[k][0] & valid1[k] & keep)
+            m.d.comb += bits1[k].eq(slots1[k][0] & self.fill1[k] & keep)
         placed = Signal(span0 + n, name="list1_placed")
         m.d.comb += placed.eq(bits1 << shift)
         return [list0[q] | placed[q] if q < span0 else placed[q] for q in range(span0 + n)]
