@@ -131,6 +131,28 @@ def test_offset(case):
                 len(s["base"]))
 
 
+def _every_histogram(n):
+    """Every count of distances 0 .. 4 a block of N values can have (rows of five)."""
+    grid = np.stack(np.meshgrid(*[np.arange(n + 1)] * 5, indexing="ij"), -1).reshape(-1, 5)
+    return grid[grid.sum(1) <= n]
+
+
+@pytest.mark.parametrize("cfg,low", [(Config("bf16", 8, t, policy="window"), t <= 6)
+                                     for t in (5, 6, 8, 12)]
+                         + [(Config("fp32", 8, 16, policy="window"), False)],
+                         ids=lambda v: getattr(v, "name", str(v)))
+def test_offset_every_histogram(cfg, low):
+    """Every histogram of an 8-value block, with and without a special, against the model:
+    all ties between offsets, every allowed set, and the low regime where the room has it."""
+    hist = _every_histogram(cfg.n)
+    special = np.arange(len(hist)) % 7 == 0
+    o, p, left = window.offset(hist, special, cfg)
+    assert set(o.tolist()) == {0, 1, 2, 3} and (p[~special] <= 1).any() == low
+    check_stage(Offset(cfg),
+                lambda b: {"hist": array_to_int(hist[b], count_bits(cfg)), "special": int(special[b])},
+                lambda b: {"o": int(o[b]), "p": int(p[b]), "left": int(left[b])}, len(hist))
+
+
 def test_codes(case):
     cfg, s = case
     check_stage(Codes(cfg),

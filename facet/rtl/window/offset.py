@@ -1,12 +1,12 @@
 """Stage ``offset`` (`window` policy): the window offset o, the precision P and the bits over."""
 
-from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from ...window_layout import OFFSETS, room
 from .._common import Stage
-from ..prefix import add_fast, csa_sum, less_equal_tree
+from ..prefix import add_fast, csa_sum
 from .layout import OFFSET_BITS, count_bits, left_bits, p_shape
 
 __all__ = ["Offset"]
@@ -15,15 +15,40 @@ __all__ = ["Offset"]
 CODE0_WEIGHT = (2, 4, 5, 6)
 
 
-def excess(m, cum, n1, o, cfg, *, name="d"):
-    """D(o) = (o + 2 - c_0) * n0 + n1 for a constant ``o``, n0 = ``cum`` the values at
-    distances 0 .. o: what codes 0 and 1 save over N values of code 3, so that
-    R + S(o) = R + (o + 2) N - D(o) (docs/format.md, 11.2). One carry-save sum of shifted
-    copies of n0 and n1 and a Sklansky adder."""
-    w = (7 * cfg.n).bit_length()
-    weight = CODE0_WEIGHT[o]
-    terms = [(cum, sh) for sh in range(weight.bit_length()) if weight >> sh & 1] + [n1]
-    return csa_sum(m, terms, w, name=f"{name}{o}", adder=add_fast, levels=True)
+def excess_weights(o):
+    """The weights of D(o) = (o + 2 - c_0) * n_0 + n_1 on the counts of distances 0 .. 4:
+    n_0 counts distances 0 .. o, n_1 distance o + 1 (docs/format.md, 11.2)."""
+    return tuple(CODE0_WEIGHT[o] if k <= o else int(k == o + 1) for k in range(OFFSETS + 1))
+
+
+def _rows(hist, weights, width, negate=False):
+    """Shifted copies of the counts, one per set bit of their weights, ``width`` bits each
+    (complemented with ``negate``), and how many there are."""
+    rows = []
+    for k, wt in enumerate(weights):
+        for sh in range(wt.bit_length()):
+            if wt >> sh & 1:
+                h = hist[k]
+                row = Cat(Const(0, sh), h, Const(0, max(0, width - sh - len(h))))[:width]
+                rows.append(~row if negate else row)
+    return rows
+
+
+def exceeds(m, hist, weights, c, cfg, *, name):
+    """Whether sum_k weights[k] * hist[k] > ``c`` (a constant >= 0): the carry out of one
+    carry-save sum of the weighted counts and 2**w - 1 - c. No sum bit is used, so only the
+    carry tree of the final adder remains after synthesis."""
+    w = max((max(weights) * cfg.n).bit_length(), c.bit_length())
+    terms = _rows(hist, weights, w) + [Const((1 << w) - 1 - c, w)]
+    return csa_sum(m, terms, w + 1, name=name, adder=add_fast, levels=True)[w]
+
+
+def room_of(m, hist, o, cfg, width, *, name):
+    """V(o) = R + S(o) = R + (o + 2) N - D(o), mod 2**width, as one carry-save sum of the
+    complemented weighted counts (each -x is ~x + 1) and a constant."""
+    rows = _rows(hist, excess_weights(o), width, negate=True)
+    c = (room(cfg) + (o + 2) * cfg.n + len(rows)) % (1 << width)
+    return csa_sum(m, rows + [Const(c, width)], width, name=name, adder=add_fast, levels=True)
 
 
 def precision_of(m, v, lin, n0, cfg, *, name="p"):
@@ -44,12 +69,15 @@ class Offset(Stage):
     """The offset, precision and bits over of a block (golden model:
     :func:`facet.window.offset`).
 
-    From the counts of distances 0 .. 4: per offset, D(o) from the count of code 0 (a prefix
-    sum of the counts) and of code 1, a compare D(o) <= R (allowed), and V(o) = R + (o + 2) N
-    - D(o). The largest V of the allowed offsets (o = 0 always) wins, the lowest on a tie,
-    in a tournament of two rounds; P and L are V's bits above and below log2 N, or the
-    low-regime pick at o = 0. Every adder and compare is a log-depth tree: the stage sits on
-    the encoder's longest path, between the maximum of ``base`` and the first register.
+    Every decision is a compare of a weighted sum of the five counts with a constant, all
+    side by side: D(o) <= R (o is allowed), and for each pair x < y, V(y) > V(x), which is
+    D(y) - D(x) < (y - x) N with nonnegative weights, as D grows with o. Each is one
+    carry-save sum and a carry tree, straight from the counts, so no adder waits for another:
+    the stage sits on the encoder's longest path, between the maximum of ``base`` and the
+    first register. The winner is the allowed offset that beats every lower one and that no
+    allowed higher one beats (the largest V, the lowest o on a tie); V(o), formed beside the
+    compares, is picked by the winner, and P and L are its bits above and below log2 N, or
+    the low-regime pick at o = 0.
 
     Members
     -------
@@ -70,42 +98,37 @@ class Offset(Stage):
         m = Module()
         cfg = self._cfg
         n, r = cfg.n, room(cfg)
-        cw = count_bits(cfg)
+        h = [self.hist[k] for k in range(OFFSETS + 1)]
         vw = (r + 5 * n).bit_length()
-        h = self.hist
-        # Values at distance <= o, as a tree: cum1 = h0 + h1, cum3 = cum1 + (h2 + h3).
-        cum1 = add_fast(m, h[0], h[1], cw, name="cum1")
-        h23 = add_fast(m, h[2], h[3], cw, name="h23")
-        cum = [h[0], cum1, add_fast(m, cum1, h[2], cw, name="cum2"),
-               add_fast(m, cum1, h23, cw, name="cum3")]
-        v, ok = [], []
+        fits = []
         for o in range(OFFSETS):
-            d = excess(m, cum[o], h[o + 1], o, cfg)
             k = Signal(name=f"fits{o}")
-            m.d.comb += k.eq(less_equal_tree(m, d, Const(r, vw), name=f"le{o}"))
-            # V(o) is only used where D(o) <= R, and is then >= (o + 2) N > 0.
-            vo = add_fast(m, Const(r + (o + 2) * n, vw), d, vw, sub=True, name=f"v{o}")
-            v.append(vo)
-            ok.append(Const(1, 1) if o == 0 else k)
-            if o == 0:
-                fits0 = k
-        # A tournament: the right one of a pair wins when allowed and strictly larger, or when
-        # the left one is not allowed; so the largest V wins, the lowest offset on a tie.
-        def duel(x, y, lv):
-            (ox, vx, ax, _), (oy, vy, ay, tag) = x, y
-            take = Signal(name=f"take{lv}_{tag}")
-            m.d.comb += take.eq(ay & (~ax | ~less_equal_tree(m, vy, vx, name=f"cmp{lv}_{tag}")))
-            best_o = Signal(OFFSET_BITS, name=f"duel_o{lv}_{tag}")
-            best_v = Signal(vw, name=f"duel_v{lv}_{tag}")
-            allowed = Signal(name=f"duel_a{lv}_{tag}")
-            m.d.comb += [best_o.eq(Mux(take, oy, ox)), best_v.eq(Mux(take, vy, vx)),
-                         allowed.eq(ax | ay)]
-            return best_o, best_v, allowed, tag
-        cand = [(Const(o, OFFSET_BITS), v[o], ok[o], o) for o in range(OFFSETS)]
-        best_o, best_v, _, _ = duel(duel(cand[0], cand[1], 0), duel(cand[2], cand[3], 0), 1)
-        lin = Signal()
-        m.d.comb += lin.eq((best_o != 0) | fits0)
-        p, left = precision_of(m, best_v, lin, self.hist[0], cfg)
+            m.d.comb += k.eq(~exceeds(m, h, excess_weights(o), r, cfg, name=f"d{o}"))
+            fits.append(k)
+        allowed = [Const(1, 1)] + fits[1:]
+        # above[x][y], x < y: V(y) > V(x), i.e. D(y) - D(x) <= (y - x) N - 1.
+        above = {}
+        for x in range(OFFSETS):
+            for y in range(x + 1, OFFSETS):
+                wx, wy = excess_weights(x), excess_weights(y)
+                g = Signal(name=f"above{x}{y}")
+                m.d.comb += g.eq(~exceeds(m, h, [b - a for a, b in zip(wx, wy)],
+                                          (y - x) * n - 1, cfg, name=f"g{x}{y}"))
+                above[x, y] = g
+        win = []
+        for o in range(OFFSETS):
+            beats = [above[x, o] for x in range(o)]
+            beaten = [allowed[y] & above[o, y] for y in range(o + 1, OFFSETS)]
+            t = Signal(name=f"win{o}")
+            m.d.comb += t.eq(allowed[o] & Cat(*beats, Const(1, 1)).all()
+                             & ~Cat(*beaten, Const(0, 1)).any())
+            win.append(t)
+        # V of the winner: each V(o) gated by its one-hot win, then ORed.
+        best_v = Const(0, vw)
+        for o in range(OFFSETS):
+            best_v = best_v | (room_of(m, h, o, cfg, vw, name=f"v{o}") & win[o].replicate(vw))
+        best_o = Cat(win[1] | win[3], win[2] | win[3])
+        p, left = precision_of(m, best_v, ~win[0] | fits[0], h[0], cfg)
         m.d.comb += [self.o.eq(Mux(self.special, 0, best_o)),
                      self.p.eq(Mux(self.special, -1, p)),
                      self.left.eq(Mux(self.special, 0, left))]
