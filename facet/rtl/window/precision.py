@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib.wiring import In, Out
 
 from .._common import Stage, equals_const
-from ..prefix import add_fast, csa_rows, csa_sum, less_equal
+from ..prefix import add_fast, csa_sum, less_equal
 from .layout import OFFSET_BITS, code_layout, count_bits, left_bits, p_shape, plane_region
 
 __all__ = ["Precision"]
@@ -22,9 +22,10 @@ class Precision(Stage):
     n_0 <= R, else 0, and L = R - P*n_0 (only when R < 2N; else it cannot occur and is not
     built).
 
-    Structure: two popcounts; each X(o) is one carry-save sum of the scaled counts, negated
-    into the constant R (``R + ~r_0 + ~r_1 + 2``) and resolved by one fast adder, whose sign
-    is the test.
+    Structure: each X(o) is one carry-save sum straight from the codes' one-hot bits (a
+    code-0 value adds m_o, a code-1 value one), complemented into a constant, and one fast
+    adder, whose sign is the test: no popcount is resolved first. P is formed at both
+    offsets before the sign picks one.
 
     Members
     -------
@@ -56,34 +57,40 @@ class Precision(Stage):
         k = (n - 1).bit_length()                      # N = 2^k
         w = max(room, 6 * n).bit_length() + 2         # signed: X(o) in -6N .. R
         code = [self.code[i] for i in range(n)]
-        n0 = csa_sum(m, [~c[0] & ~c[1] for c in code], cb, name="n0", adder=add_fast)
-        n1 = csa_sum(m, [c[0] & ~c[1] for c in code], cb, name="n1", adder=add_fast)
+        is0 = [~c[0] & ~c[1] for c in code]
+        is1 = [c[0] & ~c[1] for c in code]
         o = self.o
-        nz, hi, three = o.any(), o[1], o.all()
+        # m_o = 2, 4, 5, 6 in binary: bit 0 at o = 2, bit 1 at o = 0 and 3, bit 2 at o > 0.
+        odd, twos, fours = o[1] & ~o[0], ~(o[0] ^ o[1]), o.any()
         mask = lambda v, s: v & s.replicate(len(v))           # noqa: E731
 
-        def over(terms, name):
-            # R - sum(terms): the carry-save rows, complemented, into the constant.
-            r0, r1 = csa_rows(m, terms, w, name=f"{name}_d")
-            s0, s1 = csa_rows(m, [~r0, ~r1, Const((room + 2) % (1 << w), w)], w,
-                              name=f"{name}_r")
-            return add_fast(m, s0, s1, w, name=name)
+        def over(bits, name):
+            # R - sum(bit << shift) straight from the one-hot bits, as R - sum(2**shift) +
+            # sum(~bit << shift): one carry-save sum and one fast adder, no popcount first.
+            c = (room - sum(1 << sh for _, sh in bits)) % (1 << w)
+            return csa_sum(m, [(~b, sh) for b, sh in bits] + [Const(c, w)], w, name=name,
+                           adder=add_fast, levels=True)
 
-        # m_o*n_0 = 2*n_0 + [o > 0]*2*n_0 + [o >= 2]*n_0 + [o = 3]*n_0
-        x_o = over([(n0, 1), (mask(n0, nz), 1), mask(n0, hi), mask(n0, three), n1], "x_o")
-        x_0 = over([(n0, 1), n1], "x_0")
+        # Codes 0 and 1 exclude each other, so a value's bit 0 is one OR.
+        x_o = over([(is1[i] | (is0[i] & odd), 0) for i in range(n)]
+                   + [(is0[i] & twos, 1) for i in range(n)]
+                   + [(is0[i] & fours, 2) for i in range(n)], "x_o")
+        x_0 = over([(is1[i], 0) for i in range(n)] + [(is0[i], 1) for i in range(n)], "x_0")
         use_o = Signal()
         m.d.comb += use_o.eq(~x_o[w - 1])
         o_eff = Signal(OFFSET_BITS)
         m.d.comb += o_eff.eq(mask(o, use_o))
         xs = Signal(w)
         m.d.comb += xs.eq(Mux(use_o, x_o, x_0))
-        p_lin = Signal(self.p.shape())
-        m.d.comb += p_lin.eq(xs[k:] + o_eff + 2)
+        # P = o + 2 + X div N at either offset, both formed before the sign picks one.
+        p_o, p_0, p_lin = (Signal(self.p.shape(), name=nm) for nm in ("p_o", "p_0", "p_lin"))
+        m.d.comb += [p_o.eq(x_o[k:] + o + 2), p_0.eq(x_0[k:] + 2),
+                     p_lin.eq(Mux(use_o, p_o, p_0))]
         p, left = p_lin, xs[:lb]
         if room < 2 * n:
             # Low regime: X(0) < 0 (at o = 0, or after the fallback).
             low = ~use_o & x_0[w - 1]
+            n0 = csa_sum(m, is0, cb, name="n0", adder=add_fast)
             p1 = less_equal(m, n0, Const(room, room.bit_length()), name="p1")
             left_low = Signal(lb)
             m.d.comb += left_low.eq(Mux(p1, Const(room, cb + 1) - n0, room))
