@@ -23,7 +23,7 @@ def excess_weights(o):
 
 def _rows(hist, weights, width, negate=False):
     """Shifted copies of the counts, one per set bit of their weights, ``width`` bits each
-    (complemented with ``negate``), and how many there are."""
+    (complemented with ``negate``)."""
     rows = []
     for k, wt in enumerate(weights):
         for sh in range(wt.bit_length()):
