@@ -389,11 +389,12 @@ def precision(code, base_, o, cfg: Config):
 
 def list_ranks(code, cfg: Config):
     """Each value's place in the two top lists (docs/format.md, 11.3), and where the second
-    starts: ``(rank0, rank1, n0)``, the number of code-0 values before value i, the number
+    starts: ``(rank0, rank1, len0)``, the number of code-0 values before value i, the number
     of values of code 0 or 1 before it (its k in the code-0 list and in the plane-(o + 2)
-    list; meaningful for the values a list holds), and per block the number n_0 of code-0
-    values. They do not depend on o, P or L."""
-    return _rank(code == 0), _rank(code <= 1), _count(code == 0)
+    list; meaningful for the values a list holds), and per block the bits n_b*n_0 the
+    code-0 list takes at each offset o = 0 .. 3 (blocks, 4). They do not depend on o, P or
+    L: the offset only picks one of the four lengths."""
+    return _rank(code == 0), _rank(code <= 1), _count(code == 0)[:, None] * _NB_OF
 
 
 #: The bit of :func:`unpack_planes`' integers that holds plane 0 while it builds them (they

@@ -12,6 +12,7 @@ import numpy as np
 
 from facet import window
 from facet.rtl.network import num_stages
+from facet.rtl.window.layout import len0_bits
 from tb.ports import array_to_int
 
 __all__ = ["network_selects", "list_ranks_ports"]
@@ -37,9 +38,9 @@ def network_selects(present, rank):
 def list_ranks_ports(code, cfg):
     """:class:`~facet.rtl.window.ListRanks`' outputs for the codes ``code`` (blocks, N), from
     the model's :func:`facet.window.list_ranks`: per port a list of one integer per block."""
-    rank0, rank1, n0 = window.list_ranks(code, cfg)
+    rank0, rank1, len0 = window.list_ranks(code, cfg)
     slot = np.arange(cfg.n)
-    out = dict(n0=[int(v) for v in n0])
+    out = dict(len0=[array_to_int(v, len0_bits(cfg)) for v in len0])
     for name, member, rank in (("0", code == 0, rank0), ("1", code <= 1, rank1)):
         out["sel" + name] = [array_to_int(r, 1) for r in network_selects(member, rank)]
         filled = slot < member.sum(axis=1, keepdims=True)

@@ -199,7 +199,7 @@ def _check_unpack_planes(cfg, packed):
                 lambda i: {"i": _int(packed[i], first, first + width),
                            "code": array_to_int(s["code"][i], 2), "o": int(s["o"][i]),
                            "p": int(s["p"][i]), "left": int(s["left"][i]),
-                           "sel0": s["sel0"][i], "sel1": s["sel1"][i], "n0": s["n0"][i]},
+                           "sel0": s["sel0"][i], "sel1": s["sel1"][i], "len0": s["len0"][i]},
                 lambda i: {"planes": array_to_int(s["planes"][i], far(cfg)),
                            "top": array_to_int(s["top"][i], tw)}, len(packed))
     return s

@@ -88,11 +88,11 @@ def build_encoder(m, pipe, cuts, cfg, raw):
     drive(m, codes, cls=v["cls"], o=v["o"], special=v.pop("special"))
     drive(m, list_ranks, code=codes.code)
     v.update(code=codes.code, sel0=list_ranks.sel0, sel1=list_ranks.sel1,
-             fill0=list_ranks.fill0, fill1=list_ranks.fill1, n0=list_ranks.n0)
+             fill0=list_ranks.fill0, fill1=list_ranks.fill1, len0=list_ranks.len0)
     pipe.cut(cuts, "list_ranks", v)
     drive(m, pack, base=v["b"], o=v["o"], p=v["p"], left=v["left"], code=v["code"],
           sign=v["sign"], cls=v["cls"], man=v["man"], sel0=v["sel0"], sel1=v["sel1"],
-          fill0=v["fill0"], fill1=v["fill1"], n0=v["n0"])
+          fill0=v["fill0"], fill1=v["fill1"], len0=v["len0"])
     return pack.out
 
 
@@ -116,10 +116,10 @@ def build_decoder(m, pipe, cuts, cfg, blk):
     # `v` holds the values that later stages read, as they are at the current point.
     v = dict(b=header.base, o=precision.o_eff, p=precision.p, left=precision.left,
              code=unpack_codes.code, sign=unpack_codes.sign, region=blk[first:],
-             sel0=list_ranks.sel0, sel1=list_ranks.sel1, n0=list_ranks.n0)
+             sel0=list_ranks.sel0, sel1=list_ranks.sel1, len0=list_ranks.len0)
     pipe.cut(cuts, "precision", v)
     drive(m, unpack_planes, i=v.pop("region"), code=v["code"], o=v["o"], p=v.pop("p"),
-          left=v.pop("left"), sel0=v.pop("sel0"), sel1=v.pop("sel1"), n0=v.pop("n0"))
+          left=v.pop("left"), sel0=v.pop("sel0"), sel1=v.pop("sel1"), len0=v.pop("len0"))
     v.update(planes=unpack_planes.planes, top=unpack_planes.top)
     pipe.cut(cuts, "unpack_planes", v)
     drive(m, reconstruct, base=v["b"], offset=v.pop("o"), code=v["code"], sign=v["sign"],

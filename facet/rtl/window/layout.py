@@ -5,8 +5,8 @@ from amaranth.lib import data
 
 from ...window_layout import OFFSETS, far, room
 
-__all__ = ["OFFSET_BITS", "class_bits", "class_layout", "code_layout", "count_bits", "p_shape",
-           "left_bits", "plane_region", "full_slots", "top_shape"]
+__all__ = ["OFFSET_BITS", "class_bits", "class_layout", "code_layout", "count_bits", "len0_bits",
+           "len0_layout", "p_shape", "left_bits", "plane_region", "full_slots", "top_shape"]
 
 #: Width of the window offset o.
 OFFSET_BITS = (OFFSETS - 1).bit_length()
@@ -29,6 +29,16 @@ def code_layout(cfg):
 def count_bits(cfg):
     """Bits of a count of values, 0 .. N."""
     return cfg.n.bit_length()
+
+
+def len0_bits(cfg):
+    """Bits of the code-0 list's length n_b*n_0, at most 5N."""
+    return (5 * cfg.n).bit_length()
+
+
+def len0_layout(cfg):
+    """The code-0 list's length at each offset o = 0 .. 3, offset o in element o."""
+    return data.ArrayLayout(len0_bits(cfg), OFFSETS)
 
 
 def p_shape(cfg):

@@ -1,11 +1,12 @@
 """Stage ``list_ranks`` of the `window` codecs: what steers the two top lists' networks."""
 
-from amaranth.hdl import Cat, Module
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib.wiring import In, Out
 
 from .._common import Stage
 from ..network import compaction_control, join_selects, select_bits
-from .layout import code_layout, count_bits
+from ..prefix import add_fast, csa_rows, csa_sum
+from .layout import code_layout, count_bits, len0_bits, len0_layout
 
 __all__ = ["ListRanks"]
 
@@ -13,14 +14,17 @@ __all__ = ["ListRanks"]
 class ListRanks(Stage):
     """The select signals of the rank networks that move each value's word of the code-0
     list and of the plane-(o + 2) list to its slot in :class:`Pack` and back in
-    :class:`UnpackPlanes`, the slots each list fills, and n_0 (golden model:
+    :class:`UnpackPlanes`, the slots each list fills, and the code-0 list's length n_b*n_0
+    at each offset, where the second list starts (golden model:
     :func:`facet.window.list_ranks`, whose ranks are the slots).
 
     They depend on the codes alone: two prefix counts of the list members and five levels of
     select logic (:func:`~facet.rtl.network.compaction_control`), which a register can
-    separate from the networks. The decoder forms them beside :class:`Precision`, before the
-    register after it; the encoder after :class:`Codes`, before the register that three of
-    its stages put after ``list_ranks``.
+    separate from the networks. The four lengths (n_0, 3n_0, 4n_0, 5n_0: two adders beside
+    the select logic, from the carry-save rows of n_0) come ready, so the offset only picks one where the second list is
+    shifted, instead of a multiply before the shift. The decoder forms them beside
+    :class:`Precision`, before the register after it; the encoder after :class:`Codes`,
+    before the register that three of its stages put after ``list_ranks``.
 
     Members
     -------
@@ -29,8 +33,8 @@ class ListRanks(Stage):
     sel0, sel1 : ``Out(select_bits(N))``
         The select signals of the code-0 list's network and of the plane-(o + 2) list's
         (codes 0 and 1), as :func:`~facet.rtl.network.join_selects` joins them.
-    n0 : ``Out(count_bits(cfg))``
-        The number of code-0 values.
+    len0 : ``Out(len0_layout(cfg))``
+        n_b*n_0 at o = 0 .. 3 (n_b = 1, 3, 4, 5), with n_0 the number of code-0 values.
     """
 
     POLICY = "window"
@@ -39,7 +43,7 @@ class ListRanks(Stage):
         n = cfg.n
         return {"code": In(code_layout(cfg)), "sel0": Out(select_bits(n)),
                 "sel1": Out(select_bits(n)), "fill0": Out(n), "fill1": Out(n),
-                "n0": Out(count_bits(cfg))}
+                "len0": Out(len0_layout(cfg))}
 
     def elaborate(self, platform):
         m = Module()
@@ -48,7 +52,16 @@ class ListRanks(Stage):
         is0 = [~c[0] & ~c[1] for c in code]
         sels0, fill0, z0 = compaction_control(m, is0, n, name="c0")
         sels1, fill1, _ = compaction_control(m, [~c[1] for c in code], n, name="c1")
+        n0 = Signal(count_bits(self.cfg), name="n0")
         m.d.comb += [self.sel0.eq(join_selects(sels0)), self.sel1.eq(join_selects(sels1)),
                      self.fill0.eq(Cat(*fill0)), self.fill1.eq(Cat(*fill1)),
-                     self.n0.eq(~z0[n - 1] + is0[n - 1])]            # N - 1 - z + is0
+                     n0.eq(~z0[n - 1] + is0[n - 1])]                 # N - 1 - z + is0
+        # 3n_0 and 5n_0 from the carry-save rows of n_0 (two more rows each, one adder), not
+        # from n_0 itself: beside the select logic, not after the prefix count's last adder.
+        lb = len0_bits(self.cfg)
+        rows = csa_rows(m, is0, lb, name="n0_rows")
+        by3, by5 = (csa_sum(m, [*rows, *((r, sh) for r in rows)], lb, adder=add_fast,
+                            levels=True, name=f"n0x{1 + (1 << sh)}") for sh in (1, 2))
+        m.d.comb += [self.len0[0].eq(n0), self.len0[1].eq(by3), self.len0[2].eq(n0 << 2),
+                     self.len0[3].eq(by5)]
         return m

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..network import compact, select_bits, split_selects
 from .._common import Stage, equals_const, thermometer
-from .layout import (OFFSET_BITS, class_layout, code_layout, count_bits, full_slots, left_bits,
+from .layout import (OFFSET_BITS, class_layout, code_layout, full_slots, left_bits, len0_layout,
                      p_shape, plane_region)
 
 __all__ = ["Pack", "significand", "TOP_BITS"]
@@ -31,7 +31,7 @@ class Pack(Stage):
     are moved next to each other by the rank network of :mod:`facet.rtl.network`, the first
     list written from bit B - 1 down in the stride of its offset (four wirings), the second
     shifted below it by n_b * n_0. The networks' select signals, the slots the lists fill and
-    n_0 come from :class:`ListRanks`.
+    n_b * n_0 at each offset (o picks one) come from :class:`ListRanks`.
 
     Members
     -------
@@ -45,7 +45,7 @@ class Pack(Stage):
     man : ``In(data.ArrayLayout(M, N))``
     sel0, sel1 : ``In(select_bits(N))``
     fill0, fill1 : ``In(N)``
-    n0 : ``In(count_bits(cfg))``
+    len0 : ``In(len0_layout(cfg))``
     o : ``Out(B)``, named ``out``
     """
 
@@ -58,7 +58,7 @@ class Pack(Stage):
                 "sign": In(data.ArrayLayout(1, cfg.n)), "cls": In(class_layout(cfg)),
                 "man": In(data.ArrayLayout(fmt.man_bits, cfg.n)),
                 "sel0": In(select_bits(cfg.n)), "sel1": In(select_bits(cfg.n)),
-                "fill0": In(cfg.n), "fill1": In(cfg.n), "n0": In(count_bits(cfg)),
+                "fill0": In(cfg.n), "fill1": In(cfg.n), "len0": In(len0_layout(cfg)),
                 "out": Out(cfg.budget)}
 
     def elaborate(self, platform):
@@ -144,9 +144,9 @@ class Pack(Stage):
             list0.append(b)
 
         # List 2: slot k at q = n_b * n_0 + k.
-        n0 = self.n0
+        len0 = self.len0
         shift = Signal(range(span0 + 1), name="list1_at")
-        m.d.comb += shift.eq(Mux(o[1], Mux(o[0], n0 * 5, n0 * 4), Mux(o[0], n0 * 3, n0)))
+        m.d.comb += shift.eq(Mux(o[1], Mux(o[0], len0[3], len0[2]), Mux(o[0], len0[1], len0[0])))
         bits1 = Signal(n, name="list1")
         for k in range(n):
             keep = (p >= 2) | (equals_const(p, 1) & lt_left[k])

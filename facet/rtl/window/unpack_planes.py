@@ -1,14 +1,16 @@
 """Stage ``unpack_planes`` of the `window` decoder: each value's stored bit-planes."""
 
+import functools
+import operator
+
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
 from .._common import Stage, any_bits, equals_const, thermometer
 from ..network import expand, select_bits, split_selects
-from ..prefix import add_fast, csa_sum
-from .layout import (OFFSET_BITS, code_layout, count_bits, far, full_slots, left_bits, p_shape,
-                     plane_region, top_shape)
+from .layout import (OFFSET_BITS, code_layout, far, full_slots, left_bits, len0_layout,
+                     p_shape, plane_region, top_shape)
 from ...window_layout import OFFSETS, WINDOW_TOP
 
 __all__ = ["UnpackPlanes", "shift_down"]
@@ -58,16 +60,16 @@ class UnpackPlanes(Stage):
       read from the top is cut into words of n_b bits (four wirings, chosen by o, each
       putting plane r at word bit r - o + 3), and
       :func:`~facet.rtl.network.expand` moves word k to the k-th code-0 value;
-    * the plane-(o + 2) list below it: the region shifted by n_b*n_0, moved to the values of
-      codes 0 and 1 the same way.
+    * the plane-(o + 2) list below it: the region shifted by n_b*n_0 (one of four lengths,
+      picked by o), moved to the values of codes 0 and 1 the same way.
 
     In the low regime (o = 0, P <= 1) a list holds only its first L words (P = 0: the code-0
     list, P = 1: the plane-2 list). Each word carries a stored flag through its network, so
     value i learns whether it stores plane P + 1 without a rank compare: at o = 0 the code-0
     word's bit 0 (plane -3) is free and carries the flag. Outside the low regime, plane P + 1
     goes to the first L values, as every value is eligible.
-    The networks' select signals and n_0 come from :class:`ListRanks`, which forms them from
-    the codes before the register after ``precision``. The leading ones of codes 1 and 2
+    The networks' select signals and the code-0 list's lengths come from :class:`ListRanks`,
+    which forms them from the codes before the register after ``precision``. The leading ones of codes 1 and 2
     (and of code 0 at o = 0) are added by code.
 
     Members
@@ -78,8 +80,9 @@ class UnpackPlanes(Stage):
         The codes.
     o : ``In(2)``, p : ``In(p_shape(cfg))``, left : ``In(left_bits(cfg))``
         The offset in force, P and L, as :class:`Precision` gives them.
-    sel0, sel1 : ``In(select_bits(N))``, n0 : ``In(count_bits(cfg))``
-        The list networks' select signals and n_0, as :class:`ListRanks` gives them.
+    sel0, sel1 : ``In(select_bits(N))``, len0 : ``In(len0_layout(cfg))``
+        The list networks' select signals and n_b*n_0 at each offset, as :class:`ListRanks`
+        gives them.
     planes : ``Out(data.ArrayLayout(far(cfg), N))``
         Bit q' of value i is its plane q' + o - 3, implied leading ones included.
     top : ``Out(data.ArrayLayout(top_shape(cfg), N))``
@@ -94,7 +97,7 @@ class UnpackPlanes(Stage):
         return {"i": In(plane_region(cfg)[1]), "code": In(code_layout(cfg)),
                 "o": In(OFFSET_BITS), "p": In(p_shape(cfg)), "left": In(left_bits(cfg)),
                 "sel0": In(select_bits(n)), "sel1": In(select_bits(n)),
-                "n0": In(count_bits(cfg)),
+                "len0": In(len0_layout(cfg)),
                 "planes": Out(data.ArrayLayout(far(cfg), n)),
                 "top": Out(data.ArrayLayout(top_shape(cfg), n))}
 
@@ -128,7 +131,6 @@ class UnpackPlanes(Stage):
         # Code-0 list: words of n_b bits from the top; word bit q is plane q + o - 3 (planes
         # 0 .. o + 1 are bits 3 - o .. 4; at o = 0, plane 1 is bit 4 and bit 0, no plane, is
         # the stored flag).
-        n0 = self.n0
         words0 = []
         for k in range(n):
             keep = Signal(name=f"keep0_{k}")
@@ -147,11 +149,12 @@ class UnpackPlanes(Stage):
             words0.append(w)
         got0 = expand(m, split_selects(self.sel0, n), words0, n, name="x0")
 
-        # Plane-(o + 2) list: below the n_b*n_0 bits of the code-0 list (n_b*n_0 = n_0, 3n_0,
-        # 4n_0, 5n_0); words (bit, stored flag).
-        nb_n0 = csa_sum(m, [n0 & ~oh[2].replicate(len(n0)), (n0 & oh[1].replicate(len(n0)), 1),
-                            (n0 & self.o[1].replicate(len(n0)), 2)],
-                        (5 * n).bit_length(), name="nb_n0", adder=add_fast)
+        # Plane-(o + 2) list: below the n_b*n_0 bits of the code-0 list; words (bit, stored
+        # flag).
+        lw = len(self.len0[0])
+        nb_n0 = Signal(lw, name="nb_n0")
+        m.d.comb += nb_n0.eq(functools.reduce(operator.or_, (self.len0[o] & oh[o].replicate(lw)
+                                                             for o in range(OFFSETS))))
         listA = shift_down(m, top_bits, nb_n0, n, name="shA")
         words1 = []
         for k in range(n):
