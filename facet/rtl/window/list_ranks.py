@@ -21,10 +21,11 @@ class ListRanks(Stage):
     They depend on the codes alone: two prefix counts of the list members and five levels of
     select logic (:func:`~facet.rtl.network.compaction_control`), which a register can
     separate from the networks. The four lengths (n_0, 3n_0, 4n_0, 5n_0: two adders beside
-    the select logic, from the carry-save rows of n_0) come ready, so the offset only picks one where the second list is
-    shifted, instead of a multiply before the shift. The decoder forms them beside
-    :class:`Precision`, before the register after it; the encoder after :class:`Codes`,
-    before the register that three of its stages put after ``list_ranks``.
+    the select logic, from the carry-save rows of n_0) come ready, so the offset only picks
+    one where the second list is shifted, instead of a multiply before the shift. The
+    decoder forms them beside :class:`Precision`, before the register after it; the encoder
+    after :class:`Codes`, before the register that three of its stages put after
+    ``list_ranks``.
 
     Members
     -------

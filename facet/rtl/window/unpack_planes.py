@@ -69,8 +69,8 @@ class UnpackPlanes(Stage):
     word's bit 0 (plane -3) is free and carries the flag. Outside the low regime, plane P + 1
     goes to the first L values, as every value is eligible.
     The networks' select signals and the code-0 list's lengths come from :class:`ListRanks`,
-    which forms them from the codes before the register after ``precision``. The leading ones of codes 1 and 2
-    (and of code 0 at o = 0) are added by code.
+    which forms them from the codes before the register after ``precision``. The leading
+    ones of codes 1 and 2 (and of code 0 at o = 0) are added by code.
 
     Members
     -------
