@@ -57,19 +57,26 @@ def split_selects(value, num_planes):
     return sels
 
 
-def absent_before(m, present, num_planes, *, name="z"):
+def absent_before(m, present, num_planes, *, name="z", adder=None):
     """``z_j``, the number of absent planes before plane ``j``, for every ``j``.
 
     A Sklansky parallel prefix sum of the absent bits: ``log2(P)`` adder levels instead of the
     ``P - 1`` of a ripple of incrementers. It is on the longest path of both ``pack`` and
     ``unpack`` (presence mask, then ``z``, then the network's select signals), and the
     delay-driven mapping of ``facet synth --timing`` does not recover a ripple's depth.
+    ``adder``: how each level adds, ``adder(m, a, b, width, name=...)``
+    (:func:`~facet.rtl.prefix.add_fast` for log depth); yosys' ``+`` by default, whose
+    ripple carries add up over the levels to about one full adder per bit of ``z``.
     Returns a list of :class:`Value`; ``z_j`` is ``j.bit_length()`` bits wide.
     """
     incl = [~present[i] for i in range(num_planes - 1)]  # inclusive sums, in place
     for lv, i, src in sklansky_steps(len(incl)):
-        s = Signal((i + 1).bit_length(), name=f"{name}_l{1 << lv}_{i}")
-        m.d.comb += s.eq(incl[i] + incl[src])
+        w, nm = (i + 1).bit_length(), f"{name}_l{1 << lv}_{i}"
+        if adder is None:
+            s = Signal(w, name=nm)
+            m.d.comb += s.eq(incl[i] + incl[src])
+        else:
+            s = adder(m, incl[i], incl[src], w, name=nm)
         incl[i] = s
     z = [Const(0, 0)]
     for j in range(1, num_planes):
@@ -79,15 +86,16 @@ def absent_before(m, present, num_planes, *, name="z"):
     return z
 
 
-def compaction_control(m, present, num_planes, *, name="c"):
-    """Select signals of the compaction network, from the presence mask.
+def compaction_control(m, present, num_planes, *, name="c", adder=None):
+    """Select signals of the compaction network, from the presence mask (``adder``: that of
+    :func:`absent_before`).
 
     Returns ``(sels, valid, z)``: ``sels[k][p]`` (for ``p + 2**k < num_planes``) is set when, at
     stage ``k``, the element at position ``p + 2**k`` moves to ``p``; ``valid[p]`` is set when
     position ``p`` holds a present plane after the last stage (i.e. ``p`` < number of present
     planes); ``z`` is :func:`absent_before`.
     """
-    z0 = z = absent_before(m, present, num_planes, name=f"{name}_z")
+    z0 = z = absent_before(m, present, num_planes, name=f"{name}_z", adder=adder)
     widths = [len(v) for v in z]
     valid = [present[j] for j in range(num_planes)]
     sels = []

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 from .._common import Stage
 from ..network import compaction_control, join_selects, select_bits
 from ..prefix import add_fast, csa_rows, csa_sum
-from .layout import code_layout, count_bits, len0_bits, len0_layout
+from .layout import code_layout, len0_bits, len0_layout
 
 __all__ = ["ListRanks"]
 
@@ -20,9 +20,11 @@ class ListRanks(Stage):
 
     They depend on the codes alone: two prefix counts of the list members and five levels of
     select logic (:func:`~facet.rtl.network.compaction_control`), which a register can
-    separate from the networks. The four lengths (n_0, 3n_0, 4n_0, 5n_0: two adders beside
-    the select logic, from the carry-save rows of n_0) come ready, so the offset only picks
-    one where the second list is shifted, instead of a multiply before the shift. The
+    separate from the networks. The prefix counts add with fast adders: over N values the
+    ripple carries of five levels add up to most of this stage's delay. The four lengths
+    (n_0, 3n_0, 4n_0, 5n_0: adders beside the select logic, from the carry-save rows of
+    n_0) come ready, so the offset only picks one where the second list is shifted, instead
+    of a multiply before the shift. The
     decoder forms them beside :class:`Precision`, before the register after it; the encoder
     after :class:`Codes`, before the register that three of its stages put after
     ``list_ranks``.
@@ -51,16 +53,16 @@ class ListRanks(Stage):
         n = self.cfg.n
         code = [self.code[i] for i in range(n)]
         is0 = [~c[0] & ~c[1] for c in code]
-        sels0, fill0, z0 = compaction_control(m, is0, n, name="c0")
-        sels1, fill1, _ = compaction_control(m, [~c[1] for c in code], n, name="c1")
-        n0 = Signal(count_bits(self.cfg), name="n0")
+        sels0, fill0, _ = compaction_control(m, is0, n, name="c0", adder=add_fast)
+        sels1, fill1, _ = compaction_control(m, [~c[1] for c in code], n, name="c1",
+                                             adder=add_fast)
         m.d.comb += [self.sel0.eq(join_selects(sels0)), self.sel1.eq(join_selects(sels1)),
-                     self.fill0.eq(Cat(*fill0)), self.fill1.eq(Cat(*fill1)),
-                     n0.eq(~z0[n - 1] + is0[n - 1])]                 # N - 1 - z + is0
-        # 3n_0 and 5n_0 from the carry-save rows of n_0 (two more rows each, one adder), not
-        # from n_0 itself: beside the select logic, not after the prefix count's last adder.
+                     self.fill0.eq(Cat(*fill0)), self.fill1.eq(Cat(*fill1))]
+        # The lengths from the carry-save rows of n_0 (two more rows for 3n_0 and 5n_0), one
+        # fast adder each: beside the select logic, not after the prefix count's last adder.
         lb = len0_bits(self.cfg)
         rows = csa_rows(m, is0, lb, name="n0_rows")
+        n0 = add_fast(m, *rows, lb, name="n0")
         by3, by5 = (csa_sum(m, [*rows, *((r, sh) for r in rows)], lb, adder=add_fast,
                             levels=True, name=f"n0x{1 + (1 << sh)}") for sh in (1, 2))
         m.d.comb += [self.len0[0].eq(n0), self.len0[1].eq(by3), self.len0[2].eq(n0 << 2),
