@@ -348,8 +348,11 @@ def run(configs, stages, dump, out, options, jobs=1, progress=True):
     out and listed in ``skipped``.
 
     Returns ``{"points": [...], "skipped": [...], "computed": {"error": n, "synth": n},
-    "cached": {...}, "seconds": wall, "cpu_seconds": cpu}``; a point whose computation failed
-    has ``failed`` set. ``cpu_seconds`` includes the workers and the tools they ran.
+    "cached": {...}, "reused_parts": n, "warm_syntheses": n, "seconds": wall, "cpu_seconds":
+    cpu, "cold_run": ...}``; a point whose computation failed has ``failed`` set.
+    ``cpu_seconds`` includes the workers and the tools they ran. ``reused_parts``: designs this
+    run's syntheses read back from yosys' result cache; ``warm_syntheses``: syntheses of the
+    sweep, this run's or cached, that did so, whose recorded times are short of a cold run's.
     """
     from tqdm import tqdm
 
@@ -401,8 +404,12 @@ def run(configs, stages, dump, out, options, jobs=1, progress=True):
     total = {k: sum(1 for r in results if r[0] == k) for k in computed}
     reused = sum(rec.get("reused_parts", 0) for key, rec in results.values()
                  if key["kind"] == "synth" and by_hash.get(_hash_key(key)))
+    # Recorded synthesis times (this run's or cached) that are short of a cold synthesis.
+    warm = sum(1 for key, rec in results.values()
+               if key["kind"] == "synth" and rec.get("reused_parts"))
     res = {"points": points, "skipped": skipped, "computed": computed,
            "cached": {k: total[k] - computed[k] for k in computed}, "reused_parts": reused,
+           "warm_syntheses": warm,
            "seconds": round(time.perf_counter() - t0, 2),
            "cpu_seconds": round(cpu_seconds() - c0, 2)}
     return res | {"cold_run": _cold_run(store, [k for k, _ in results.values()], res, jobs)}

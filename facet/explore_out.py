@@ -226,10 +226,13 @@ def format_run(result):
     errors = {p["config"]: p.get("error_seconds") for p in result["points"]}
     syn = sum(p.get("synth_seconds") or 0 for p in result["points"])
     err = sum(v or 0 for v in errors.values())
+    warm = result.get("warm_syntheses")
     lines.append(f"The times recorded when each result was computed (wall time of one result, "
                  f"under the load of the run that computed it) add up to {_dur(syn)} of "
-                 f"synthesis and {_dur(err)} of error, about what a cold sweep of these points "
-                 f"takes at -j 1.")
+                 f"synthesis and {_dur(err)} of error, "
+                 + (f"less than a cold sweep of these points takes at -j 1: {warm} of those "
+                    f"syntheses read designs back from yosys' result cache." if warm else
+                    "about what a cold sweep of these points takes at -j 1."))
     cold = result.get("cold_run")
     if cold and any(result["cached"].values()):
         lines.append(f"The last run of this sweep from an empty cache ({cold['date']}) took "

@@ -127,6 +127,10 @@ def test_designs_read_back_from_yosys_cache(tmp_path, dump, fake, monkeypatch):
     assert res["cold_run"] is None and "reused_parts" not in res["points"][0]
     line = explore_out.run_line(res, 2, 2, 0)
     assert "4 syntheses (4 of their designs read back from yosys' result cache" in line
+    # Their recorded times are not a cold synthesis's, and the summary says so.
+    assert res["warm_syntheses"] == 4
+    assert ("less than a cold sweep of these points takes at -j 1: 4 of those syntheses read "
+            "designs back from yosys' result cache.") in explore_out.format_run(_result(res))
 
 
 def test_an_edit_recomputes_only_its_codecs_points(tmp_path, dump, fake, monkeypatch):
@@ -255,7 +259,7 @@ def test_outputs(tmp_path, dump, fake):
     assert rows[0]["fmax_mhz"] == "" and float(rows[3]["area_nand2_eq"]) == 3240
     data = json.loads((tmp_path / "results.json").read_text())
     assert set(data) == {"settings", "points", "rejected", "computed", "cached", "skipped",
-                         "seconds", "cpu_seconds", "cold_run", "reused_parts"}
+                         "seconds", "cpu_seconds", "cold_run", "reused_parts", "warm_syntheses"}
     assert len(data["points"]) == 4
     summary = (tmp_path / "summary.md").read_text()
     front = {(p["config"], p["stages"]) for p in explore_out.fronts(res["points"])[8]}
