@@ -24,10 +24,9 @@ class ListRanks(Stage):
     ripple carries of five levels add up to most of this stage's delay. The four lengths
     (n_0, 3n_0, 4n_0, 5n_0: adders beside the select logic, from the carry-save rows of
     n_0) come ready, so the offset only picks one where the second list is shifted, instead
-    of a multiply before the shift. The
-    decoder forms them beside :class:`Precision`, before the register after it; the encoder
-    after :class:`Codes`, before the register that three of its stages put after
-    ``list_ranks``.
+    of a multiply before the shift. The decoder forms them beside :class:`Precision`, before
+    the register after it; the encoder after :class:`Codes`, before the register that three
+    of its stages put after ``list_ranks``.
 
     Members
     -------
