@@ -37,8 +37,9 @@ class FacetDecoder(Codec):
     reconstruct``) and its own register positions, in this order: the output, after
     ``precision`` and after ``histogram`` (:data:`~facet.rtl.vlc.codec.DECODER_CUTS`). So has
     ``window`` (:mod:`facet.rtl.window.codec`, ``header -> unpack_codes -> precision ->
-    unpack_planes -> reconstruct``, ``list_ranks`` beside ``precision``; the output, after ``precision`` and after
-    ``unpack_planes``, :data:`~facet.rtl.window.codec.DECODER_CUTS`).
+    unpack_planes -> reconstruct``, ``list_ranks`` beside ``precision``; the output, after
+    ``precision`` and after ``unpack_planes``, :data:`~facet.rtl.window.codec.DECODER_CUTS`).
+    Their datapaths stand in :attr:`POLICY_BUILD`.
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see
@@ -62,6 +63,7 @@ class FacetDecoder(Codec):
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("output", "control", "unpack")
     POLICY_CUTS = {"vlc": VLC_CUTS, "window": WINDOW_CUTS}
+    POLICY_BUILD = {"vlc": build_vlc, "window": build_window}
 
     def ports(self, cfg):
         return {
@@ -71,10 +73,6 @@ class FacetDecoder(Codec):
 
     def build(self, m, pipe, cuts):
         cfg = self._cfg
-        if cfg.policy == "vlc":
-            return build_vlc(m, pipe, cuts, cfg, self.i.payload)
-        if cfg.policy == "window":
-            return build_window(m, pipe, cuts, cfg, self.i.payload)
 
         m.submodules.header = header = Header(cfg)
         m.submodules.control = control = UnpackControl(cfg)

@@ -45,10 +45,11 @@ class FacetEncoder(Codec):
     pack``) and its own register positions, in this order: after ``depth``, after
     ``histogram`` and after ``precision`` (:data:`~facet.rtl.vlc.codec.ENCODER_CUTS`). So
     has ``window`` (:mod:`facet.rtl.window.codec`, ``fields -> base -> classes -> histogram
-    -> offset -> codes -> pack``; registers after ``histogram``, after ``offset`` and after
-    ``classes``, :data:`~facet.rtl.window.codec.ENCODER_CUTS`, except that two stages take
-    the registers after ``classes`` and after ``offset``,
-    :data:`~facet.rtl.window.codec.ENCODER_STAGE_CUTS`).
+    -> offset -> codes -> list_ranks -> pack``; registers after ``histogram``, after
+    ``offset``, after ``classes`` and after ``list_ranks``,
+    :data:`~facet.rtl.window.codec.ENCODER_CUTS`, except that two and three stages take
+    others, :data:`~facet.rtl.window.codec.ENCODER_STAGE_CUTS`). Their datapaths stand in
+    :attr:`POLICY_BUILD`.
 
     ``stages=0`` is purely combinational: ``o.valid = i.valid``, ``i.ready = o.ready``. The
     latency is ``stages`` cycles and the throughput one block per clock; see
@@ -68,6 +69,7 @@ class FacetEncoder(Codec):
     #: Register positions, in the order ``stages`` takes them.
     CUTS = ("mask", "base", "output")
     POLICY_CUTS = {"vlc": VLC_CUTS, "window": WINDOW_CUTS}
+    POLICY_BUILD = {"vlc": build_vlc, "window": build_window}
     POLICY_STAGE_CUTS = {"window": WINDOW_STAGE_CUTS}
 
     def ports(self, cfg):
@@ -78,10 +80,6 @@ class FacetEncoder(Codec):
 
     def build(self, m, pipe, cuts):
         cfg = self._cfg
-        if cfg.policy == "vlc":
-            return build_vlc(m, pipe, cuts, cfg, self.i.payload)
-        if cfg.policy == "window":
-            return build_window(m, pipe, cuts, cfg, self.i.payload)
 
         m.submodules.fields = fields = Fields(cfg)
         m.submodules.base = base = Base(cfg)

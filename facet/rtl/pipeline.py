@@ -130,6 +130,9 @@ class Codec(Stage):
     #: ``stages`` of :attr:`CUTS` are not the best set: the best pair of positions need not
     #: hold the best single one.
     POLICY_STAGE_CUTS = {}
+    #: The datapaths of the policies that have stages of their own, by policy:
+    #: ``build(m, pipe, cuts, cfg, payload)`` takes the place of :meth:`build`.
+    POLICY_BUILD = {}
 
     def __init__(self, cfg, stages=1):
         #: Register stages, which is also the latency in cycles from a block accepted on
@@ -148,7 +151,9 @@ class Codec(Stage):
     def elaborate(self, platform):
         m = Module()
         pipe = Pipeline(m, self.i)
-        out = self.build(m, pipe, self.cuts)
+        build = self.POLICY_BUILD.get(self._cfg.policy)
+        out = (build(m, pipe, self.cuts, self._cfg, self.i.payload) if build
+               else self.build(m, pipe, self.cuts))
         pipe.connect(self.o)
         m.d.comb += self.o.payload.eq(out)
         return m
