@@ -1,4 +1,8 @@
-"""The public API answers every bad argument with one ValueError that names it."""
+"""The public API: the README's Python example runs as written, and every bad argument gets
+one ValueError that names it."""
+
+import doctest
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,3 +43,13 @@ def test_bad_argument_raises_value_error(name):
 def test_to_float_takes_a_config():
     assert facet.to_float(np.array([0x3F80], np.uint16), facet.Config()).tolist() == [1.0]
     assert facet.to_float(np.array([0x3C00], np.uint16), facet.Config("fp16", 16, 8)).tolist() == [1.0]
+
+
+def test_readme_example():
+    """The README's ``>>>`` lines, run by doctest: their printed results are what they show."""
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    result = doctest.testfile(str(readme), module_relative=False, verbose=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, "README.md has no >>> example"
+    assert result.failed == 0, f"{result.failed} of the README's >>> lines differ (see above)"
+
