@@ -104,7 +104,7 @@ class Codec(Stage):
     The registers go at the positions of :attr:`CUTS` (per policy: :attr:`POLICY_CUTS`), the
     first ``stages`` of them unless :attr:`POLICY_STAGE_CUTS` names others for that count,
     and the handshake is the one of :class:`Pipeline`. Subclasses build the datapath in
-    :meth:`build`.
+    :meth:`build`, or in the function :attr:`POLICY_BUILD` names for the policy.
 
     Parameters
     ----------
